@@ -1,0 +1,609 @@
+"""A NumPy array plus reverse-mode automatic differentiation.
+
+Read this file top to bottom: a `Tensor` wraps a NumPy array (`.data`). Every operation on Tensors
+computes its result with NumPy and, when an input needs a gradient, records a short `backward`
+closure that maps the gradient of the result to the gradients of its inputs (the chain rule for
+that one op, written in the comment beside it). `loss.backward()` visits the recorded graph in
+reverse topological order, found iteratively so that a 1000-layer chain works, and accumulates
+the gradient of every input that is used more than once.
+
+Conventions (the same as PyTorch's, so what a learner learns here transfers):
+- Leaves are Tensors a user made with `requires_grad=True`; only they keep `.grad` after backward.
+- Gradients of leaves *accumulate* across backward calls: set `p.grad = None` between steps.
+- The graph is freed after backward (pass `retain_graph=True` to back-propagate through it again),
+  so intermediate activations are not kept alive by the closures that refer to them.
+- float32 stays float32: NumPy operands are cast to the Tensor's float dtype, and Python numbers
+  do not promote (NumPy >= 2 rules).
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Tensor", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckResult", "error_band"]
+
+_grad_enabled = True
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Inside this block, operations record no graph (evaluation, parameter updates)."""
+    global _grad_enabled
+    previous = _grad_enabled
+    _grad_enabled = False
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+def _freed_backward(grad):
+    raise RuntimeError(
+        "backward through a graph a second time: its intermediate results were freed by the first "
+        "backward(). Recompute the forward pass, or call backward(retain_graph=True) the first time."
+    )
+
+
+def _unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum `grad` back to `shape`: the adjoint of NumPy broadcasting.
+
+    Broadcasting copies an input along new leading axes and along axes of length 1, so the input's
+    gradient is the sum of the output gradient over exactly those axes.
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad
+
+
+def _is_basic_index(index) -> bool:
+    """True for indices that select a view (ints, slices, None, Ellipsis): no element repeats."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(p, (int, np.integer, slice, type(None), type(Ellipsis))) for p in parts)
+
+
+def _reduced_shape(shape: tuple, axis, ndim: int) -> tuple:
+    """The shape of a reduction's result with keepdims=True, so a gradient can broadcast back."""
+    if axis is None:
+        return (1,) * ndim
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = {a % ndim for a in axes}
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+class Tensor:
+    """A NumPy array with a gradient.
+
+    `Tensor(data, requires_grad=False)`: lists, ints and bools become float64; float arrays keep
+    their dtype. Attributes: `.data` (the array), `.grad` (array of the same shape, or None),
+    `.requires_grad`, and `.shape`, `.ndim`, `.dtype` of the data.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_op", "__weakref__")
+    # Make NumPy hand `ndarray <op> Tensor` to the Tensor's reflected operator.
+    __array_ufunc__ = None
+
+    def __init__(self, data, requires_grad: bool = False):
+        if isinstance(data, Tensor):
+            data = data.data
+        array = np.asarray(data)
+        if array.dtype.kind not in "f":
+            if array.dtype.kind not in "biu":
+                raise TypeError(f"Tensor: cannot make a tensor from data of dtype {array.dtype}")
+            array = array.astype(np.float64)
+        self.data = array
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self._parents = ()
+        self._backward = None
+        self._op = ""
+
+    @classmethod
+    def _result(cls, data, parents, backward, op):
+        """Make the output of an op, recording the graph only when an input needs a gradient."""
+        out = object.__new__(cls)
+        # NumPy turns 0-d results into scalars; keep .data an array so every op sees one type.
+        out.data = data if type(data) is np.ndarray else np.asarray(data)
+        out.grad = None
+        out._op = op
+        if _grad_enabled and any(p.requires_grad for p in parents):
+            out.requires_grad = True
+            out._parents = parents
+            out._backward = backward
+        else:
+            out.requires_grad = False
+            out._parents = ()
+            out._backward = None
+        return out
+
+    # ---- array facts -------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        flag = ", requires_grad=True" if self.requires_grad else ""
+        body = np.array2string(self.data, precision=4, separator=", ", prefix="Tensor(")
+        return f"Tensor({body}{flag})"
+
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def item(self) -> float:
+        if self.data.size != 1:
+            raise ValueError(f"item: only a tensor with one element has an item, this one has shape {self.shape}")
+        return float(self.data.reshape(()))
+
+    def detach(self) -> "Tensor":
+        """The same data, cut from the graph: no gradient flows through it."""
+        return Tensor._result(self.data, (), None, "detach")
+
+    def _lift(self, other) -> "Tensor":
+        """Wrap a number or array as a constant Tensor of this tensor's float dtype."""
+        if isinstance(other, Tensor):
+            return other
+        array = np.asarray(other)
+        if array.dtype.kind in "biuf" and self.data.dtype.kind == "f" and array.dtype != self.data.dtype:
+            array = array.astype(self.data.dtype)
+        elif array.dtype.kind not in "biuf":
+            raise TypeError(f"cannot combine a Tensor with {type(other).__name__} of dtype {array.dtype}")
+        return Tensor._result(array, (), None, "const")
+
+    # ---- element-wise arithmetic with broadcasting ---------------------------------------------
+    def _binary(self, other, op: str, compute):
+        other = self._lift(other)
+        try:
+            return other, compute(self.data, other.data)
+        except ValueError:
+            raise ValueError(
+                f"{op}: shapes {self.shape} and {other.shape} cannot be broadcast together"
+            ) from None
+
+    def __add__(self, other):
+        other, data = self._binary(other, "add", np.add)
+        a_shape, b_shape = self.shape, other.shape
+
+        def backward(g):  # d(a+b) = da + db
+            return _unbroadcast(g, a_shape), _unbroadcast(g, b_shape)
+
+        return Tensor._result(data, (self, other), backward, "add")
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        other, data = self._binary(other, "sub", np.subtract)
+        a_shape, b_shape = self.shape, other.shape
+
+        def backward(g):  # d(a-b) = da - db
+            return _unbroadcast(g, a_shape), _unbroadcast(-g, b_shape)
+
+        return Tensor._result(data, (self, other), backward, "sub")
+
+    def __rsub__(self, other):
+        return self._lift(other).__sub__(self)
+
+    def __mul__(self, other):
+        other, data = self._binary(other, "mul", np.multiply)
+        a, b = self, other
+
+        def backward(g):  # d(ab) = b da + a db
+            return (
+                _unbroadcast(g * b.data, a.shape) if a.requires_grad else None,
+                _unbroadcast(g * a.data, b.shape) if b.requires_grad else None,
+            )
+
+        return Tensor._result(data, (a, b), backward, "mul")
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        other, data = self._binary(other, "div", np.divide)
+        a, b = self, other
+
+        def backward(g):  # d(a/b) = da/b - a db/b²
+            return (
+                _unbroadcast(g / b.data, a.shape) if a.requires_grad else None,
+                _unbroadcast(-g * data / b.data, b.shape) if b.requires_grad else None,
+            )
+
+        return Tensor._result(data, (a, b), backward, "div")
+
+    def __rtruediv__(self, other):
+        return self._lift(other).__truediv__(self)
+
+    def __neg__(self):
+        def backward(g):  # d(-a) = -da
+            return (-g,)
+
+        return Tensor._result(-self.data, (self,), backward, "neg")
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, Tensor) or np.ndim(exponent) != 0:
+            raise TypeError("pow: the exponent must be a number (use exp/log for a tensor exponent)")
+        p = float(exponent)
+        x = self.data
+        data = x**p
+
+        def backward(g):  # d(x^p) = p x^(p-1) dx
+            return (g * (p * x ** (p - 1)),)
+
+        return Tensor._result(data, (self,), backward, "pow")
+
+    # ---- matrix product ------------------------------------------------------------------------
+    def __matmul__(self, other):
+        other = self._lift(other)
+        a, b = self, other
+        if a.ndim == 0 or b.ndim == 0 or a.ndim > 2 or b.ndim > 2:
+            raise ValueError(f"matmul: needs 1-D or 2-D operands, got shapes {a.shape} and {b.shape}")
+        k_a, k_b = a.shape[-1], b.shape[0]
+        if k_a != k_b:
+            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align ({k_a} != {k_b})")
+        data = a.data @ b.data
+        a_nd, b_nd = a.ndim, b.ndim
+
+        def backward(g):  # d(AB) = dA B + A dB  ->  gA = g Bᵀ, gB = Aᵀ g
+            ga = gb = None
+            if a_nd == 2 and b_nd == 2:
+                if a.requires_grad:
+                    ga = g @ b.data.T
+                if b.requires_grad:
+                    gb = a.data.T @ g
+            elif a_nd == 2:  # (n, k) @ (k,) -> (n,)
+                if a.requires_grad:
+                    ga = np.outer(g, b.data)
+                if b.requires_grad:
+                    gb = a.data.T @ g
+            elif b_nd == 2:  # (k,) @ (k, m) -> (m,)
+                if a.requires_grad:
+                    ga = b.data @ g
+                if b.requires_grad:
+                    gb = np.outer(a.data, g)
+            else:  # (k,) @ (k,) -> ()
+                if a.requires_grad:
+                    ga = g * b.data
+                if b.requires_grad:
+                    gb = g * a.data
+            return ga, gb
+
+        return Tensor._result(data, (a, b), backward, "matmul")
+
+    def __rmatmul__(self, other):
+        return self._lift(other).__matmul__(self)
+
+    # ---- reductions ----------------------------------------------------------------------------
+    def sum(self, axis=None, keepdims: bool = False):
+        data = self.data.sum(axis=axis, keepdims=keepdims)
+        shape, kept = self.shape, _reduced_shape(self.shape, axis, self.ndim)
+
+        def backward(g):  # each input element contributes once to the sum
+            return (np.broadcast_to(g.reshape(kept), shape),)
+
+        return Tensor._result(data, (self,), backward, "sum")
+
+    def mean(self, axis=None, keepdims: bool = False):
+        data = self.data.mean(axis=axis, keepdims=keepdims)
+        shape, kept = self.shape, _reduced_shape(self.shape, axis, self.ndim)
+        count = self.data.size // max(data.size, 1) if self.data.size else 1
+
+        def backward(g):  # each input element contributes 1/count to the mean
+            return (np.broadcast_to(g.reshape(kept) / count, shape),)
+
+        return Tensor._result(data, (self,), backward, "mean")
+
+    def max(self, axis=None, keepdims: bool = False):
+        data = self.data.max(axis=axis, keepdims=keepdims)
+        x, kept = self.data, _reduced_shape(self.shape, axis, self.ndim)
+
+        def backward(g):  # the gradient goes to the maximum; ties share it equally
+            is_max = x == data.reshape(kept)
+            return (is_max * (g.reshape(kept) / is_max.sum(axis=axis, keepdims=True)),)
+
+        return Tensor._result(data, (self,), backward, "max")
+
+    # ---- element-wise functions ----------------------------------------------------------------
+    def exp(self):
+        data = np.exp(self.data)
+
+        def backward(g):  # d eˣ = eˣ dx
+            return (g * data,)
+
+        return Tensor._result(data, (self,), backward, "exp")
+
+    def log(self):
+        x = self.data
+        data = np.log(x)
+
+        def backward(g):  # d log x = dx / x
+            return (g / x,)
+
+        return Tensor._result(data, (self,), backward, "log")
+
+    def log1p(self):
+        x = self.data
+        data = np.log1p(x)
+
+        def backward(g):  # d log(1+x) = dx / (1+x)
+            return (g / (1 + x),)
+
+        return Tensor._result(data, (self,), backward, "log1p")
+
+    def sqrt(self):
+        data = np.sqrt(self.data)
+
+        def backward(g):  # d √x = dx / (2√x)
+            return (g / (2 * data),)
+
+        return Tensor._result(data, (self,), backward, "sqrt")
+
+    def abs(self):
+        x = self.data
+
+        def backward(g):  # d|x| = sign(x) dx (0 at x = 0)
+            return (g * np.sign(x),)
+
+        return Tensor._result(np.abs(x), (self,), backward, "abs")
+
+    def tanh(self):
+        data = np.tanh(self.data)
+
+        def backward(g):  # d tanh x = (1 - tanh² x) dx
+            return (g * (1 - data * data),)
+
+        return Tensor._result(data, (self,), backward, "tanh")
+
+    def sigmoid(self):
+        # σ(x) = ½(1 + tanh(x/2)): the same function, with no overflow for large |x|.
+        data = 0.5 * (1 + np.tanh(0.5 * self.data))
+
+        def backward(g):  # dσ = σ(1 - σ) dx, at most 1/4
+            return (g * (data * (1 - data)),)
+
+        return Tensor._result(data, (self,), backward, "sigmoid")
+
+    def relu(self):
+        x = self.data
+        data = np.maximum(x, 0)
+
+        def backward(g):  # d relu = [x > 0] dx
+            return (g * (x > 0),)
+
+        return Tensor._result(data, (self,), backward, "relu")
+
+    # ---- shape -------------------------------------------------------------------------------
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        try:
+            data = self.data.reshape(shape)
+        except ValueError:
+            raise ValueError(f"reshape: cannot reshape shape {self.shape} ({self.size} elements) into {shape}") from None
+        original = self.shape
+
+        def backward(g):
+            return (g.reshape(original),)
+
+        return Tensor._result(data, (self,), backward, "reshape")
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        axes = axes or None
+        data = np.transpose(self.data, axes)
+        inverse = None if axes is None else tuple(np.argsort(axes))
+
+        def backward(g):  # transposing back undoes the permutation
+            return (np.transpose(g, inverse),)
+
+        return Tensor._result(data, (self,), backward, "transpose")
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    def __getitem__(self, index):
+        if isinstance(index, Tensor):
+            index = index.data
+        elif isinstance(index, tuple):
+            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        try:
+            data = self.data[index]
+        except IndexError as error:
+            raise IndexError(f"index: {error} (tensor shape {self.shape})") from None
+        shape, dtype, basic = self.shape, self.dtype, _is_basic_index(index)
+
+        def backward(g):  # scatter back; an element picked twice receives both gradients
+            full = np.zeros(shape, dtype=dtype)
+            if basic:
+                full[index] += g
+            else:
+                np.add.at(full, index, g)
+            return (full,)
+
+        return Tensor._result(data, (self,), backward, "index")
+
+    # ---- backward pass -------------------------------------------------------------------------
+    def backward(self, grad=None, retain_graph: bool = False):
+        """Accumulate d(self)/d(leaf) into `.grad` of every leaf that requires a gradient.
+
+        `grad` is the gradient of some scalar with respect to this tensor; it may be omitted only
+        when this tensor holds a single number (a loss).
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require a gradient (no input had requires_grad=True, "
+                "or it was computed under no_grad())"
+            )
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward: grad can be omitted only for a single number, this tensor has shape "
+                    f"{self.shape}; pass grad= of that shape, or reduce it first (e.g. .sum() or .mean())"
+                )
+            grad = np.ones_like(self.data)
+        else:
+            grad = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            if grad.shape != self.shape:
+                raise ValueError(f"backward: grad has shape {grad.shape}, the tensor has shape {self.shape}")
+
+        grads = {id(self): grad}
+        handed_to_leaves = set()
+        for node in reversed(self._topological_order()):
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue
+            backward = node._backward
+            if backward is None:  # a leaf: keep its gradient
+                # Own the array: an op may hand the same array to two inputs, or a read-only view.
+                if id(g) in handed_to_leaves or not g.flags.writeable or g.base is not None:
+                    g = g.copy()
+                handed_to_leaves.add(id(g))
+                if node.grad is None:
+                    node.grad = g
+                else:
+                    node.grad = node.grad + g
+                continue
+            for parent, parent_grad in zip(node._parents, backward(g)):
+                if parent_grad is None or not parent.requires_grad:
+                    continue
+                key = id(parent)
+                previous = grads.get(key)
+                grads[key] = parent_grad if previous is None else previous + parent_grad
+            if not retain_graph:
+                node._parents = ()
+                node._backward = _freed_backward
+
+    def _topological_order(self) -> list:
+        """Every node that needs a gradient, each after all of its inputs (iterative DFS)."""
+        order, visited = [], set()
+        stack = [(self, False)]
+        while stack:
+            node, inputs_done = stack.pop()
+            if inputs_done:
+                order.append(node)
+                continue
+            if id(node) in visited:
+                continue
+            visited.add(id(node))
+            stack.append((node, True))
+            for parent in node._parents:
+                if parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+        return order
+
+
+# ---- gradient checking -----------------------------------------------------------------------
+
+_BANDS = (
+    (1e-7, "excellent (< 1e-7)"),
+    (1e-4, "fine for kinks such as ReLU (1e-7 .. 1e-4)"),
+    (1e-2, "suspicious (1e-4 .. 1e-2)"),
+    (np.inf, "wrong (> 1e-2)"),
+)
+
+
+def error_band(relative_error: float) -> str:
+    """Name the band a relative error falls in (the rule of thumb of cs231n's gradient-check notes)."""
+    for upper, name in _BANDS:
+        if relative_error < upper:
+            return name
+    return _BANDS[-1][1]
+
+
+def _relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
+    """‖g − ĝ‖ / (‖g‖ + ‖ĝ‖), and 0 when both are zero."""
+    denominator = np.linalg.norm(analytic) + np.linalg.norm(numeric)
+    if denominator == 0:
+        return 0.0
+    return float(np.linalg.norm(analytic - numeric) / denominator)
+
+
+@dataclass
+class GradcheckResult:
+    """Per input: the backward gradient, the central-difference estimate and their relative error."""
+
+    analytic: list
+    numeric: list
+    errors: list
+
+    @property
+    def max_error(self) -> float:
+        return max(self.errors) if self.errors else 0.0
+
+    def passed(self, tolerance: float = 1e-6) -> bool:
+        return self.max_error < tolerance
+
+    def __repr__(self) -> str:
+        lines = [f"input {i}: relative error {e:.2e}  {error_band(e)}" for i, e in enumerate(self.errors)]
+        return "GradcheckResult(\n  " + "\n  ".join(lines) + "\n)"
+
+
+def gradcheck(fn, *inputs, eps: float = 1e-6, seed: int = 0) -> GradcheckResult:
+    """Compare backward's gradients of `fn(*inputs)` with central differences, in float64.
+
+    `fn` maps Tensors to a Tensor; a non-scalar output is reduced to the scalar Σ r ⊙ fn(x) with a
+    fixed random r, which checks every output's gradient at once. Inputs are arrays or Tensors.
+    Returns the relative error ‖g − ĝ‖ / (‖g‖ + ‖ĝ‖) per input.
+    """
+    if not inputs:
+        raise ValueError("gradcheck: give at least one input")
+    arrays = [np.array(x.data if isinstance(x, Tensor) else x, dtype=np.float64) for x in inputs]
+    rng = np.random.default_rng(seed)
+    weights = None
+
+    def scalar(values) -> Tensor:
+        nonlocal weights
+        out = fn(*values)
+        if not isinstance(out, Tensor):
+            raise TypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
+        if out.size != 1:
+            if weights is None:
+                weights = rng.standard_normal(out.shape)
+            out = (out * weights).sum()
+        return out
+
+    leaves = [Tensor(a.copy(), requires_grad=True) for a in arrays]
+    scalar(leaves).backward()
+    analytic = [np.zeros_like(a) if t.grad is None else t.grad for a, t in zip(arrays, leaves)]
+
+    numeric = []
+    with no_grad():
+        for i, a in enumerate(arrays):
+            estimate = np.zeros_like(a)
+            flat = a.reshape(-1)
+            for j in range(flat.size):
+                original = flat[j]
+                flat[j] = original + eps
+                plus = scalar([Tensor(x) for x in arrays]).item()
+                flat[j] = original - eps
+                minus = scalar([Tensor(x) for x in arrays]).item()
+                flat[j] = original
+                estimate.reshape(-1)[j] = (plus - minus) / (2 * eps)
+            numeric.append(estimate)
+    errors = [_relative_error(g, n) for g, n in zip(analytic, numeric)]
+    return GradcheckResult(analytic=analytic, numeric=numeric, errors=errors)
