@@ -90,7 +90,7 @@ class Tensor:
     `.requires_grad`, and `.shape`, `.ndim`, `.dtype` of the data.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_op", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_op", "_retains_grad", "__weakref__")
     # Make NumPy hand `ndarray <op> Tensor` to the Tensor's reflected operator.
     __array_ufunc__ = None
 
@@ -108,6 +108,7 @@ class Tensor:
         self._parents = ()
         self._backward = None
         self._op = ""
+        self._retains_grad = False
 
     @classmethod
     def _result(cls, data, parents, backward, op):
@@ -117,6 +118,7 @@ class Tensor:
         out.data = data if type(data) is np.ndarray else np.asarray(data)
         out.grad = None
         out._op = op
+        out._retains_grad = False
         if _grad_enabled and any(p.requires_grad for p in parents):
             out.requires_grad = True
             out._parents = parents
@@ -159,6 +161,14 @@ class Tensor:
         if self.data.size != 1:
             raise ValueError(f"item: only a tensor with one element has an item, this one has shape {self.shape}")
         return float(self.data.reshape(()))
+
+    def retain_grad(self) -> "Tensor":
+        """Keep this intermediate result's gradient in `.grad` after backward (leaves always do).
+
+        This is how the gradient-flow probes read the gradient reaching each hidden layer.
+        """
+        self._retains_grad = True
+        return self
 
     def detach(self) -> "Tensor":
         """The same data, cut from the graph: no gradient flows through it."""
@@ -488,6 +498,8 @@ class Tensor:
                 else:
                     node.grad = node.grad + g
                 continue
+            if node._retains_grad:
+                node.grad = g if node.grad is None else node.grad + g
             for parent, parent_grad in zip(node._parents, backward(g)):
                 if parent_grad is None or not parent.requires_grad:
                     continue

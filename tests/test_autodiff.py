@@ -388,3 +388,13 @@ def test_error_bands():
     assert mtl_edu.error_band(1e-5).startswith("fine")
     assert mtl_edu.error_band(1e-3).startswith("suspicious")
     assert mtl_edu.error_band(0.5).startswith("wrong")
+
+
+def test_retain_grad_keeps_an_intermediate_gradient():
+    x = Tensor([1.0, -2.0], requires_grad=True)
+    hidden = (x * 3).retain_grad()
+    other = x * 5
+    (hidden * hidden + other).sum().backward()
+    np.testing.assert_allclose(hidden.grad, 2 * hidden.data)
+    assert other.grad is None
+    np.testing.assert_allclose(x.grad, 18 * x.data + 5)
