@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import handwritten  # noqa: E402
 
-from mtl_edu import Tensor  # noqa: E402
+from mtl_edu import Tensor, nn, optim  # noqa: E402
 from mtl_edu.functional import mse_loss  # noqa: E402
 
 
@@ -111,6 +111,71 @@ def shared_case(bar, batch=128, seed=0) -> Case:
     )
 
 
+# ---- the same networks from mtl_edu.nn modules and optim.SGD ------------------------------------
+
+def module_mlp(layers, activation="tanh"):
+    """An nn.MLP holding copies of the hand-written [(W, b), ...], so both start from the same weights."""
+    sizes = [layers[0][0].shape[0]] + [W.shape[1] for W, _ in layers]
+    mlp = nn.MLP(sizes, activation=activation, init="zeros", dtype=layers[0][0].dtype)
+    for linear, (W, b) in zip(mlp.layers, layers):
+        linear.weight.data[...] = W
+        linear.bias.data[...] = b
+    return mlp
+
+
+def module_mlp_step(mlp, optimizer, x, y):
+    optimizer.zero_grad()
+    loss = mse_loss(mlp(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def module_shared_step(trunk, heads, optimizer, x, targets, weights):
+    optimizer.zero_grad()
+    features = trunk(x).tanh()
+    loss = 0
+    for head, y, w in zip(heads, targets, weights):
+        loss = loss + w * mse_loss(head(features), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def module_mlp_case(depth, width, batch, bar, seed=0) -> Case:
+    """As mlp_case, with the engine side an nn.MLP (tanh, xavier_normal weights) trained by optim.SGD."""
+    rng = np.random.default_rng(seed)
+    layers = handwritten.init_mlp([width] * (depth + 1), rng)
+    mlp = module_mlp(layers)
+    optimizer = optim.SGD(mlp.parameters(), lr=1e-3)
+    x = rng.standard_normal((batch, width))
+    y = rng.standard_normal((batch, width))
+    return Case(
+        name=f"nn.MLP depth {depth} x width {width}, batch {batch}",
+        bar=bar,
+        engine_step=lambda: module_mlp_step(mlp, optimizer, x, y),
+        numpy_step=lambda: handwritten.mlp_step(layers, x, y, 1e-3),
+    )
+
+
+def module_shared_case(bar, batch=128, seed=0) -> Case:
+    """As shared_case, built from nn.MLP trunk and heads, one optim.SGD over all their parameters."""
+    rng = np.random.default_rng(seed)
+    trunk = handwritten.init_mlp([16, 64, 64, 64], rng)
+    heads = [handwritten.init_mlp([64, 32, 1], rng) for _ in range(3)]
+    trunk_m, heads_m = module_mlp(trunk), [module_mlp(h) for h in heads]
+    optimizer = optim.SGD(trunk_m.parameters() + [p for h in heads_m for p in h.parameters()], lr=1e-3)
+    x = rng.standard_normal((batch, 16))
+    targets = [rng.standard_normal((batch, 1)) for _ in range(3)]
+    weights = [1.0, 0.5, 2.0]
+    return Case(
+        name=f"hard sharing through nn modules: trunk 3 x 64, 3 heads 2 x 32, batch {batch}",
+        bar=bar,
+        engine_step=lambda: module_shared_step(trunk_m, heads_m, optimizer, x, targets, weights),
+        numpy_step=lambda: handwritten.shared_step(trunk, heads, x, targets, weights, 1e-3),
+    )
+
+
 def default_cases() -> list:
     return [
         mlp_case(depth=4, width=64, batch=128, bar=1.5),
@@ -118,6 +183,8 @@ def default_cases() -> list:
         mlp_case(depth=4, width=512, batch=512, bar=1.15),
         shared_case(bar=1.7),
         mlp_case(depth=4, width=64, batch=128, bar=1.5, dtype=np.float32),
+        module_mlp_case(depth=4, width=64, batch=128, bar=1.5),
+        module_shared_case(bar=1.7),
     ]
 
 
