@@ -1,0 +1,785 @@
+"""Checkers for the lessons' exercises: a tick when the answer is right, the exact problem when not.
+
+Every checker follows one pattern (lessons rely on it):
+
+- it takes the learner's function (or a function returning the learner's numbers) and calls it;
+- right: it prints "✓ Correct: <what was checked>";
+- wrong: it raises `ExerciseError` (an AssertionError) whose message starts with "✗" and names
+  the input, the expected and the received value, and where it can, the likely slip;
+- not attempted (the stub's `raise NotImplementedError` still in place): it prints
+  "Not attempted yet: ..." and raises nothing, so a notebook runs top to bottom untouched.
+
+A passing check's message is stored in the committed notebooks and compared by strict nbval, so
+it states what was checked and a bound ("agrees to within 1e-9"), never a measured error at full
+precision, which could differ in its last digits on another machine.
+To add a checker: write `check_<name>(learner_fn)` with the `@exercise_checker` decorator, call
+learner code through `_call`, report with `_ok` / `_fail`, and test it both ways in
+tests/test_exercises.py.
+"""
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import re
+import sys
+
+import numpy as np
+
+from .autodiff import Tensor, _unbroadcast, error_band, gradcheck
+
+__all__ = [
+    "ExerciseError", "NOT_ATTEMPTED", "exercise_checker", "MINIMUM_VERSIONS", "check_environment",
+    "check_sigmoid_derivative", "check_sigmoid_derivative_peak",
+    "check_softplus_backward", "check_hand_gradient", "check_unbroadcast",
+]
+
+NOT_ATTEMPTED = "Not attempted yet: write your code above, then run this cell."
+
+
+class ExerciseError(AssertionError):
+    """A wrong answer; the message says which input, what was expected and what came back."""
+
+
+def _ok(message: str) -> None:
+    print(f"✓ Correct: {message}")
+
+
+def _fail(message: str):
+    __tracebackhide__ = True  # pytest and IPython hide this frame: the message is what matters
+    raise ExerciseError(f"✗ {message}")
+
+
+def exercise_checker(check):
+    """Make `check` print NOT_ATTEMPTED instead of failing while the learner's stub is unchanged."""
+
+    @functools.wraps(check)
+    def run(*args, **kwargs) -> None:
+        __tracebackhide__ = True
+        try:
+            check(*args, **kwargs)
+        except NotImplementedError:
+            print(NOT_ATTEMPTED)
+
+    return run
+
+
+def _call(function, *args, description: str):
+    """Run learner code; an error other than NotImplementedError becomes an ExerciseError naming the call."""
+    __tracebackhide__ = True
+    try:
+        return function(*args)
+    except (NotImplementedError, ExerciseError):
+        raise
+    except Exception as error:
+        raise ExerciseError(f"✗ {description} raised {type(error).__name__}: {error}") from error
+
+
+def _number(value, description: str) -> float:
+    """A learner's answer as a float, or a precise complaint about what it is instead."""
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        _fail(f"{description} should be a number, got {type(value).__name__} {value!r}")
+    if array.size != 1:
+        _fail(f"{description} should be one number, got an array of shape {array.shape}")
+    number = float(array.reshape(()))
+    if not np.isfinite(number):
+        _fail(f"{description} should be a finite number, got {number}")
+    return number
+
+
+def _array(value, shape: tuple, description: str) -> np.ndarray:
+    """A learner's array answer of the expected shape, as float64, or a precise complaint."""
+    if value is None:
+        _fail(f"{description} returned None; did you forget the `return`?")
+    try:
+        array = np.asarray(value.data if isinstance(value, Tensor) else value, dtype=float)
+    except (TypeError, ValueError):
+        _fail(f"{description} should return numbers, got {type(value).__name__}")
+    if array.shape != tuple(shape):
+        _fail(f"{description} returned shape {array.shape}, expected {tuple(shape)}")
+    if not np.all(np.isfinite(array)):
+        bad = int(np.flatnonzero(~np.isfinite(array.reshape(-1)))[0])
+        _fail(f"{description} returned a non-finite value ({array.reshape(-1)[bad]}) at position {bad}")
+    return array
+
+
+def _worst_point(got: np.ndarray, expected: np.ndarray, inputs: np.ndarray, name: str = "x") -> str:
+    """Where two arrays differ most, said in words: 'at x = 2: expected 0.105, got 0.881'."""
+    index = int(np.argmax(np.abs(got - expected)))
+    return (f"at {name} = {inputs.reshape(-1)[index]:.4g}: expected {expected.reshape(-1)[index]:.6g}, "
+            f"got {got.reshape(-1)[index]:.6g}")
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+# ---- lesson 00 ------------------------------------------------------------------------------------
+
+MINIMUM_VERSIONS = {"numpy": (1, 24), "matplotlib": (3, 7), "ipywidgets": (8, 1)}
+MINIMUM_PYTHON = (3, 10)
+
+
+def _version_tuple(version: str) -> tuple:
+    return tuple(int(part) for part in re.findall(r"\d+", version)[:2])
+
+
+def check_environment(minimum_versions: dict | None = None) -> None:
+    """Print one line per requirement ("✓ numpy ≥ 1.24") and "environment OK", or raise naming
+    every package that is missing or too old. Prints no installed version numbers, so the stored
+    output is the same on every machine that meets the requirements."""
+    minimum_versions = MINIMUM_VERSIONS if minimum_versions is None else minimum_versions
+    problems = []
+    python_needed = ".".join(map(str, MINIMUM_PYTHON))
+    if sys.version_info[:2] >= MINIMUM_PYTHON:
+        print(f"✓ Python ≥ {python_needed}")
+    else:
+        problems.append(f"Python {sys.version_info[0]}.{sys.version_info[1]} is older than {python_needed}")
+    for package, needed in minimum_versions.items():
+        needed_text = ".".join(map(str, needed))
+        try:
+            installed = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            problems.append(f"{package} is not installed (needs ≥ {needed_text})")
+            continue
+        if _version_tuple(installed) >= tuple(needed):
+            print(f"✓ {package} ≥ {needed_text}")
+        else:
+            problems.append(f"{package} {installed} is older than {needed_text}")
+    if problems:
+        raise RuntimeError(
+            "environment check failed: " + "; ".join(problems)
+            + ". Re-run `make lab` (or `pip install -e .` in the course folder) and restart the kernel."
+        )
+    print("environment OK")
+
+
+@exercise_checker
+def check_sigmoid_derivative(sigmoid_derivative) -> None:
+    """Exercise 00.1: `sigmoid_derivative(x)` must return σ(x)(1 − σ(x)) element-wise."""
+    x = np.linspace(-10.0, 10.0, 41)
+    got = _array(_call(sigmoid_derivative, x.copy(), description="sigmoid_derivative(x) for an array x"),
+                 x.shape, "sigmoid_derivative(x) for x of shape (41,)")
+    sigma = _sigmoid(x)
+    expected = sigma * (1 - sigma)
+    if not np.allclose(got, expected, rtol=1e-7, atol=1e-9):
+        if np.allclose(got, sigma, atol=1e-9):
+            _fail("your function returns σ(x) itself, not its derivative; σ'(x) = σ(x)·(1 − σ(x)).")
+        if np.allclose(got, -expected, atol=1e-9):
+            _fail(f"the sign is flipped: σ' is never negative ({_worst_point(got, expected, x)}).")
+        _fail(f"sigmoid_derivative differs from σ(x)(1 − σ(x)) {_worst_point(got, expected, x)}.")
+    at_zero = _number(_call(sigmoid_derivative, 0.0, description="sigmoid_derivative(0.0)"),
+                      "sigmoid_derivative(0.0)")
+    if abs(at_zero - 0.25) > 1e-9:
+        _fail(f"for the single number x = 0.0 expected 0.25, got {at_zero:.6g}")
+    _ok("sigmoid_derivative agrees with σ(x)(1 − σ(x)) to within 1e-9 at 41 points in [−10, 10], "
+        "and sigmoid_derivative(0.0) = 0.25.")
+
+
+@exercise_checker
+def check_sigmoid_derivative_peak(find_peak) -> None:
+    """Exercise 00.2: `find_peak()` returns (x_peak, peak_value) for σ' found on a grid."""
+    answer = _call(find_peak, description="your function")
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        _fail(f"return two numbers, (x_peak, peak_value); got {type(answer).__name__} {answer!r}")
+    x_peak = _number(answer[0], "x_peak (the first number)")
+    peak = _number(answer[1], "peak_value (the second number)")
+    if abs(peak - 0.25) > 1e-4:
+        if abs(x_peak - 0.25) < 1e-4 and abs(peak) < 0.05:
+            _fail(f"the two numbers look swapped: return (x_peak, peak_value), got ({x_peak:.4g}, {peak:.4g}).")
+        if abs(peak - 0.5) < 1e-3:
+            _fail("peak_value = 0.5 is σ(0), the value of the sigmoid; the exercise asks for the largest value "
+                  "of its derivative σ'.")
+        if abs(peak - 1.0) < 1e-2:
+            _fail(f"peak_value = {peak:.4g} is about the largest value of σ itself (it approaches 1); "
+                  "look for the largest value of σ' instead.")
+        _fail(f"the largest value of σ' is 0.25, got peak_value = {peak:.6g}.")
+    if abs(x_peak) > 0.02:
+        if float(x_peak).is_integer() and abs(x_peak) > 6:
+            _fail(f"x_peak = {x_peak:g} looks like an index into your grid; return the grid value x[index].")
+        _fail(f"σ' is largest at x = 0, got x_peak = {x_peak:.4g}.")
+    _ok(f"σ' is largest at x = 0, where σ'(0) = 1/4; your grid search found x = {round(x_peak, 3) + 0.0:.3f} "
+        f"and σ' = {round(peak, 5) + 0.0:.5f}.")
+
+
+# ---- lesson 01 ------------------------------------------------------------------------------------
+
+@exercise_checker
+def check_softplus_backward(softplus_op) -> None:
+    """Exercise 01.1: a custom softplus op whose backward returns (g · σ(x),)."""
+    x_values = np.array([-30.0, -3.0, -0.5, 0.0, 0.5, 3.0, 30.0])
+    x = Tensor(x_values.copy(), requires_grad=True)
+    out = _call(softplus_op, x, description="softplus_op(x)")
+    if not isinstance(out, Tensor):
+        _fail(f"softplus_op must return a Tensor, got {type(out).__name__}")
+    forward = _array(out.data, x_values.shape, "softplus_op(x).data")
+    expected_forward = np.logaddexp(0.0, x_values)
+    if not np.allclose(forward, expected_forward, rtol=1e-10, atol=1e-12):
+        _fail(f"the forward value changed: softplus(x) = log(1 + eˣ), {_worst_point(forward, expected_forward, x_values)}")
+    if out._backward is None:
+        _fail("the result records no backward: build it with Tensor._result(data, (x,), backward, 'softplus').")
+
+    ones = np.ones_like(x_values)
+    returned = _call(out._backward, ones, description="your backward(g)")
+    if not isinstance(returned, (tuple, list)) or len(returned) != 1:
+        kind = type(returned).__name__ if not isinstance(returned, (tuple, list)) else f"{len(returned)} entries"
+        _fail(f"backward must return a tuple with one gradient per input, e.g. `return (g * local,)` "
+              f"(note the comma); yours returned {kind}.")
+    local = _array(returned[0], x_values.shape, "backward(g) with g = 1")
+    expected_local = _sigmoid(x_values)
+    if not np.allclose(local, expected_local, rtol=1e-7, atol=1e-12):
+        exp_x = np.exp(x_values)
+        if np.allclose(local, exp_x, rtol=1e-7):
+            _fail("your backward returns eˣ; the derivative of log(1 + eˣ) is eˣ/(1 + eˣ) = σ(x).")
+        _fail(f"with g = 1, backward should return σ(x) = 1/(1 + e⁻ˣ): {_worst_point(local, expected_local, x_values)}")
+
+    g = np.array([0.5, -1.0, 2.0, 3.0, -0.25, 1.5, -2.0])
+    scaled = _array(_call(out._backward, g.copy(), description="your backward(g)")[0], x_values.shape,
+                    "backward(g)")
+    if not np.allclose(scaled, g * expected_local, rtol=1e-7, atol=1e-12):
+        if np.allclose(scaled, expected_local, rtol=1e-7, atol=1e-12):
+            _fail("your backward ignores the incoming gradient g; the chain rule needs g · σ(x).")
+        _fail(f"backward(g) should be g · σ(x): {_worst_point(scaled, g * expected_local, x_values)}")
+
+    check = gradcheck(softplus_op, x_values)
+    if not check.passed(1e-6):
+        _fail(f"gradcheck disagrees with your backward: relative error {check.max_error:.2e} ({error_band(check.max_error)})")
+    _ok("backward returns g · σ(x) at 7 points from −30 to 30, and gradcheck confirms it "
+        "(relative error below 1e-6).")
+
+
+HAND_GRADIENT_POINT = {"x": 3.0, "y": -2.0}
+
+
+@exercise_checker
+def check_hand_gradient(hand_gradient) -> None:
+    """Exercise 01.2: (∂f/∂x, ∂f/∂y) of f = (x·y + x)² at x = 3, y = −2, worked out by hand."""
+    answer = _call(hand_gradient, description="hand_gradient()")
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        _fail(f"return two numbers, (df_dx, df_dy); got {type(answer).__name__} {answer!r}")
+    df_dx, df_dy = _number(answer[0], "df_dx"), _number(answer[1], "df_dy")
+    x, y = HAND_GRADIENT_POINT["x"], HAND_GRADIENT_POINT["y"]
+    v = x * y + x
+    through_u, direct = 2 * v * y, 2 * v  # the two paths from x to f: via u = x·y, and straight into v
+    expected_dx, expected_dy = through_u + direct, 2 * v * x
+    close = lambda a, b: abs(a - b) < 1e-6  # noqa: E731
+    if close(df_dx, expected_dy) and close(df_dy, expected_dx):
+        _fail(f"the two numbers look swapped: return (df_dx, df_dy), got ({df_dx:g}, {df_dy:g}).")
+    if not close(df_dx, expected_dx):
+        if close(df_dx, through_u):
+            _fail(f"df_dx = {df_dx:g} counts only the path through u = x·y; x also enters v = u + x directly. "
+                  "Add the two paths' contributions.")
+        if close(df_dx, direct):
+            _fail(f"df_dx = {df_dx:g} counts only the direct path x → v; x also reaches v through u = x·y. "
+                  "Add the two paths' contributions.")
+        if close(df_dx, -expected_dx):
+            _fail(f"df_dx has the wrong sign: got {df_dx:g}. Check the sign of v = x·y + x at x = 3, y = −2.")
+        _fail(f"df_dx: expected {expected_dx:g}, got {df_dx:g}. Start from ∂f/∂v = 2v with v = x·y + x.")
+    if not close(df_dy, expected_dy):
+        if close(df_dy, -expected_dy):
+            _fail(f"df_dy has the wrong sign: got {df_dy:g}. Check the sign of v = x·y + x at x = 3, y = −2.")
+        _fail(f"df_dy: expected {expected_dy:g}, got {df_dy:g}. y reaches f only through u = x·y: ∂f/∂y = ∂f/∂u · x.")
+    _ok(f"∂f/∂x = {expected_dx:g} (the sum of two paths: {through_u:g} through u and {direct:g} directly) and "
+        f"∂f/∂y = {expected_dy:g}.")
+
+
+# (gradient shape, input shape) pairs an un-broadcast must handle; the comments say which rule each tests.
+_UNBROADCAST_CASES = (
+    ((3,), (3,)),          # nothing was broadcast
+    ((4, 3), (3,)),        # a bias added to a batch: a new leading axis
+    ((4, 3), (1, 3)),      # an axis of length 1 stretched to 4
+    ((4, 3), (4, 1)),      # a column stretched along the last axis
+    ((2, 4, 3), (4, 1)),   # both at once
+    ((5,), ()),            # a single number broadcast to a vector
+)
+
+
+@exercise_checker
+def check_unbroadcast(unbroadcast) -> None:
+    """Exercise 01.3: `unbroadcast(grad, shape)` sums grad back to the input's shape."""
+    for grad_shape, shape in _UNBROADCAST_CASES:
+        grad = np.arange(1.0, 1.0 + np.prod(grad_shape)).reshape(grad_shape)
+        given = grad.copy()
+        result = _call(unbroadcast, given, shape, description=f"unbroadcast(grad of shape {grad_shape}, {shape})")
+        where = f"for a gradient of shape {grad_shape} and an input of shape {shape}"
+        if result is None:
+            _fail(f"{where}: unbroadcast returned None; did you forget the `return`?")
+        if not np.array_equal(given, grad):
+            _fail(f"{where}: unbroadcast changed the gradient it was given; compute a new array instead.")
+        got_shape = np.shape(result)
+        if got_shape != shape:
+            hint = ""
+            if tuple(n for n in got_shape if n != 1) == tuple(n for n in shape if n != 1):
+                hint = " Sum stretched axes with keepdims=True so their length-1 axes stay."
+            elif len(got_shape) > len(shape):
+                hint = " Sum away the extra leading axes too."
+            elif len(got_shape) == len(shape):
+                stretched = [i for i, (a, b) in enumerate(zip(shape, got_shape)) if a == 1 and b != 1]
+                if stretched:
+                    hint = (f" Axis {stretched[0]} has length 1 in the input but {got_shape[stretched[0]]} in "
+                            "the gradient: it was stretched, so sum over it with keepdims=True.")
+            _fail(f"{where}: expected the shape {shape}, got {got_shape}.{hint}")
+        expected = _unbroadcast(grad, shape)
+        got = np.asarray(result, dtype=float)
+        if not np.allclose(got, expected):
+            hint = ""
+            if np.all(expected != 0) and np.allclose(got / expected, (got / expected).reshape(-1)[0]):
+                ratio = float((got / expected).reshape(-1)[0])
+                hint = f" Your values are {ratio:.3g} × the right ones: sum the gradient, don't average it."
+            _fail(f"{where}: expected {expected.tolist()}, got {got.tolist()}.{hint}")
+    _ok(f"unbroadcast sums the gradient back to the input's shape in all {len(_UNBROADCAST_CASES)} cases "
+        "(new leading axes, stretched length-1 axes, both, and a single number).")
+
+
+# ---- lesson 03 ------------------------------------------------------------------------------------
+
+from . import nn as _nn, probes as _probes  # noqa: E402
+from .init import INITS as _INITS  # noqa: E402
+
+__all__ += ["check_sigmoid_gradient_bound", "check_flat_gradient_init", "check_tanh_gain"]
+
+def _returned_number(value, description: str) -> float:
+    """`_number`, with a forgotten `return` (None) named as such rather than as NaN."""
+    if value is None:
+        _fail(f"{description} returned None; did you forget the `return`?")
+    return _number(value, description)
+
+
+# Lists of spectral norms ‖W_l‖₂ the bound is checked on: equal norms, norms above and below 4, an array.
+_BOUND_CASES = ([2.0], [2.0] * 5, [2.0] * 20, [4.0, 4.0, 4.0], [1.0, 3.0, 0.5, 8.0], np.array([2.5, 1.5]))
+
+
+@exercise_checker
+def check_sigmoid_gradient_bound(sigmoid_gradient_bound) -> None:
+    """Exercise 03.1: `sigmoid_gradient_bound(weight_norms)` returns ∏_l ¼‖W_l‖₂."""
+    for case in _BOUND_CASES:
+        norms = np.asarray(case, dtype=float)
+        shown = "[" + ", ".join(f"{n:g}" for n in norms) + "]"
+        given = case.copy() if isinstance(case, np.ndarray) else list(case)
+        got = _returned_number(_call(sigmoid_gradient_bound, given, description=f"sigmoid_gradient_bound({shown})"),
+                               f"sigmoid_gradient_bound({shown})")
+        expected = float(np.prod(0.25 * norms))
+        if np.isclose(got, expected, rtol=1e-9, atol=0.0):
+            continue
+        where = f"for weight_norms = {shown}: expected {expected:.6g}, got {got:.6g}"
+        n = norms.size
+        if np.isclose(got, np.prod(norms), rtol=1e-9):
+            _fail(f"{where}. You multiplied the weight norms but left out the sigmoid's slope: each layer "
+                  "contributes max σ' · ‖W_l‖₂ = ¼‖W_l‖₂.")
+        if n > 1 and np.isclose(got, 0.25 * np.prod(norms), rtol=1e-9):
+            _fail(f"{where}. The factor ¼ belongs to every layer (each has its own σ'), so it appears {n} times: "
+                  f"(¼)^{n} · ∏‖W_l‖₂.")
+        if np.isclose(got, 0.25**n, rtol=1e-9):
+            _fail(f"{where}. (¼)^n alone ignores the weights; multiply each layer's ¼ by its ‖W_l‖₂.")
+        if n > 1 and np.isclose(got, np.sum(0.25 * norms), rtol=1e-9):
+            _fail(f"{where}. You added the per-layer factors; the chain rule multiplies them.")
+        _fail(f"{where}. The bound is the product over layers of ¼‖W_l‖₂.")
+    _ok(f"the bound ∏ ¼‖W_l‖₂ is right on {len(_BOUND_CASES)} lists of weight norms. With every ‖W_l‖₂ = 2 "
+        f"each layer halves it: 20 layers take it below 1e-6 (0.5^20 = {0.5**20:.2g}).")
+
+
+_FLAT_CHECK = {"depth": 50, "width": 32, "batch": 64, "seed": 0}
+_FLAT_BAND = (0.9, 1.1)
+
+
+def _fresh_network_statistics(depth: int, activation: str, init, gain: float, width: int = 32, batch: int = 64,
+                              seed: int = 0):
+    """LayerStats of one pass through a fresh deep MLP, built as the lesson-03 gradient-flow explorer
+    builds it (`widgets.gradient_flow`; a test keeps the two identical), so the checker's numbers are
+    the ones the learner sees in the explorer."""
+    rng = np.random.default_rng(seed)
+    model = _nn.MLP([width] * (depth + 1) + [10], activation=activation, init=init, gain=gain, rng=rng)
+    X = rng.standard_normal((batch, width))
+    y = rng.integers(0, 10, size=batch)
+    return _probes.layer_statistics(model, X, y, loss="cross_entropy", bins=30)
+
+
+def _per_layer_factor(grad_norm: np.ndarray) -> float:
+    """(g_1 / g_L)^(1/(L−1)): how much the gradient norm changes per layer on its way down."""
+    first, last = float(grad_norm[0]), float(grad_norm[-1])
+    if not (np.isfinite(first) and np.isfinite(last) and first > 0 and last > 0):
+        return float("nan")
+    return float(np.exp((np.log(first) - np.log(last)) / (grad_norm.size - 1)))
+
+
+@exercise_checker
+def check_flat_gradient_init(flat_gradient_init) -> None:
+    """Exercise 03.2: `flat_gradient_init()` names the init that keeps a deep ReLU net's gradient flat."""
+    name = _call(flat_gradient_init, description="flat_gradient_init()")
+    if not isinstance(name, str):
+        _fail(f"return the name of an initialisation as a string, e.g. \"lecun_normal\"; got {type(name).__name__} "
+              f"{name!r}")
+    choices = [n for n in _INITS if n != "zeros"]
+    if name not in choices:
+        _fail(f"{name!r} is not an initialisation in mtl_edu.init; choose one of {', '.join(choices)}")
+    depth = _FLAT_CHECK["depth"]
+    stats = _fresh_network_statistics(depth, "relu", name, 1.0, _FLAT_CHECK["width"], _FLAT_CHECK["batch"],
+                                      _FLAT_CHECK["seed"])
+    factor = _per_layer_factor(stats.grad_norm)
+    low, high = _FLAT_BAND
+    if not np.isfinite(factor):
+        _fail(f"with {name} the gradient of some layer is 0 or not finite: nothing flows at all.")
+    if factor < low:
+        _fail(f"with {name} the gradient shrinks by ×{factor:.2f} per layer on its way down through {depth} ReLU "
+              f"layers (×{factor ** depth:.1e} in total). ReLU zeroes about half of its inputs, so the weights "
+              "must be larger than for tanh: which scheme doubles the variance?")
+    if factor > high:
+        _fail(f"with {name} the gradient grows by ×{factor:.2f} per layer on its way down through {depth} ReLU "
+              f"layers (×{factor ** depth:.1e} in total): these weights are too large. Which scheme scales "
+              "the variance with the layer's fan-in?")
+    lecun = _per_layer_factor(_fresh_network_statistics(depth, "relu", "lecun_normal", 1.0, _FLAT_CHECK["width"],
+                                                        _FLAT_CHECK["batch"], _FLAT_CHECK["seed"]).grad_norm)
+    _ok(f"with {name} the gradient norm changes by ×{factor:.2f} per layer through {depth} ReLU layers (flat is "
+        f"×1; the check accepts {low:g}–{high:g}). With lecun_normal, Var(W) = 1/n_in, it is ×{lecun:.2f}, "
+        "close to 1/√2 ≈ 0.71: every ReLU halves the second moment and 2/n_in (He et al. 2015) restores it.")
+
+
+_TANH_CHECK = {"depth": 50, "min_std": 0.2, "band": (0.95, 1.05)}
+
+
+@exercise_checker
+def check_tanh_gain(tanh_gain) -> None:
+    """Exercise 03.3: `tanh_gain()` returns a gain for xavier_normal that keeps a 50-layer tanh net alive:
+    last hidden activation std ≥ 0.2, gradient changing by less than 5 % per layer."""
+    gain = _returned_number(_call(tanh_gain, description="tanh_gain()"), "tanh_gain()")
+    if gain <= 0:
+        _fail(f"the gain multiplies every weight and must be positive, got {gain:g}")
+    if gain > 20:
+        _fail(f"a gain of {gain:g} makes every weight huge; look between 0.5 and 3")
+    depth, min_std, (low, high) = _TANH_CHECK["depth"], _TANH_CHECK["min_std"], _TANH_CHECK["band"]
+    stats = _fresh_network_statistics(depth, "tanh", "xavier_normal", gain)
+    std = float(stats.activation_std[-2])  # the last hidden layer; [-1] is the linear output
+    saturated = float(stats.saturated_fraction[-2])
+    factor = _per_layer_factor(stats.grad_norm)
+    if std < min_std:
+        _fail(f"with gain {gain:.3g} the activations fade with depth: the last hidden layer's std is {std:.2g}, "
+              f"below {min_std:g}. Each layer shrinks the signal a little; increase the gain.")
+    if not np.isfinite(factor) or not low <= factor <= high:
+        direction = "grows" if factor > high else "shrinks"
+        _fail(f"with gain {gain:.3g} the activations are alive (std {std:.2f}), but the gradient {direction} by "
+              f"×{factor:.3f} per layer on its way down (×{factor ** depth:.2g} over {depth} layers; the aim is "
+              f"{low:g}–{high:g}). {'Lower' if factor > high else 'Raise'} the gain a little.")
+    _ok(f"with gain {gain:.3g}, after {depth} tanh layers the activations keep a std of {std:.2f} (≥ {min_std:g}), "
+        f"{saturated:.0%} of the units are saturated, and the gradient changes by ×{factor:.2f} per layer "
+        f"(within {low:g}–{high:g}).")
+
+
+# ---- lesson 04 ------------------------------------------------------------------------------------
+
+from . import optim as _optim  # noqa: E402
+
+__all__ += ["check_clip_by_norm", "check_he_std", "check_leaky_relu_std"]
+
+
+def _clip_by_norm_cases() -> list:
+    """(gradient, max_norm) pairs: long and short vectors, a 2-D one, and a zero gradient."""
+    rng = np.random.default_rng(4)
+    cases = [(np.array([3.0, 1.0]), 1.0)]
+    for size, norm, max_norm in ((5, 10.0, 1.0), (100, 0.3, 1.0), (100, 7.0, 2.5), (20, 1e-3, 0.5)):
+        g = rng.standard_normal(size)
+        cases.append((g * (norm / np.linalg.norm(g)), max_norm))
+    cases.append((np.zeros(3), 1.0))
+    return cases
+
+
+def _reference_clip_by_norm(g: np.ndarray, max_norm: float) -> np.ndarray:
+    """The library's answer: optim.clip_grad_norm applied to one parameter whose gradient is g."""
+    param = Tensor(np.zeros_like(g), requires_grad=True)
+    param.grad = g.copy()
+    _optim.clip_grad_norm([param], max_norm)
+    return param.grad
+
+
+@exercise_checker
+def check_clip_by_norm(clip_by_norm) -> None:
+    """Exercise 04.1: `clip_by_norm(g, max_norm)` rescales g to norm max_norm when it is longer, else
+    returns it unchanged; compared with `optim.clip_grad_norm` (Pascanu, Mikolov & Bengio 2013, ICML)."""
+    cases = _clip_by_norm_cases()
+    for g, max_norm in cases:
+        norm = float(np.linalg.norm(g))
+        where = f"for a gradient of {g.size} entries with norm {norm:.3g} and max_norm = {max_norm:g}"
+        result = _call(clip_by_norm, g.copy(), max_norm, description=f"clip_by_norm(g, {max_norm:g}) {where}")
+        if result is not None and norm == 0 and not np.all(np.isfinite(np.asarray(result, dtype=float))):
+            _fail(f"{where}: you returned NaN. A zero gradient is already short enough: rescale only when the "
+                  "norm exceeds max_norm, so you never divide by a zero norm.")
+        got = _array(result, g.shape, f"clip_by_norm(g, {max_norm:g}) {where}")
+        expected = _reference_clip_by_norm(g, max_norm)
+        if np.allclose(got, expected, rtol=1e-9, atol=1e-12):
+            continue
+        got_norm = float(np.linalg.norm(got))
+        if np.allclose(got, np.clip(g, -max_norm, max_norm), rtol=1e-9, atol=1e-12):
+            _fail(f"{where}: you clipped every entry to ±{max_norm:g}, which is clipping by value and turns the "
+                  "direction. Clipping by norm multiplies the whole vector by max_norm / ‖g‖.")
+        if norm <= max_norm and np.isclose(got_norm, max_norm):
+            _fail(f"{where}: the gradient is already shorter than max_norm, so it must come back unchanged; "
+                  f"you stretched it to norm {got_norm:.3g}. Rescale only when ‖g‖ > max_norm.")
+        if norm > max_norm and np.allclose(got, g):
+            _fail(f"{where}: you returned g unchanged, but its norm is above max_norm; scale it by "
+                  f"max_norm / ‖g‖ = {max_norm / norm:.3g}.")
+        if got_norm > 0 and norm > 0 and np.dot(got, g) / (got_norm * norm) > 1 - 1e-9:
+            _fail(f"{where}: the direction is right but the length is not: expected norm {min(norm, max_norm):.4g}, "
+                  f"got {got_norm:.4g}.")
+        shown = min(3, g.size)
+        _fail(f"{where}: expected (first entries) {np.round(expected[:shown], 4).tolist()}, "
+              f"got {np.round(got[:shown], 4).tolist()}.")
+    _ok(f"clip_by_norm agrees with optim.clip_grad_norm to within 1e-9 on {len(cases)} gradients (2 to 100 "
+        "entries; longer and shorter than max_norm; all zeros): long ones are scaled to norm max_norm, "
+        "their direction kept, and short ones are left alone.")
+
+
+_RELU_DEPTH = 50  # the exercises' network: the second moment is multiplied by the per-layer factor 49 times
+
+
+def _factor_over_depth(per_layer: float) -> float:
+    """How much the second moment changes from layer 1 to layer 50 if each layer multiplies it by per_layer."""
+    with np.errstate(over="ignore", under="ignore"):
+        return float(per_layer ** (_RELU_DEPTH - 1))
+
+
+def _within_two_times(per_layer: float) -> bool:
+    return per_layer > 0 and abs((_RELU_DEPTH - 1) * np.log(per_layer)) <= np.log(2.0)
+
+
+@exercise_checker
+def check_he_std(he_std) -> None:
+    """Exercise 04.2: `he_std(fan_in)` returns the standard deviation √(2 / fan_in) of He et al. 2015 (ICCV)."""
+    fan_ins = (1, 3, 64, 256, 1000)
+    for fan_in in fan_ins:
+        std = _number(_call(he_std, fan_in, description=f"he_std({fan_in})"), f"he_std({fan_in})")
+        per_layer = fan_in * std**2 / 2  # ReLU keeps half of E[z²]; the layer multiplies by fan_in·Var(W)
+        if _within_two_times(per_layer):
+            continue
+        expected = np.sqrt(2.0 / fan_in)
+        consequence = (f"each ReLU layer then multiplies the second moment by fan_in·std²/2 = {per_layer:.3g}, "
+                       f"and layer 50 has on average {_factor_over_depth(per_layer):.2g} × the second moment of "
+                       "layer 1 (the goal: within a factor 2).")
+        where = f"he_std({fan_in}) = {std:.4g}, expected √(2/{fan_in}) = {expected:.4g}"
+        if np.isclose(std, np.sqrt(1.0 / fan_in)):
+            _fail(f"{where}: that is the 1/fan_in variance (LeCun; Xavier for a square layer). ReLU zeroes the "
+                  f"negative half of its input: {consequence} Double the variance.")
+        if np.isclose(std, 2.0 / fan_in):
+            _fail(f"{where}: you returned the variance 2/fan_in; the standard deviation is its square root.")
+        if np.isclose(std, np.sqrt(2.0) / fan_in):
+            _fail(f"{where}: √2/fan_in takes the square root of the 2 only; take it of 2/fan_in.")
+        _fail(f"{where}: {consequence}")
+    _ok(f"he_std(fan_in) = √(2/fan_in) at fan_in = {', '.join(str(n) for n in fan_ins)}: each ReLU layer then "
+        "keeps the second moment on average (fan_in·std²/2 = 1), so over 50 layers it stays within 2× "
+        "(He et al. 2015).")
+
+
+_LEAKY_CASES = ((64, 0.0), (64, 0.5), (256, 0.2), (10, 1.0), (128, 0.01), (100, 0.3))
+
+
+@exercise_checker
+def check_leaky_relu_std(leaky_relu_std) -> None:
+    """Exercise 04.3: `leaky_relu_std(fan_in, slope)` = √(2 / ((1 + slope²)·fan_in)), He et al. 2015 (ICCV),
+    the init that keeps the second moment of a leaky-ReLU net constant through depth."""
+    for fan_in, slope in _LEAKY_CASES:
+        std = _number(_call(leaky_relu_std, fan_in, slope, description=f"leaky_relu_std({fan_in}, {slope:g})"),
+                      f"leaky_relu_std({fan_in}, {slope:g})")
+        kept = (1 + slope**2) / 2  # the fraction of E[z²] a leaky ReLU passes on
+        per_layer = fan_in * std**2 * kept
+        if _within_two_times(per_layer):
+            continue
+        expected = np.sqrt(2.0 / ((1 + slope**2) * fan_in))
+        where = f"leaky_relu_std({fan_in}, {slope:g}) = {std:.4g}, expected {expected:.4g}"
+        consequence = (f"each layer then multiplies the second moment by {per_layer:.3g}, and layer 50 has on "
+                       f"average {_factor_over_depth(per_layer):.2g} × the second moment of layer 1 "
+                       "(the goal: within 2×).")
+        if np.isclose(std, np.sqrt(2.0 / fan_in)):
+            _fail(f"{where}: your std ignores the slope. A leaky ReLU with slope {slope:g} keeps "
+                  f"(1 + {slope:g}²)/2 = {kept:.3g} of E[z²], not 1/2: {consequence}")
+        if np.isclose(std, np.sqrt(2.0 / ((1 + slope) * fan_in))):
+            _fail(f"{where}: you used (1 + slope) where it should be (1 + slope²): the negative half outputs "
+                  "slope·z, whose square is slope²·z².")
+        if np.isclose(std, 2.0 / ((1 + slope**2) * fan_in)):
+            _fail(f"{where}: you returned the variance; the standard deviation is its square root.")
+        _fail(f"{where}: {consequence}")
+    _ok(f"leaky_relu_std(fan_in, slope) = √(2 / ((1 + slope²)·fan_in)) at {len(_LEAKY_CASES)} (fan_in, slope) "
+        "pairs, from slope 0 (ReLU: He's 2/fan_in) to slope 1 (a linear layer: 1/fan_in); each keeps the second "
+        "moment of a 50-layer net within 2× on average.")
+
+
+# ---- lesson 02 ------------------------------------------------------------------------------------
+
+from . import datasets as _datasets  # noqa: E402
+from . import nn as _nn  # noqa: E402
+from . import train as _train  # noqa: E402
+from .autodiff import no_grad as _no_grad  # noqa: E402
+
+__all__ += ["check_mlp_forward", "check_accuracy_from_logits", "SPIRALS_EXERCISE", "check_spiral_settings"]
+
+
+def _tanh_mlp_and_copy(seed: int) -> tuple:
+    """Two identical nn.MLP([2, 8, 1], tanh) with non-zero biases (so a forgotten bias shows)."""
+    models = [_nn.MLP([2, 8, 1], activation="tanh", rng=seed) for _ in range(2)]
+    biases = np.random.default_rng(seed + 1).normal(0.0, 0.5, size=(2, 8))
+    for model in models:
+        model.layers[0].bias.data[:] = biases[0]
+        model.layers[1].bias.data[:] = biases[1, :1]
+    return models
+
+
+@exercise_checker
+def check_mlp_forward(mlp_forward) -> None:
+    """Exercise 02.1: `mlp_forward(X, W1, b1, W2, b2)` = tanh(X @ W1 + b1) @ W2 + b2 with Tensor operations.
+
+    X: (N, 2) Tensor, W1: (2, 8), b1: (8,), W2: (8, 1), b2: (1,) Tensors; returns (N, 1) logits, the
+    same as nn.MLP([2, 8, 1], activation="tanh") with those weights, and backward() through it gives
+    the same gradients.
+    """
+    learner_model, reference = _tanh_mlp_and_copy(seed=7)
+    X = np.random.default_rng(8).normal(size=(6, 2))
+    W1, b1 = learner_model.layers[0].weight, learner_model.layers[0].bias
+    W2, b2 = learner_model.layers[1].weight, learner_model.layers[1].bias
+    out = _call(mlp_forward, Tensor(X), W1, b1, W2, b2, description="mlp_forward(X, W1, b1, W2, b2)")
+    if out is None:
+        _fail("mlp_forward returned None; did you forget the `return`?")
+    if not isinstance(out, Tensor):
+        _fail(f"mlp_forward must return a Tensor built with Tensor operations (@, +, .tanh()), got "
+              f"{type(out).__name__}: a NumPy array carries no graph, so backward() could not train the weights.")
+    got = _array(out, (6, 1), "mlp_forward(X, W1, b1, W2, b2) for X of shape (6, 2)")
+    expected = reference(X).data
+    if not np.allclose(got, expected, rtol=1e-9, atol=1e-12):
+        w1, c1, w2, c2 = (p.data for p in (W1, b1, W2, b2))
+        z = X @ w1 + c1
+        slips = {
+            "no activation between the layers (a linear model): apply .tanh() to X @ W1 + b1": z @ w2 + c2,
+            "ReLU instead of tanh: this network uses tanh": np.maximum(z, 0) @ w2 + c2,
+            "sigmoid instead of tanh: this network uses tanh": _sigmoid(z) @ w2 + c2,
+            "the first bias b1 is missing": np.tanh(X @ w1) @ w2 + c2,
+            "the output bias b2 is missing": np.tanh(z) @ w2,
+            "tanh on the output too: the output layer is linear (logits)": np.tanh(np.tanh(z) @ w2 + c2),
+        }
+        for slip, value in slips.items():
+            if np.allclose(got, value, rtol=1e-9, atol=1e-12):
+                _fail(f"{slip}. (First point: expected {expected[0, 0]:.6g}, got {got[0, 0]:.6g}.)")
+        index = int(np.argmax(np.abs(got - expected).reshape(-1)))
+        _fail(f"the logits differ from nn.MLP's: for point {index} (x = {X[index, 0]:.3g}, {X[index, 1]:.3g}) "
+              f"expected {expected[index, 0]:.6g}, got {got[index, 0]:.6g}. The recipe: h = tanh(X @ W1 + b1), "
+              "logits = h @ W2 + b2.")
+    out.sum().backward()
+    reference(X).sum().backward()
+    for name, mine, theirs in zip(("W1", "b1", "W2", "b2"), learner_model.parameters(), reference.parameters()):
+        if mine.grad is None:
+            _fail(f"backward() left no gradient on {name}: build the output from the Tensors you were given "
+                  "(not from their .data), so the graph reaches every weight.")
+        if not np.allclose(mine.grad, theirs.grad, rtol=1e-9, atol=1e-12):
+            _fail(f"the output values are right, but the gradient reaching {name} differs from nn.MLP's "
+                  f"(largest difference {np.max(np.abs(mine.grad - theirs.grad)):.3g}).")
+    _ok("mlp_forward gives nn.MLP([2, 8, 1], tanh)'s logits on 6 points to within 1e-9, and backward() "
+        "fills W1, b1, W2, b2 with the same gradients.")
+
+
+# Logits chosen so that each typical slip gives a different accuracy from the right one (0.6).
+_ACCURACY_LOGITS = np.array([2.1, -0.3, 0.2, -1.4, 0.7, 0.4, -0.2, 3.0, -2.2, 0.05])
+_ACCURACY_LABELS = np.array([1, 0, 0, 0, 1, 0, 1, 1, 1, 1])
+
+
+def _accuracy_slips(logits: np.ndarray, labels: np.ndarray) -> dict:
+    """What typical slips return for (n, 1) logits and (n,) labels, keyed by the explanation."""
+    column = logits.reshape(-1, 1)
+    right = (column[:, 0] > 0) == labels
+    return {
+        "you compared the logits with 0.5; a logit is log(p / (1 − p)), so P(class 1) > 0.5 means logit > 0":
+            float(np.mean((column[:, 0] > 0.5) == labels)),
+        "you returned the number of correct points, not the fraction; divide by the number of points":
+            float(np.sum(right)),
+        "you returned a percentage; return a fraction between 0 and 1": float(100 * np.mean(right)),
+        "comparing (n, 1) predictions with (n,) labels broadcasts to an (n, n) table; flatten the "
+        "predictions first (e.g. logits[:, 0] or .reshape(-1))": float(np.mean((column > 0) == labels)),
+        "you counted the mistakes (the error rate), not the correct points": float(np.mean(~right)),
+    }
+
+
+@exercise_checker
+def check_accuracy_from_logits(accuracy_from_logits) -> None:
+    """Exercise 02.2: `accuracy_from_logits(logits, y)`: logits (n, 1), y (n,) in {0, 1} -> fraction correct."""
+    cases = [
+        (_ACCURACY_LOGITS.reshape(-1, 1), _ACCURACY_LABELS, "the 10 logits of the exercise"),
+        (np.array([[-1.0], [2.0], [0.5], [-0.1]]), np.array([0, 1, 1, 0]), "4 points all predicted right"),
+        (np.array([[1.0], [1.0], [-1.0]]), np.array([0, 0, 1]), "3 points all predicted wrong"),
+    ]
+    for logits, labels, what in cases:
+        answer = _call(accuracy_from_logits, logits.copy(), labels.copy(),
+                       description=f"accuracy_from_logits on {what}")
+        got = _number(answer, f"accuracy_from_logits on {what}")
+        expected = _train.accuracy(logits, labels)
+        if abs(got - expected) > 1e-12:
+            for slip, value in _accuracy_slips(logits, labels).items():
+                if abs(got - value) < 1e-12 and abs(value - expected) > 1e-12:
+                    _fail(f"on {what}: expected {expected:.4g}, got {got:.4g}: {slip}.")
+            _fail(f"on {what}: expected {expected:.4g}, got {got:.4g}. A point counts as class 1 when its "
+                  "logit is > 0; accuracy is the fraction of points whose predicted class equals y.")
+    _ok("accuracy_from_logits agrees with mtl_edu.train.accuracy on 3 cases (0.6, all right = 1, "
+        "all wrong = 0), with (n, 1) logits and (n,) labels.")
+
+
+# The spirals of the decision-boundary explorer (widgets.toy_split("spirals")), kept here because
+# exercises sit below widgets in the package's layers; tests check the two agree.
+SPIRALS_EXERCISE = {"n_points": 200, "noise": 0.05, "turns": 1.25, "test_fraction": 0.3, "sizes": [2, 16, 16, 1],
+                    "max_steps": 1000, "target_test_accuracy": 0.95}
+
+
+def _spirals_split() -> tuple:
+    X, y = _datasets.make_spirals(SPIRALS_EXERCISE["n_points"], noise=SPIRALS_EXERCISE["noise"],
+                                  rng=np.random.default_rng(0), turns=SPIRALS_EXERCISE["turns"])
+    split = _datasets.train_test_split(X, y, test_fraction=SPIRALS_EXERCISE["test_fraction"],
+                                       rng=np.random.default_rng(1))
+    return split.train + split.test
+
+
+@exercise_checker
+def check_spiral_settings(spiral_settings) -> None:
+    """Exercise 02.3: `spiral_settings()` returns {"activation", "optimizer", "lr", "steps"} that train
+    the 2 × 16 MLP of the explorer to ≥ 95% test accuracy on its spirals in at most 1000 full-batch steps."""
+    settings = _call(spiral_settings, description="spiral_settings()")
+    needed = {"activation", "optimizer", "lr", "steps"}
+    if not isinstance(settings, dict) or set(settings) != needed:
+        got = sorted(settings) if isinstance(settings, dict) else f"a {type(settings).__name__}"
+        _fail(f"return a dict with exactly the keys {sorted(needed)}, got {got}")
+    activation, optimizer = settings["activation"], settings["optimizer"]
+    if activation not in _nn.ACTIVATIONS:
+        _fail(f"activation must be one of {list(_nn.ACTIVATIONS)}, got {activation!r}")
+    if optimizer not in ("sgd", "adam"):
+        _fail(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
+    lr = _number(settings["lr"], "lr")
+    if lr <= 0:
+        _fail(f"lr must be above 0, got {lr:g}: it is the size of each step downhill.")
+    steps = settings["steps"]
+    max_steps = SPIRALS_EXERCISE["max_steps"]
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= max_steps:
+        _fail(f"steps must be a whole number from 1 to {max_steps}, got {steps!r}")
+    X_train, y_train, X_test, y_test = _spirals_split()
+    init = "he_normal" if activation in ("relu", "leaky_relu") else "xavier_normal"
+    model = _nn.MLP(SPIRALS_EXERCISE["sizes"], activation=activation, init=init, rng=0)
+    described = f"{activation}, {optimizer}, lr = {lr:.3g}, {int(steps)} steps"
+    try:
+        history = _train.fit(model, X_train, y_train, loss="bce", optimizer=optimizer, lr=lr, steps=int(steps),
+                             record_every=max(1, int(steps) // 10), progress=False)
+    except _train.TrainingDiverged as error:
+        _fail(f"with {described}: training diverged at step {error.step} (the loss became {error.loss}); "
+              "lower the learning rate.")
+    with _no_grad():
+        train_accuracy = _train.accuracy(model(X_train).data, y_train)
+        test_accuracy = _train.accuracy(model(X_test).data, y_test)
+    target = SPIRALS_EXERCISE["target_test_accuracy"]
+    reached = f"train accuracy {train_accuracy:.1%}, test accuracy {test_accuracy:.1%}"
+    if test_accuracy < target:
+        losses = history.loss
+        middle, last = losses[len(losses) // 2], losses[-1]
+        if train_accuracy >= target:
+            hint = ("The training points are learned but the test points are not: the boundary fits noise; "
+                    "fewer steps or a gentler learning rate may generalise better.")
+        elif last > np.log(2.0) + 0.05:
+            hint = (f"The loss ended at {last:.3g}, worse than the {np.log(2.0):.3f} of a coin-flip guess: the "
+                    "steps overshoot. Lower the learning rate.")
+        elif last < 0.8 * middle:
+            hint = (f"The loss was still falling ({middle:.3g} at mid-run, {last:.3g} at the end): train longer "
+                    "or take larger steps.")
+        else:
+            hint = (f"The loss barely moved in the second half of the run ({middle:.3g} → {last:.3g}): try a "
+                    "larger learning rate, another activation (ReLU), or Adam.")
+        _fail(f"with {described}: {reached}; the target is {target:.0%} test accuracy. {hint}")
+    _ok(f"with {described}: {reached} (target {target:.0%} on the held-out points).")
