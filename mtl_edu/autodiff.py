@@ -396,6 +396,15 @@ class Tensor:
 
         return Tensor._result(data, (self,), backward, "sigmoid")
 
+    def softplus(self):
+        x = self.data
+        data = np.logaddexp(0, x)  # log(1 + eˣ) without overflow
+
+        def backward(g):  # d log(1 + eˣ) = σ(x) dx, also at x = 0 where relu/abs pieces would give 0
+            return (g * (0.5 * (1 + np.tanh(0.5 * x))),)
+
+        return Tensor._result(data, (self,), backward, "softplus")
+
     def relu(self):
         x = self.data
         data = np.maximum(x, 0)

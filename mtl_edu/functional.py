@@ -53,9 +53,8 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 
 def softplus(x: Tensor) -> Tensor:
-    """log(1 + eˣ), computed as relu(x) + log(1 + e^−|x|) so eˣ never overflows."""
-    x = _tensor(x)
-    return x.relu() + (-x.abs()).exp().log1p()
+    """log(1 + eˣ), an engine primitive: stable forward, and its derivative σ(x) exact everywhere."""
+    return _tensor(x).softplus()
 
 
 def gelu(x: Tensor) -> Tensor:
@@ -128,7 +127,8 @@ def mse_loss(pred: Tensor, target) -> Tensor:
 def binary_cross_entropy_with_logits(logits: Tensor, targets) -> Tensor:
     """Mean BCE of targets in [0, 1] under sigmoid(logits), without ever forming sigmoid.
 
-    −[y log σ(x) + (1−y) log(1−σ(x))] = relu(x) − x·y + log(1 + e^−|x|), finite for any x.
+    −[y log σ(x) + (1−y) log(1−σ(x))] = softplus(x) − x·y, finite for any x; its gradient is
+    σ(x) − y, exact also at x = 0 (a form built from relu and |x| would give −y there).
     """
     logits = _tensor(logits)
     targets = _target(targets, logits, "binary_cross_entropy_with_logits")
@@ -141,7 +141,7 @@ def binary_cross_entropy_with_logits(logits: Tensor, targets) -> Tensor:
             f"binary_cross_entropy_with_logits: targets must lie in [0, 1], got values from "
             f"{targets.min():.3g} to {targets.max():.3g}"
         )
-    return (logits.relu() - logits * targets + (-logits.abs()).exp().log1p()).mean()
+    return (logits.softplus() - logits * targets).mean()
 
 
 # ---- joining tensors -----------------------------------------------------------------------------

@@ -398,3 +398,14 @@ def test_retain_grad_keeps_an_intermediate_gradient():
     np.testing.assert_allclose(hidden.grad, 2 * hidden.data)
     assert other.grad is None
     np.testing.assert_allclose(x.grad, 18 * x.data + 5)
+
+
+def test_bce_and_softplus_gradients_are_exact_at_zero():
+    # Zero initialisation puts every logit at exactly 0, where a relu/abs formulation breaks.
+    logits = Tensor(np.zeros(4), requires_grad=True)
+    targets = np.array([0.0, 1.0, 1.0, 0.25])
+    F.binary_cross_entropy_with_logits(logits, targets).backward()
+    np.testing.assert_allclose(logits.grad, (0.5 - targets) / 4)
+    x = Tensor(np.zeros(2), requires_grad=True)
+    F.softplus(x).sum().backward()
+    np.testing.assert_allclose(x.grad, [0.5, 0.5])
