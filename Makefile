@@ -4,6 +4,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
+# Lessons are NN_name.ipynb; scratch notebooks (anything else) are neither run nor tested.
+LESSONS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+# Strict nbval (never the lax mode). `tests` is on the same command line as the notebooks so that
+# tests/conftest.py gives the nbval kernels the environment tools/run_notebooks.py used.
+NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 120
+
 .PHONY: lab test test-package test-notebooks test-browser notebooks bench venv clean
 
 venv: $(STAMP)
@@ -18,14 +24,27 @@ $(STAMP): pyproject.toml
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/ $(LAB_ARGS)
 
+# Execute every lesson (or NB=notebooks/03_....ipynb) top to bottom in a fresh kernel, in place.
+notebooks: $(STAMP)
+	$(PY) tools/run_notebooks.py $(NB)
+
+# The whole suite: package tests, every lesson under strict nbval, the real-browser test.
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest tests $(LESSONS) $(NBVAL)
 
 test-package: $(STAMP)
 	$(PY) -m pytest tests --ignore=tests/test_browser.py -p no:nbval
 
+# One lesson: make test-notebooks LESSONS=notebooks/03_vanishing_gradients.ipynb
+test-notebooks: $(STAMP)
+	$(PY) -m pytest tests $(LESSONS) $(NBVAL) --ignore-glob='tests/test_*.py'
+
+test-browser: $(STAMP)
+	$(PY) -m pytest tests/test_browser.py -p no:nbval $(addprefix --browser-notebook=,$(NB))
+
 bench: $(STAMP)
 	$(PY) benchmarks/bench_engine.py
+	$(PY) benchmarks/bench_explorers.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -235,13 +235,13 @@ def run(cases, rounds: int) -> list:
 
 def format_table(results) -> str:
     lines = [
-        f"{'case':58s} {'engine ms':>10s} {'numpy ms':>9s} {'ratio':>6s} {'bar':>5s}  ",
-        "-" * 96,
+        f"{'case':76s} {'engine ms':>10s} {'numpy ms':>9s} {'ratio':>6s} {'bar':>5s}  ",
+        "-" * 114,
     ]
     for r in results:
         verdict = "ok" if r["ratio"] <= r["bar"] else "MISSED"
         lines.append(
-            f"{r['name']:58s} {r['engine_ms']:10.3f} {r['numpy_ms']:9.3f} {r['ratio']:6.2f} {r['bar']:5.2f}  {verdict}"
+            f"{r['name']:76s} {r['engine_ms']:10.3f} {r['numpy_ms']:9.3f} {r['ratio']:6.2f} {r['bar']:5.2f}  {verdict}"
         )
     lines.append(f"(median over {results[0]['rounds']} paired rounds; BLAS pinned to one thread)")
     return "\n".join(lines)

@@ -783,3 +783,5 @@ def check_spiral_settings(spiral_settings) -> None:
                     "larger learning rate, another activation (ReLU), or Adam.")
         _fail(f"with {described}: {reached}; the target is {target:.0%} test accuracy. {hint}")
     _ok(f"with {described}: {reached} (target {target:.0%} on the held-out points).")
+
+

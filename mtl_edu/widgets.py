@@ -542,7 +542,7 @@ def plot_gradient_flow(stats, title: str) -> Figure:
     ax_grad.plot(layer_numbers, shown, markersize=4, markevery=every, **category_style(0))
     _log_axis(ax_grad, shown)
     factor = gradient_decay_per_layer(grad_norm)
-    factor_text = f"×{factor:.3g} per layer" if np.isfinite(factor) else "no finite gradient at one end"
+    factor_text = f"×{factor:.3g} per layer down" if np.isfinite(factor) else "no finite gradient at one end"
     ax_grad.set_title(f"Gradient reaching layer l ({factor_text})", fontsize=9.5, y=1.0)
     ax_grad.set_xlabel("layer l (1 = input side, last = output)")
     ax_grad.set_ylabel("‖∂L/∂z_l‖ (log scale)")
@@ -991,7 +991,8 @@ from . import datasets as _datasets  # noqa: E402
 from . import functional as _functional  # noqa: E402
 from . import nn as _nn  # noqa: E402
 from . import train as _train  # noqa: E402
-from matplotlib.ticker import FixedLocator  # noqa: E402
+from matplotlib import colormaps as _colormaps  # noqa: E402
+from matplotlib.ticker import FixedLocator, MaxNLocator  # noqa: E402
 
 __all__ += [
     "TOY_DATASETS", "toy_split", "BoundaryRun", "train_and_map", "decision_boundary_run", "draw_boundary",
@@ -999,6 +1000,8 @@ __all__ += [
     "decision_boundary_explorer", "INIT_EXPERIMENT", "INIT_SCHEMES", "initialisation_data",
     "initialisation_experiment",
 ]
+
+_CIVIDIS = _colormaps["cividis"]
 
 # name -> function(n, rng) -> (X, y); noise levels chosen so each set overlaps a little at its edges.
 TOY_DATASETS: dict = {
@@ -1030,12 +1033,12 @@ class BoundaryRun:
     grid_x, grid_y: (H, W) grid coordinates; probability: (H, W) predicted P(class 1) on the grid
         after training (None if training diverged).
     steps: (S,) recorded steps; train_loss, test_loss: (S,) binary cross-entropy at those steps (the
-        last entry is the trained model, at step = number of steps; inf where training diverged).
+        last entry is the trained model, at step = number of steps; inf or NaN where training diverged).
     train_accuracy, test_accuracy: fractions in [0, 1] of the trained model (NaN if it diverged).
     diverged_at: the step where the loss became inf/NaN, else None.
     initial_output: mean |logit| over the training points before the first step.
-    dead_units: hidden ReLU-family units whose pre-activation is ≤ 0 on every training point after
-        training (they pass no signal and get no gradient); 0 for other activations.
+    dead_units: hidden units of a plain-ReLU network whose pre-activation is ≤ 0 on every training
+        point after training (they pass no signal and get no gradient); 0 for other activations.
     """
 
     X_train: np.ndarray
@@ -1069,7 +1072,7 @@ def _count_dead_units(model, X: np.ndarray) -> int:
 
 
 def train_and_map(model, X_train, y_train, X_test, y_test, lr: float, steps: int, optimizer: str = "sgd",
-                  resolution: int = 60, progress=None) -> BoundaryRun:
+                  resolution: int = 120, progress=None) -> BoundaryRun:
     """Train `model` (2 inputs → 1 logit) with full-batch `optimizer` on the binary cross-entropy,
     record train and test loss about 100 times, and map P(class 1) on a `resolution`² grid.
 
@@ -1077,13 +1080,14 @@ def train_and_map(model, X_train, y_train, X_test, y_test, lr: float, steps: int
     no probability map. progress: None or callable(done, total), called at each recorded step.
     """
     record_every = max(1, steps // 100)
-    probes = {} if progress is None else {"progress": lambda model, X, y, step: progress(step, steps)}
+    # fit calls its probes at every recorded step: a convenient hook to move the progress bar.
+    probes = {} if progress is None else {"progress": lambda _model, _X, _y, step: progress(step, steps)}
     with no_grad():
         initial_output = float(np.mean(np.abs(model(X_train).data)))
     diverged_at = None
     try:
         history = _train.fit(model, X_train, y_train, loss="bce", optimizer=optimizer, lr=lr, steps=steps,
-                      record_every=record_every, eval_data=(X_test, y_test), probes=probes, progress=False)
+                             record_every=record_every, eval_data=(X_test, y_test), probes=probes, progress=False)
     except _train.TrainingDiverged as error:
         history, diverged_at = error.history, error.step
     # A diverged run may stop between recording its test loss and its train loss: keep complete records.
@@ -1151,11 +1155,14 @@ def decision_boundary_run(dataset: str = "moons", depth: int = 2, width: int = 1
 
 
 def draw_boundary(ax, run: BoundaryRun, title: str) -> None:
-    """P(class 1) as shading with the 0.5 contour, training points filled, test points hollow."""
+    """P(class 1) as shading in bands of 0.1 with the 0.5 contour; training points filled, test points hollow."""
     extent = (run.grid_x[0, 0], run.grid_x[0, -1], run.grid_y[0, 0], run.grid_y[-1, 0])
     if run.probability is not None:
-        ax.imshow(run.probability, origin="lower", extent=extent, cmap="cividis", vmin=0.0, vmax=1.0,
-                  aspect="auto", alpha=0.5, interpolation="bilinear")
+        # Ten flat bands of probability, like a filled contour plot but one RGB image, lightened
+        # halfway to white so the points stay visible: cheap to draw and to compress as PNG.
+        bands = (np.floor(np.clip(run.probability, 0.0, 0.999999) * 10) + 0.5) / 10
+        ax.imshow(0.5 + 0.5 * _CIVIDIS(bands)[..., :3], origin="lower", extent=extent, aspect="auto",
+                  interpolation="nearest")
         if run.probability.min() < 0.5 < run.probability.max():
             ax.contour(run.grid_x, run.grid_y, run.probability, levels=[0.5], colors="black", linewidths=1.5)
     else:
@@ -1165,12 +1172,15 @@ def draw_boundary(ax, run: BoundaryRun, title: str) -> None:
                 bbox=dict(boxstyle="round", facecolor="white", edgecolor="tab:red"))
     for label, marker, colour in ((0, "o", "tab:blue"), (1, "s", "tab:orange")):
         train, test = run.y_train == label, run.y_test == label
-        ax.scatter(run.X_train[train, 0], run.X_train[train, 1], s=14, c=colour, marker=marker,
-                   edgecolors="black", linewidths=0.4, label=f"class {label}, train")
-        ax.scatter(run.X_test[test, 0], run.X_test[test, 1], s=20, facecolors="white", marker=marker,
-                   edgecolors=colour, linewidths=1.3, label=f"class {label}, test")
+        # Line2D markers rather than scatter: the same look, drawn in about half the time.
+        ax.plot(run.X_train[train, 0], run.X_train[train, 1], linestyle="none", marker=marker, markersize=4,
+                color=colour, markeredgecolor="black", markeredgewidth=0.4, label=f"class {label}, train")
+        ax.plot(run.X_test[test, 0], run.X_test[test, 1], linestyle="none", marker=marker, markersize=4.5,
+                markerfacecolor="white", markeredgecolor=colour, markeredgewidth=1.3, label=f"class {label}, test")
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))  # fewer labels to draw
     ax.set_xlabel("x₁ (input feature 1)")
     ax.set_ylabel("x₂ (input feature 2)")
     ax.set_title(title, y=1.0, fontsize=10)
@@ -1209,6 +1219,7 @@ def _draw_losses(ax, curves: dict, steps_by_curve: dict, title: str) -> None:
         if not finite.all() and finite.any():
             last = np.flatnonzero(finite)[-1]
             ax.plot(x[last], values[last], marker="X", markersize=10, color=colour, markeredgecolor="black")
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
     ax.set_yscale("log")
     all_values = np.concatenate([np.asarray(v, dtype=float) for v in curves.values()])
     _loss_ticks(ax.yaxis, all_values)
@@ -1329,3 +1340,5 @@ def initialisation_experiment(schemes: dict | None = None, **settings) -> dict:
         runs[label] = train_and_map(model, *data, lr=config["lr"], steps=config["steps"],
                                     optimizer=config["optimizer"])
     return runs
+
+

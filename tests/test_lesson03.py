@@ -1,0 +1,243 @@
+"""Lesson 03 (vanishing gradients): the gradient-flow explorer and the lesson's exercise checkers.
+
+Expected values come from the theory the lesson teaches (σ' ≤ 1/4, He et al.'s factor 1/√2 per
+ReLU layer for Var(W) = 1/n_in), not from stored runs.
+"""
+import dataclasses
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import ipywidgets  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from mtl_edu import exercises as E  # noqa: E402
+from mtl_edu import nn  # noqa: E402
+from mtl_edu import widgets as W  # noqa: E402
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def shown_png(explorer):
+    data = explorer.output.outputs[0]["data"] if explorer.output.outputs else {}
+    return data.get("image/png")
+
+
+def same_network(depth, activation, init, gain, width=32, seed=0):
+    """The network `W.gradient_flow` builds for these settings (same seed, same draw order)."""
+    rng = np.random.default_rng(seed)
+    return nn.MLP([width] * (depth + 1) + [10], activation=activation, init=init, gain=gain, rng=rng)
+
+
+# ---- compute ---------------------------------------------------------------------------------------
+
+def test_defaults_give_one_statistic_per_layer_and_a_vanishing_sigmoid_gradient():
+    update, defaults = W.EXPLORERS["gradient_flow"]
+    assert update is W.gradient_flow_explorer_update
+    stats = W.gradient_flow(**defaults)
+    depth = defaults["depth"]
+    assert stats.grad_norm.shape == (depth + 1,)
+    assert stats.activation_std.shape == (depth + 1,)
+    assert np.all(np.isfinite(stats.grad_norm)) and np.all(stats.grad_norm > 0)
+    # Sigmoid: ‖∂L/∂z_l‖ ≤ ¼‖W_{l+1}‖₂ ‖∂L/∂z_{l+1}‖ at every layer (σ' ≤ 1/4).
+    model = same_network(depth, defaults["activation"], defaults["init"], defaults["gain"])
+    for l in range(depth):
+        bound = 0.25 * np.linalg.norm(model.layers[l + 1].weight.data, 2) * stats.grad_norm[l + 1]
+        assert stats.grad_norm[l] <= bound * (1 + 1e-9), f"layer {l + 1}"
+    assert W.gradient_decay_per_layer(stats.grad_norm) < 0.5
+
+
+def test_relu_needs_he_init_for_a_flat_gradient():
+    # He et al. 2015: Var(W) = 1/n_in multiplies the second moment by 1/2 per ReLU layer (norm by 1/√2),
+    # 2/n_in keeps it. Width 32 adds finite-width noise, hence the tolerances.
+    he = W.gradient_decay_per_layer(W.gradient_flow(40, "relu", "he_normal", 1.0).grad_norm)
+    lecun = W.gradient_decay_per_layer(W.gradient_flow(40, "relu", "lecun_normal", 1.0).grad_norm)
+    assert 0.9 < he < 1.1
+    assert abs(lecun - 1 / np.sqrt(2)) < 0.05
+
+
+def test_tanh_gain_moves_the_net_from_fading_to_saturated():
+    small = W.gradient_flow(30, "tanh", "xavier_normal", 0.5)
+    large = W.gradient_flow(30, "tanh", "xavier_normal", 4.0)
+    assert small.activation_std[-2] < 1e-3 * small.activation_std[0]  # tanh(z) ≈ z: ×~0.5 per layer
+    assert large.saturated_fraction[-2] > 0.3 > small.saturated_fraction[-2]
+
+
+def test_the_checker_network_is_the_explorer_network():
+    for settings in [(20, "sigmoid", "xavier_normal", 1.0), (7, "relu", "he_uniform", 0.7)]:
+        ours, theirs = W.gradient_flow(*settings), E._fresh_network_statistics(*settings)
+        np.testing.assert_array_equal(ours.grad_norm, theirs.grad_norm)
+        np.testing.assert_array_equal(ours.activation_std, theirs.activation_std)
+
+
+def test_decay_per_layer_is_the_geometric_mean_ratio():
+    assert W.gradient_decay_per_layer(np.array([1.0, 2.0, 4.0, 8.0])) == pytest.approx(0.5)
+    assert W.gradient_decay_per_layer(np.array([9.0, 3.0, 1.0])) == pytest.approx(3.0)
+    for bad in ([0.0, 1.0], [1.0, np.inf], [np.nan, 1.0], [1.0]):
+        assert np.isnan(W.gradient_decay_per_layer(np.array(bad)))
+
+
+@pytest.mark.parametrize("settings, fragment", [
+    ({"depth": 0}, "depth"),
+    ({"depth": 101}, "from 1 to 100"),
+    ({"depth": 2.5}, "depth"),
+    ({"gain": 0.0}, "gain must be a positive"),
+    ({"gain": -1.0}, "gain must be a positive"),
+    ({"gain": float("nan")}, "gain must be a positive"),
+    ({"activation": "swish"}, "Unknown activation 'swish'"),
+    ({"init": "zeros"}, "Unknown initialisation 'zeros'"),
+    ({"width": 0}, "width"),
+])
+def test_invalid_settings_get_a_sentence_not_a_traceback(settings, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        W.gradient_flow_explorer_update(**settings)
+
+
+# ---- update and plot -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("settings", [
+    {},
+    {"depth": 1},
+    {"depth": 100, "activation": "relu", "init": "he_normal"},
+    {"depth": 100, "activation": "relu", "init": "normal", "gain": 4.0},  # overflows to inf on purpose
+    {"depth": 60, "activation": "tanh", "init": "orthogonal", "gain": 0.05},  # activations underflow
+    {"activation": "identity", "init": "uniform", "gain": 0.05},
+])
+def test_update_renders_five_labelled_panels_without_warnings(settings):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = W.gradient_flow_explorer_update(**settings)
+        png = W.figure_to_png(fig)
+    assert isinstance(fig, Figure) and png.startswith(PNG_MAGIC)
+    assert len(fig.axes) == 5
+    for ax in fig.axes:
+        assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    assert fig.axes[0].get_yscale() == "log"
+    assert fig._suptitle is not None and "hidden layers" in fig._suptitle.get_text()
+
+
+def test_zero_and_overflowing_layers_are_left_out_with_a_note():
+    stats = W.gradient_flow(6, "relu", "he_normal", 1.0)
+    broken = dataclasses.replace(stats, grad_norm=np.array([0.0, np.inf, np.nan, 1e-3, 1e-2, 1e-1, 1.0]),
+                                 activation_std=np.array([np.inf, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = W.plot_gradient_flow(broken, "broken")
+        W.figure_to_png(fig)
+    notes = [t.get_text() for t in fig.axes[0].texts]
+    assert any("3 layer(s)" in note and "not shown" in note for note in notes), notes
+    assert "no finite gradient" in fig.axes[0].get_title()
+
+
+# ---- the widget --------------------------------------------------------------------------------------
+
+def test_widget_has_the_explorer_class_and_every_control_redraws_the_picture():
+    explorer = W.gradient_flow_explorer(depth=5)
+    assert W.EXPLORER_CLASS in explorer._dom_classes
+    assert list(explorer.controls) == ["depth", "activation", "init", "gain"]
+    for control in explorer.controls.values():
+        if hasattr(control, "continuous_update"):
+            assert control.continuous_update is False
+    picture = shown_png(explorer)
+    assert picture is not None
+    for name, value in [("depth", 8), ("activation", "relu"), ("init", "he_normal"), ("gain", 1.5)]:
+        explorer.controls[name].value = value
+        assert shown_png(explorer) != picture, f"changing {name} did not change the picture"
+        picture = shown_png(explorer)
+    assert "depth = 8" in explorer.status.value and "gain = 1.5" in explorer.status.value
+
+
+def test_widget_refuses_unknown_control_names():
+    with pytest.raises(TypeError, match="no control named"):
+        W.gradient_flow_explorer(colour="red")
+    assert isinstance(W.gradient_flow_explorer(depth=2).controls["activation"], ipywidgets.Dropdown)
+
+
+# ---- exercise checkers ---------------------------------------------------------------------------------
+
+def passes(checker, answer, capsys) -> str:
+    checker(answer)
+    out = capsys.readouterr().out
+    assert out.startswith("✓ Correct: "), out
+    return out
+
+
+def fails(checker, answer, *fragments) -> str:
+    with pytest.raises(E.ExerciseError) as error:
+        checker(answer)
+    message = str(error.value)
+    assert message.startswith("✗ "), message
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+    return message
+
+
+def stub(*args):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("checker", [E.check_sigmoid_gradient_bound, E.check_flat_gradient_init, E.check_tanh_gain])
+def test_stubs_are_not_attempted(checker, capsys):
+    assert checker(stub) is None
+    assert capsys.readouterr().out == E.NOT_ATTEMPTED + "\n"
+
+
+def test_sigmoid_bound_right_answers_pass(capsys):
+    out = passes(E.check_sigmoid_gradient_bound, lambda norms: float(np.prod([n / 4 for n in norms])), capsys)
+    assert "20 layers" in out
+    passes(E.check_sigmoid_gradient_bound, lambda norms: 0.25 ** len(norms) * np.prod(norms), capsys)
+
+
+@pytest.mark.parametrize("answer, fragment", [
+    (lambda norms: float(np.prod(norms)), "left out the sigmoid's slope"),
+    (lambda norms: 0.25 * float(np.prod(norms)), "appears 5 times"),
+    (lambda norms: 0.25 ** len(norms), "ignores the weights"),
+    (lambda norms: float(np.sum(np.asarray(norms) / 4)), "added the per-layer factors"),
+    (lambda norms: 1.0, "expected 0.5, got 1"),
+    (lambda norms: None, "forget the `return`"),
+    (lambda norms: norms[10], "raised IndexError"),
+])
+def test_sigmoid_bound_wrong_answers_are_named(answer, fragment):
+    fails(E.check_sigmoid_gradient_bound, answer, fragment)
+
+
+def test_flat_init_right_answers_pass(capsys):
+    out = passes(E.check_flat_gradient_init, lambda: "he_normal", capsys)
+    assert "He et al. 2015" in out
+    passes(E.check_flat_gradient_init, lambda: "he_uniform", capsys)  # same variance, 2 / n_in
+
+
+@pytest.mark.parametrize("answer, fragment", [
+    ("lecun_normal", "shrinks by ×0.6"),
+    ("xavier_normal", "shrinks"),
+    ("orthogonal", "shrinks"),
+    ("normal", "grows by ×"),
+    ("zeros", "not an initialisation"),
+    ("He", "not an initialisation"),
+    (None, "as a string"),
+])
+def test_flat_init_wrong_answers_are_named(answer, fragment):
+    fails(E.check_flat_gradient_init, lambda: answer, fragment)
+
+
+def test_tanh_gain_right_answer_passes(capsys):
+    out = passes(E.check_tanh_gain, lambda: 1.15, capsys)
+    assert "50 tanh layers" in out
+
+
+@pytest.mark.parametrize("answer, fragment", [
+    (1.0, "activations fade"),
+    (0.5, "activations fade"),
+    (2.0, "gradient grows"),
+    (0.0, "must be positive"),
+    (-1.2, "must be positive"),
+    (100.0, "huge"),
+    ("1.2x", "should be a number"),
+    (None, "forget the `return`"),
+])
+def test_tanh_gain_wrong_answers_are_named(answer, fragment):
+    fails(E.check_tanh_gain, lambda: answer, fragment)
