@@ -276,7 +276,7 @@ class DWA(Balancer):
 
 
 class RLW(Balancer):
-    """Random loss weighting (Lin, Ye, Xu, Shi & Zhang 2022, TMLR): λ = softmax(ε), ε ~ N(0, I_T),
+    """Random loss weighting (Lin, Ye, Zhang & Tsang 2022, TMLR): λ = softmax(ε), ε ~ N(0, I_T),
     drawn afresh every step. The weights sum to 1 (the paper's normalisation). rng: Generator or seed."""
 
     def __init__(self, n_tasks: int, rng):
@@ -290,7 +290,7 @@ class RLW(Balancer):
 
 
 class FAMO(Balancer):
-    """Fast Adaptive Multitask Optimization (Liu, Liang, Liu, Stone & Liu 2023, NeurIPS).
+    """Fast Adaptive Multitask Optimization (Liu, Feng, Stone & Liu 2023, NeurIPS).
 
     FAMO aims to decrease every task's *log* loss at the same rate, using only loss values: one
     backward pass per step. With task logits ξ (T,), z = softmax(ξ) and D_t = L_t − m_t (m_t a

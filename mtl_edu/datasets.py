@@ -24,6 +24,7 @@ Contents:
 - Loss-balancing toys: :func:`make_kendall_toy` (Kendall, Gal & Cipolla 2018),
   :func:`make_gradnorm_toy` (Chen et al. 2018).
 - Caruana (1997) mechanisms: :func:`make_parity_tasks`, :func:`make_attribute_selection_tasks`,
+  :func:`make_eavesdropping_tasks`, :func:`make_representation_bias_tasks`,
   :func:`input_as_extra_output`.
 - Real data: :func:`load_penguins` (Gorman, Williams & Fraser 2014).
 """
@@ -31,6 +32,7 @@ Contents:
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 import numbers
@@ -63,6 +65,10 @@ __all__ = [
     "AttributeSelectionTasks",
     "make_attribute_selection_tasks",
     "input_as_extra_output",
+    "EavesdroppingTasks",
+    "make_eavesdropping_tasks",
+    "RepresentationBiasTasks",
+    "make_representation_bias_tasks",
     "Penguins",
     "load_penguins",
     "TASK_TYPES",
@@ -385,6 +391,8 @@ def make_xor(n: int, noise: float = 0.1, *, rng) -> tuple[np.ndarray, np.ndarray
 # --------------------------------------------------------------------------------------------
 
 
+# Cached: the 101-point quadrature costs ~10 ms, and explorers build dozens of teachers per update.
+@functools.lru_cache(maxsize=64)
 def _activation_variance(activation: str, gain: float) -> float:
     """Var[act(gain * z)] for z ~ N(0, 1), by Gauss-Hermite quadrature (exact for 'linear')."""
     if activation == "linear":
@@ -950,6 +958,118 @@ def input_as_extra_output(X, feature_index: int) -> tuple[np.ndarray, np.ndarray
     column = int(feature_index) % d
     keep = [c for c in range(d) if c != column]
     return X[:, keep], X[:, column].copy()
+
+
+class EavesdroppingTasks(NamedTuple):
+    """Samples from :func:`make_eavesdropping_tasks`.
+
+    X: (n, d) float64 inputs, x ~ N(0, I_d).
+    targets: (hard, easy), two float64 arrays (n,), noisy. The hard task comes first: it is the
+        main task of the lesson's experiment, the easy one the task it eavesdrops on.
+    clean_targets: the same two tasks without noise.
+    feature: (n,) float64, the shared hidden feature F = X @ feature_direction, F ~ N(0, 1).
+    feature_direction: (d,) float64 unit vector w.
+    """
+
+    X: np.ndarray
+    targets: tuple
+    clean_targets: tuple
+    feature: np.ndarray
+    feature_direction: np.ndarray
+
+
+def make_eavesdropping_tasks(n: int, *, rng, n_features: int = 10, noise: float = 0.3, gain: float = 1.5) -> EavesdroppingTasks:
+    """Two tasks that need the same hidden feature, easy to find for one, hard for the other.
+
+    Caruana (1997, Machine Learning 28, Section 3) calls this eavesdropping: a feature F useful to
+    tasks A and B may be easy to learn from A's training signal and hard from B's, because B uses F
+    in a more complex way; a net trained on both can learn F through A and B reads it from the
+    shared layer. Here F = w . x for a random unit vector w, and (each scaled to variance 1 before
+    noise of std ``noise`` is added)
+
+        easy task: tanh(gain * F), which rises with F, so even a linear model of x finds w;
+        hard task: |F|, an even function: for Gaussian x its covariance with every linear
+            function of x is exactly 0, so at the start of training its gradient on a first-layer
+            weight holds no first-order pull toward w, and a single-task net must find w from
+            weaker, higher-order signals, which takes many more examples.
+
+    The generator and the teacher are our construction; Caruana describes the mechanism, not this
+    data. w is drawn before X, so one seed gives the same w for every n.
+
+    Returns :class:`EavesdroppingTasks`.
+    """
+    where = "make_eavesdropping_tasks"
+    n = _check_count(n, "n", where)
+    rng = _as_generator(rng, where)
+    n_features = _check_count(n_features, "n_features", where, minimum=2)
+    noise = _check_noise(noise, where)
+    gain = _check_real(gain, "gain", where, low=0.0, low_open=True)
+    direction = rng.standard_normal(n_features)
+    direction /= np.linalg.norm(direction)
+    X = rng.standard_normal((n, n_features))
+    feature = X @ direction
+    easy = np.tanh(gain * feature) / np.sqrt(_activation_variance("tanh", gain))
+    mean_abs = np.sqrt(2.0 / np.pi)  # E|F| and Var|F| = 1 - 2/pi for F ~ N(0, 1)
+    hard = (np.abs(feature) - mean_abs) / np.sqrt(1.0 - mean_abs**2)
+    clean = (hard, easy)
+    noisy = tuple(target + noise * rng.standard_normal(n) for target in clean)
+    return EavesdroppingTasks(X=X, targets=noisy, clean_targets=clean, feature=feature, feature_direction=direction)
+
+
+class RepresentationBiasTasks(NamedTuple):
+    """Samples from :func:`make_representation_bias_tasks`.
+
+    X: (n, 2 + n_irrelevant) float64: column 0 is copy A of the latent z, column 1 copy B, the rest
+        irrelevant N(0, 1) inputs.
+    targets: (main, helper), two float64 arrays (n,), noisy.
+    clean_targets: the same two tasks without noise.
+    latent: (n,) float64, z ~ N(0, 1).
+    """
+
+    X: np.ndarray
+    targets: tuple
+    clean_targets: tuple
+    latent: np.ndarray
+
+
+def make_representation_bias_tasks(n: int, *, rng, copy_noise: float = 0.5, n_irrelevant: int = 8,
+                                   noise: float = 0.3) -> RepresentationBiasTasks:
+    """A main task with two equally good inputs, and a helper task that needs one of them.
+
+    Caruana (1997, Machine Learning 28, Section 3) argues that a task trained alongside others
+    prefers hidden representations the other tasks also prefer (representation bias). Here a latent
+    z ~ N(0, 1) is observed twice, as x_A = z + copy_noise * e_A and x_B = z + copy_noise * e_B with
+    independent noises, so for the main task
+
+        main: tanh(1.5 z), scaled to variance 1,
+
+    the two copies are exactly equally useful (the best use is their average). The helper task
+    needs copy A itself, not z:
+
+        helper: sin(2 x_A), scaled to variance 1.
+
+    Alone, a net for the main task has no reason to prefer A over B; trained with the helper on a
+    shared layer, it can end up relying on A. Both targets get Gaussian noise of std ``noise``.
+    The construction is ours; Caruana describes the mechanism, not this data.
+
+    Returns :class:`RepresentationBiasTasks`.
+    """
+    where = "make_representation_bias_tasks"
+    n = _check_count(n, "n", where)
+    rng = _as_generator(rng, where)
+    copy_noise = _check_real(copy_noise, "copy_noise", where, low=0.0)
+    n_irrelevant = _check_count(n_irrelevant, "n_irrelevant", where, minimum=0)
+    noise = _check_noise(noise, where)
+    latent = rng.standard_normal(n)
+    copies = latent[:, None] + copy_noise * rng.standard_normal((n, 2))
+    X = np.hstack([copies, rng.standard_normal((n, n_irrelevant))])
+    main = np.tanh(1.5 * latent) / np.sqrt(_activation_variance("tanh", 1.5))
+    # For x ~ N(0, v): E sin(2x) = 0 and Var sin(2x) = (1 - exp(-8v)) / 2.
+    helper_variance = (1.0 - np.exp(-8.0 * (1.0 + copy_noise**2))) / 2.0
+    helper = np.sin(2.0 * copies[:, 0]) / np.sqrt(helper_variance)
+    clean = (main, helper)
+    noisy = tuple(target + noise * rng.standard_normal(n) for target in clean)
+    return RepresentationBiasTasks(X=X, targets=noisy, clean_targets=clean, latent=latent)
 
 
 # --------------------------------------------------------------------------------------------

@@ -785,3 +785,488 @@ def check_spiral_settings(spiral_settings) -> None:
     _ok(f"with {described}: {reached} (target {target:.0%} on the held-out points).")
 
 
+# ---- lesson 06 ------------------------------------------------------------------------------------
+
+from .multitask import HardSharingNet as _HardSharingNet  # noqa: E402
+from .multitask import flatten_grads as _flatten_grads  # noqa: E402
+from .multitask import joint_loss as _joint_loss  # noqa: E402
+from .multitask import task_gradients as _task_gradients  # noqa: E402
+from .multitask import task_loss as _task_loss  # noqa: E402
+
+__all__ += ["check_joint_gradient", "check_equalising_weights", "check_pareto_mask"]
+
+
+def _shared_layer_case(n_tasks: int, seed: int) -> tuple:
+    """(G (T, P), theta (P,), task losses, shared params) for a small hard-sharing net on random data."""
+    rng = np.random.default_rng(seed)
+    model = _HardSharingNet(4, [5], [1] * n_tasks, branch_depth=1, rng=seed)
+    X = rng.standard_normal((16, 4))
+    outputs = model(X)
+    losses = [_task_loss("regression", out, rng.standard_normal(16) * (t + 1)) for t, out in enumerate(outputs)]
+    shared = model.shared_parameters()
+    G = _task_gradients(losses, shared)
+    theta = np.concatenate([p.data.ravel() for p in shared])
+    return G, theta, losses, shared
+
+
+# (number of tasks, weights, l2): plain sum, a weighted pair, a zero weight, weight decay on top.
+_JOINT_GRADIENT_CASES = ((2, (1.0, 1.0), 0.0), (2, (0.2, 0.8), 0.0), (3, (2.0, 0.0, 0.5), 0.0),
+                         (3, (0.3, 1.5, 0.7), 0.01))
+
+
+@exercise_checker
+def check_joint_gradient(joint_gradient) -> None:
+    """Exercise 06.1: `joint_gradient(G, weights, l2, theta)` returns ∇θ(Σ wₜLₜ + l2·‖θ‖²) = wᵀG + 2·l2·θ."""
+    for case, (n_tasks, weights, l2) in enumerate(_JOINT_GRADIENT_CASES):
+        G, theta, losses, shared = _shared_layer_case(n_tasks, seed=10 + case)
+        weights = np.array(weights)
+        for p in shared:
+            p.grad = None
+        total, _ = _joint_loss(losses, weights, l2=l2, params=shared if l2 > 0 else None)
+        total.backward()
+        expected = _flatten_grads(shared)  # autodiff on the joint loss itself: the reference
+        shown = f"weights = {weights.tolist()}, l2 = {l2:g} ({n_tasks} tasks, P = {theta.size})"
+        got = _array(_call(joint_gradient, G.copy(), weights.copy(), l2, theta.copy(),
+                           description=f"joint_gradient(G, weights, l2, theta) with {shown}"),
+                     theta.shape, f"joint_gradient with {shown}")
+        if np.allclose(got, expected, rtol=1e-8, atol=1e-10):
+            continue
+        weighted = weights @ G
+        close = lambda candidate: np.allclose(got, candidate, rtol=1e-8, atol=1e-10)  # noqa: E731
+        if l2 > 0 and close(weighted):
+            _fail(f"with {shown}: the weight-decay term is missing; ∂(l2·‖θ‖²)/∂θ = 2·l2·θ.")
+        if l2 > 0 and close(weighted + l2 * theta):
+            _fail(f"with {shown}: the weight-decay term needs a factor 2: ∂(l2·‖θ‖²)/∂θ = 2·l2·θ, not l2·θ.")
+        if close(G.sum(axis=0) + 2 * l2 * theta):
+            _fail(f"with {shown}: you added the task gradients without their weights; the joint loss is "
+                  "Σ wₜLₜ, so its gradient is Σ wₜ gₜ = weights @ G.")
+        if close(G.mean(axis=0) + 2 * l2 * theta) or close(weighted / n_tasks + 2 * l2 * theta):
+            _fail(f"with {shown}: you divided by the number of tasks; the joint loss Σ wₜLₜ is a sum, not a mean.")
+        index = int(np.argmax(np.abs(got - expected)))
+        _fail(f"with {shown}: at entry {index} of θ expected {expected[index]:.6g} (autodiff on the joint loss), "
+              f"got {got[index]:.6g}.")
+    _ok(f"joint_gradient agrees with autodiff on Σ wₜLₜ + l2·‖θ‖² to within 1e-8 in all {len(_JOINT_GRADIENT_CASES)} "
+        "cases (2 and 3 tasks, a zero weight, l2 = 0 and 0.01): the gradient of a weighted sum is the weighted "
+        "sum of the gradients.")
+
+
+def _rows_with_norms(norms, n_columns: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    rows = rng.standard_normal((len(norms), n_columns))
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True) * np.asarray(norms, dtype=float)[:, None]
+
+
+# Row norms of the test matrices: a 1000× imbalance (grams against a classifier), three spread tasks,
+# four tasks, and equal norms (the weights must then all be 1).
+_EQUALISING_NORMS = ((1.0, 1000.0), (0.5, 2.0, 8.0), (3.0, 0.2, 1.0, 40.0), (2.0, 2.0, 2.0))
+
+
+@exercise_checker
+def check_equalising_weights(equalising_weights) -> None:
+    """Exercise 06.2: `equalising_weights(G)` returns w (T,) with wₜ‖gₜ‖ the same for all t and Σ wₜ = T."""
+    for case, norms in enumerate(_EQUALISING_NORMS):
+        G = _rows_with_norms(norms, 7, seed=20 + case)
+        T = len(norms)
+        inverse = 1.0 / np.asarray(norms)
+        expected = T * inverse / inverse.sum()
+        shown = f"G with row norms {list(norms)}"
+        got = _array(_call(equalising_weights, G.copy(), description=f"equalising_weights({shown})"), (T,),
+                     f"equalising_weights({shown})")
+        if np.allclose(got, expected, rtol=1e-8):
+            continue
+        weighted = got * np.asarray(norms)
+        balanced = np.allclose(weighted, weighted[0], rtol=1e-6)
+        if balanced and not np.isclose(got.sum(), T, rtol=1e-6):
+            if np.isclose(got.sum(), 1.0, rtol=1e-6):
+                _fail(f"for {shown}: your weights sum to 1; scale them to sum to T = {T}, as GradNorm does, so that "
+                      "equal norms give every task the weight 1.")
+            _fail(f"for {shown}: the weighted norms are equal (good), but the weights sum to {got.sum():.4g}; "
+                  f"scale them to sum to T = {T}.")
+        proportional = T * np.asarray(norms) / np.sum(norms)
+        if np.allclose(got, proportional, rtol=1e-6):
+            _fail(f"for {shown}: your weights grow with the gradient norm; to even out wₜ‖gₜ‖ the task with the "
+                  "larger gradient needs the SMALLER weight: wₜ ∝ 1/‖gₜ‖.")
+        squared = T * inverse**2 / np.sum(inverse**2)
+        if np.allclose(got, squared, rtol=1e-6):
+            _fail(f"for {shown}: your weights are ∝ 1/‖gₜ‖²; then wₜ‖gₜ‖ ∝ 1/‖gₜ‖ is not balanced. Use the norm, "
+                  "not its square.")
+        _fail(f"for {shown}: expected weights {np.round(expected, 6).tolist()}, got {np.round(got, 6).tolist()} "
+              f"(weighted norms wₜ‖gₜ‖ = {np.round(weighted, 6).tolist()} should all be equal).")
+    _ok(f"in all {len(_EQUALISING_NORMS)} cases (2 to 4 tasks, norms up to 1000× apart) the weighted norms "
+        "wₜ‖gₜ‖ are equal and the weights sum to T.")
+
+
+# Small sets with known answers (minimise both coordinates): duplicates, a tie in one coordinate, one point.
+_PARETO_CASES = (
+    (((1, 5), (2, 3), (3, 4), (4, 1), (2, 3)), (True, True, False, True, True)),
+    (((1, 2), (1, 3), (2, 1)), (True, False, True)),
+    (((0.5, 0.5),), (True,)),
+    (((3, 3), (1, 1), (2, 2)), (False, True, False)),
+)
+
+
+def _reference_pareto_mask(points: np.ndarray) -> np.ndarray:
+    no_worse = np.all(points[:, None, :] <= points[None, :, :], axis=2)  # [j, i]: j is no worse than i
+    better = np.any(points[:, None, :] < points[None, :, :], axis=2)
+    return ~np.any(no_worse & better, axis=0)
+
+
+@exercise_checker
+def check_pareto_mask(pareto_mask) -> None:
+    """Exercise 06.3: `pareto_mask(points)` marks the points (K, 2) that no other point dominates
+    (both coordinates are losses: lower is better)."""
+    rng = np.random.default_rng(6)
+    cases = [(np.array(p, dtype=float), np.array(m)) for p, m in _PARETO_CASES]
+    random_points = rng.random((25, 2))
+    cases.append((random_points, _reference_pareto_mask(random_points)))
+    for points, expected in cases:
+        shown = ("[" + ", ".join(f"({a:g}, {b:g})" for a, b in points) + "]") if len(points) <= 5 \
+            else f"{len(points)} random points"
+        result = _call(pareto_mask, points.copy(), description=f"pareto_mask({shown})")
+        if result is None:
+            _fail(f"pareto_mask({shown}) returned None; did you forget the `return`?")
+        got = np.asarray(result)
+        if got.shape != expected.shape:
+            _fail(f"pareto_mask({shown}) should return one True/False per point, shape {expected.shape}; got shape "
+                  f"{got.shape}" + (" (indices? return a boolean mask instead)" if got.ndim == 1 else ""))
+        if got.dtype != bool and not np.all(np.isin(got, (0, 1))):
+            _fail(f"pareto_mask({shown}) should return booleans, got values {got.tolist()}")
+        got = got.astype(bool)
+        if np.array_equal(got, expected):
+            continue
+        if np.array_equal(got, _reference_pareto_mask(-points)):
+            _fail(f"for {shown}: you kept the points that are best when both values are MAXIMISED; here both are "
+                  "losses, so lower is better.")
+        wrong = int(np.flatnonzero(got != expected)[0])
+        point = points[wrong]
+        if expected[wrong]:
+            twins = [k for k in range(len(points)) if k != wrong and np.array_equal(points[k], point)]
+            hint = (" An identical point does not dominate it: domination needs strictly better on one task."
+                    if twins else "")
+            _fail(f"for {shown}: point {wrong} ({point[0]:g}, {point[1]:g}) is not dominated by any other point, "
+                  f"so it belongs to the front, but you marked it False.{hint}")
+        dominators = [k for k in range(len(points))
+                      if np.all(points[k] <= point) and np.any(points[k] < point)]
+        k = dominators[0]
+        tie = " (equal on one task and better on the other still dominates)" if np.any(points[k] == point) else ""
+        _fail(f"for {shown}: point {wrong} ({point[0]:g}, {point[1]:g}) is dominated by point {k} "
+              f"({points[k][0]:g}, {points[k][1]:g}){tie}, but you marked it True.")
+    _ok(f"pareto_mask finds the non-dominated points in all {len(cases)} sets (duplicates, ties in one "
+        "coordinate, a single point, 25 random points).")
+
+
+# ---- lesson 05 ------------------------------------------------------------------------------------
+
+from . import multitask as _multitask05  # noqa: E402
+
+__all__ += ["check_sharing_parameter_counts", "check_three_task_joint_loss", "check_delta_m_percent"]
+
+# (n_in, hidden_sizes, n_tasks, branch_depth): the lesson's nets, a deeper and a wider one.
+_PARAMETER_COUNT_CASES = ((10, [2, 2], 2, 0), (10, [2, 2], 2, 1), (10, [2, 2], 2, 2), (10, [8, 8], 3, 1),
+                          (5, [4], 3, 1), (6, [8, 4, 3], 4, 2))
+
+
+def _parameter_counts(n_in: int, hidden_sizes: list, n_tasks: int, branch_depth: int, biases: bool = True) -> tuple:
+    """(shared, task-specific over all tasks) parameter counts of HardSharingNet, by its own parameters."""
+    net = _multitask05.HardSharingNet(n_in, hidden_sizes, [1] * n_tasks, branch_depth=branch_depth, rng=0)
+    kept = (lambda p: True) if biases else (lambda p: p.ndim == 2)
+    shared = sum(p.size for p in net.shared_parameters() if kept(p))
+    specific = sum(p.size for params in net.task_parameters() for p in params if kept(p))
+    return shared, specific
+
+
+@exercise_checker
+def check_sharing_parameter_counts(count_parameters) -> None:
+    """Exercise 05.1: `count_parameters(n_in, hidden_sizes, n_tasks, branch_depth)` returns
+    (shared, task_specific), counted against `HardSharingNet`'s own parameters."""
+    for n_in, hidden, n_tasks, branch in _PARAMETER_COUNT_CASES:
+        call = f"count_parameters({n_in}, {hidden}, {n_tasks}, {branch})"
+        got = _call(count_parameters, n_in, list(hidden), n_tasks, branch, description=call)
+        if got is None:
+            _fail(f"{call} returned None; did you forget the `return`?")
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            _fail(f"{call} should return a pair (shared, task_specific), got {got!r}")
+        shared, specific = (_number(value, f"{call}[{k}]") for k, value in enumerate(got))
+        expected = _parameter_counts(n_in, hidden, n_tasks, branch)
+        if (shared, specific) == expected:
+            continue
+        where = f"{call}: expected (shared, task_specific) = {expected}, got ({shared:g}, {specific:g})"
+        if (specific, shared) == expected:
+            _fail(f"{where}. The two numbers are swapped: shared first.")
+        if (shared, specific) == _parameter_counts(n_in, hidden, n_tasks, branch, biases=False):
+            _fail(f"{where}. Every Linear layer also has a bias: out_features more parameters per layer.")
+        if shared == expected[0] and specific * n_tasks == expected[1]:
+            _fail(f"{where}. That is one task's tower; task_specific counts the towers of all {n_tasks} tasks.")
+        if shared == expected[0]:
+            _fail(f"{where}. The shared count is right. Each task has the layers above the branch point, "
+                  f"{len(hidden) - branch} hidden layer(s) plus its own output layer, and there are {n_tasks} tasks.")
+        if specific == expected[1]:
+            _fail(f"{where}. The task-specific count is right. The trunk is the first {branch} hidden layer(s), "
+                  "each with weights (fan_in × fan_out) and biases (fan_out); it is counted once, not per task.")
+        _fail(f"{where}. Hidden layers 1..{branch} are shared; layers {branch + 1}..{len(hidden)} and the output "
+              "layer (1 unit) exist once per task.")
+    _ok(f"your counts match HardSharingNet's parameters in all {len(_PARAMETER_COUNT_CASES)} layouts. Moving the "
+        "branch point up moves parameters from the towers into the trunk: for [2, 2] with 2 tasks, "
+        "0 + 62, then 22 + 18, then 28 + 6.")
+
+
+_JOINT_KINDS = ("regression", "regression", "binary")
+
+
+def _joint_loss_cases() -> list:
+    """(predictions, targets, weights): two regression outputs and one logit per example, three sizes."""
+    rng = np.random.default_rng(5)
+    cases = []
+    for n, weights in ((4, (1.0, 1.0, 1.0)), (30, (0.5, 2.0, 1.5)), (200, (1.0, 0.2, 3.0))):
+        predictions = [rng.normal(size=n), rng.normal(size=n), 3.0 * rng.normal(size=n)]
+        targets = [rng.normal(size=n), rng.normal(size=n), (rng.random(n) < 0.5).astype(np.int64)]
+        cases.append((predictions, targets, np.array(weights)))
+    return cases
+
+
+def _joint_loss_reference(predictions, targets, weights) -> tuple:
+    """(Σ wₜLₜ, [L₁, L₂, L₃]) by `multitask.task_loss` and `multitask.joint_loss`."""
+    losses = [_multitask05.task_loss(kind, Tensor(np.asarray(p, dtype=float).reshape(-1, 1)), t)
+              for kind, p, t in zip(_JOINT_KINDS, predictions, targets)]
+    total, values = _multitask05.joint_loss(losses, weights)
+    return float(total.item()), values
+
+
+@exercise_checker
+def check_three_task_joint_loss(joint_loss_three) -> None:
+    """Exercise 05.2: `joint_loss_three(predictions, targets, weights)` returns Σ wₜ Lₜ for two
+    regression tasks (mean squared error) and one binary task (mean binary cross-entropy on
+    logits), compared with `multitask.joint_loss` of `multitask.task_loss`."""
+    cases = _joint_loss_cases()
+    for predictions, targets, weights in cases:
+        n = predictions[0].size
+        call = f"joint_loss_three(...) with n = {n} examples and weights {weights.tolist()}"
+        got = _number(_call(joint_loss_three, [p.copy() for p in predictions], [t.copy() for t in targets],
+                            weights.copy(), description=call), call)
+        expected, losses = _joint_loss_reference(predictions, targets, weights)
+        if np.isclose(got, expected, rtol=1e-9, atol=1e-12):
+            continue
+        where = f"{call}: expected {expected:.6g}, got {got:.6g}"
+        shown = ", ".join(f"{v:.4g}" for v in losses)
+        mse_on_logits = float(np.mean((predictions[2] - targets[2]) ** 2))
+        probability = 0.5 * (1.0 + np.tanh(0.5 * predictions[2]))
+        if np.isclose(got, sum(losses), rtol=1e-9):
+            _fail(f"{where}. That is the unweighted sum L₁ + L₂ + L₃ ({shown}); multiply each by its weight.")
+        if np.isclose(got, float(np.dot(weights[:2], losses[:2]) + weights[2] * mse_on_logits), rtol=1e-9):
+            _fail(f"{where}. The third task is a classification: its loss is the binary cross-entropy of the "
+                  "logits, −[y log σ(z) + (1 − y) log(1 − σ(z))], not a squared error.")
+        if np.isclose(got, float(np.dot(weights[:2], losses[:2])), rtol=1e-9):
+            _fail(f"{where}. The classification task's loss is missing: L₃ = {losses[2]:.4g}.")
+        if np.isclose(got, n * expected, rtol=1e-9):
+            _fail(f"{where}. Your result is n = {n} times too large: each task loss is a mean over the examples.")
+        for divisor, what in ((3.0, "the number of tasks"), (float(weights.sum()), "the sum of the weights")):
+            if not np.isclose(divisor, 1.0) and np.isclose(got, expected / divisor, rtol=1e-9):
+                _fail(f"{where}. You divided by {what}; the joint loss is the plain weighted sum Σ wₜLₜ.")
+        squared_probability = float(np.mean((probability - targets[2]) ** 2))
+        if np.isclose(got, float(np.dot(weights[:2], losses[:2]) + weights[2] * squared_probability), rtol=1e-9):
+            _fail(f"{where}. Squaring σ(z) − y is not the cross-entropy; use −[y log σ(z) + (1 − y) log(1 − σ(z))].")
+        _fail(f"{where}. The three task losses here are {shown} (mean squared errors, then the mean binary "
+              "cross-entropy of the logits).")
+    _ok(f"your joint loss agrees with multitask.joint_loss to within 1e-9 on {len(cases)} batches (4 to 200 "
+        "examples, equal and unequal weights): Σ wₜLₜ with two mean squared errors and a mean binary cross-entropy.")
+
+
+# (task metrics, single-task metrics, higher_is_better): RMSE only, accuracy only, mixed.
+_DELTA_M_CASES = (
+    ((0.30, 0.50), (0.40, 0.50), (False, False)),
+    ((0.90, 0.80), (0.85, 0.85), (True, True)),
+    ((0.25, 0.92, 0.60), (0.30, 0.90, 0.55), (False, True, False)),
+    ((0.174, 0.175), (0.376, 0.376), (False, False)),
+)
+
+
+@exercise_checker
+def check_delta_m_percent(delta_m_percent) -> None:
+    """Exercise 05.3: `delta_m_percent(metrics, stl_metrics, higher_is_better)` returns Δm%, compared
+    with `multitask.delta_m` (lower is better: negative means the multi-task model wins)."""
+    for metrics, stl, better in _DELTA_M_CASES:
+        call = f"delta_m_percent({list(metrics)}, {list(stl)}, {list(better)})"
+        got = _number(_call(delta_m_percent, list(metrics), list(stl), list(better), description=call), call)
+        expected = _multitask05.delta_m(metrics, stl, better)
+        if np.isclose(got, expected, rtol=1e-9, atol=1e-9):
+            continue
+        where = f"{call}: expected {expected:.4g}, got {got:.4g}"
+        m, s = np.asarray(metrics), np.asarray(stl)
+        if np.isclose(got, -expected, rtol=1e-9):
+            _fail(f"{where}. The sign is flipped. In this course Δm% is lower-is-better: a multi-task model that "
+                  "beats its single-task baselines gets a negative Δm% (LibMTL reports the opposite sign).")
+        if np.isclose(got, expected / 100.0, rtol=1e-9):
+            _fail(f"{where}. Multiply by 100: Δm% is a percentage.")
+        if np.isclose(got, expected * len(metrics), rtol=1e-9):
+            _fail(f"{where}. Average over the {len(metrics)} tasks instead of adding them up.")
+        if np.isclose(got, 100.0 * np.mean((m - s) / np.abs(s)), rtol=1e-9):
+            _fail(f"{where}. For a higher-is-better metric (accuracy) an increase is an improvement, so its "
+                  "term takes the opposite sign: (−1)^lₜ with lₜ = 1 when higher is better.")
+        if np.isclose(got, 100.0 * np.mean(np.where(better, -1.0, 1.0) * (m - s) / np.abs(m)), rtol=1e-9):
+            _fail(f"{where}. Divide each change by the single-task value M_STL,t, not by the multi-task one.")
+        _fail(f"{where}. Δm% = (100 / T) Σₜ (−1)^lₜ (Mₜ − M_STL,t) / M_STL,t.")
+    _ok(f"your Δm% agrees with multitask.delta_m on {len(_DELTA_M_CASES)} cases (RMSE only, accuracy only, mixed). "
+        "Remember the sign: lower is better, and a negative Δm% means sharing helped.")
+
+
+# ---- lesson 07 ------------------------------------------------------------------------------------
+
+from . import aggregators as _aggregators  # noqa: E402
+from . import toys as _toys  # noqa: E402
+
+__all__ += ["check_mgda_two_tasks", "check_pcgrad_two_tasks", "pareto_exercise_gradients", "check_pareto_stoppers"]
+
+# (g1, g2, what the case tests): chosen so that each typical slip fails at least one of them.
+_TWO_TASK_CASES = (
+    (np.array([3.0, 0.5]), np.array([-1.0, 1.2]), "two conflicting gradients (g₁·g₂ < 0)"),
+    (np.array([1.0, 0.0]), np.array([3.0, 0.5]), "g₂ much longer than g₁, angle about 10°"),
+    (np.array([0.5, 2.0]), np.array([0.5, 2.0]), "two identical gradients"),
+    (np.array([1.0, 0.0]), np.array([-2.0, 0.0]), "two exactly opposite gradients"),
+    (np.array([0.3, -1.2, 2.0, 0.7, -0.4]), np.array([-0.9, 0.8, -1.1, 0.2, 1.5]), "5 parameters, conflicting"),
+)
+
+
+def _two_task_answer(function, g1: np.ndarray, g2: np.ndarray, name: str, what: str) -> np.ndarray:
+    """Call the learner's function(g1, g2) on copies and return its d, checking shape and finiteness."""
+    a, b = g1.copy(), g2.copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = _call(function, a, b, description=f"{name}(g1, g2) for {what}")
+    if not (np.array_equal(a, g1) and np.array_equal(b, g2)):
+        _fail(f"{name} changed the gradients it was given (for {what}); compute new arrays instead.")
+    try:
+        finite = bool(np.all(np.isfinite(np.asarray(d, dtype=float))))
+    except (TypeError, ValueError):
+        finite = True  # not numbers at all: _array below says so
+    if not finite and np.array_equal(g1, g2):
+        _fail(f"{name}(g1, g2) returned inf/NaN for {what}: ‖g₁ − g₂‖² = 0 there, so a formula that divides by it "
+              "breaks. Every point of the segment is the same vector then: return g₁.")
+    return _array(d, g1.shape, f"{name}(g1, g2) for {what}")
+
+
+def _vector_text(v: np.ndarray) -> str:
+    return "(" + ", ".join(f"{round(float(x), 4) + 0.0:.4g}" for x in v) + ")"
+
+
+@exercise_checker
+def check_mgda_two_tasks(mgda_two) -> None:
+    """Exercise 07.1: `mgda_two(g1, g2)` returns MGDA's d = γ g₁ + (1 − γ) g₂, the point of the segment
+    [g₂, g₁] closest to 0: γ = clip((g₂ − g₁)·g₂ / ‖g₁ − g₂‖², 0, 1) (Sener & Koltun 2018, NeurIPS)."""
+    for g1, g2, what in _TWO_TASK_CASES:
+        got = _two_task_answer(mgda_two, g1, g2, "mgda_two", what)
+        expected = _aggregators.mgda(np.stack([g1, g2]))
+        scale = max(float(np.abs(np.stack([g1, g2])).max()), 1.0)
+        if np.allclose(got, expected, rtol=1e-9, atol=1e-9 * scale):
+            continue
+        where = (f"for {what}, g₁ = {_vector_text(g1)}, g₂ = {_vector_text(g2)}: "
+                 f"expected d = {_vector_text(expected)}, got {_vector_text(got)}")
+        difference = g1 - g2
+        denominator = float(difference @ difference)
+        if denominator > 0:
+            raw = float((g2 - g1) @ g2) / denominator
+            unclipped = raw * g1 + (1 - raw) * g2
+            swapped = (1 - raw) * g1 + raw * g2
+            if not 0 <= raw <= 1 and np.allclose(got, unclipped, rtol=1e-9, atol=1e-12):
+                _fail(f"{where}. Here γ = {raw:.3g} lies outside [0, 1]: clip it, so d stays on the segment "
+                      "between g₁ and g₂ (the convex hull).")
+            if np.allclose(got, swapped, rtol=1e-9, atol=1e-12):
+                _fail(f"{where}. γ and 1 − γ are swapped: γ multiplies g₁.")
+        if np.allclose(got, 0.5 * (g1 + g2), rtol=1e-9, atol=1e-12):
+            _fail(f"{where}. That is the mean; MGDA picks the point of the segment closest to the origin.")
+        _fail(f"{where}.")
+    _ok(f"mgda_two agrees with aggregators.mgda to within 1e-9 on {len(_TWO_TASK_CASES)} cases (conflicting, "
+        "clipped at an end of the segment, identical, exactly opposite, 5 parameters).")
+
+
+@exercise_checker
+def check_pcgrad_two_tasks(pcgrad_two) -> None:
+    """Exercise 07.2: `pcgrad_two(g1, g2)` projects each gradient off the other when they conflict
+    (g₁·g₂ < 0), then averages: d = (g₁' + g₂') / 2 (Yu et al. 2020, NeurIPS; the paper sums, the
+    course averages so that identical gradients give d = g)."""
+    for g1, g2, what in _TWO_TASK_CASES:
+        got = _two_task_answer(pcgrad_two, g1, g2, "pcgrad_two", what)
+        expected = _aggregators.pcgrad(np.stack([g1, g2]))
+        scale = max(float(np.abs(np.stack([g1, g2])).max()), 1.0)
+        if np.allclose(got, expected, rtol=1e-9, atol=1e-9 * scale):
+            continue
+        where = (f"for {what}, g₁ = {_vector_text(g1)}, g₂ = {_vector_text(g2)}: "
+                 f"expected d = {_vector_text(expected)}, got {_vector_text(got)}")
+        inner = float(g1 @ g2)
+        project_1 = g1 - inner / float(g2 @ g2) * g2
+        project_2 = g2 - inner / float(g1 @ g1) * g1
+        close = lambda a, b: np.allclose(a, b, rtol=1e-9, atol=1e-12)  # noqa: E731
+        if close(got, 2 * expected):
+            _fail(f"{where}. You summed the projected gradients; this course averages them (half the sum).")
+        if inner >= 0 and close(got, 0.5 * (project_1 + project_2)):
+            _fail(f"{where}. These gradients do not conflict (g₁·g₂ = {inner:.3g} ≥ 0): PCGrad leaves them alone.")
+        if inner < 0:
+            sequential = g2 - float(g2 @ project_1) / float(project_1 @ project_1) * project_1
+            if close(got, 0.5 * (project_1 + sequential)):
+                _fail(f"{where}. You projected g₂ off the already-projected g₁'; project each off the ORIGINAL "
+                      "other gradient.")
+            onto = 0.5 * (inner / float(g2 @ g2) * g2 + inner / float(g1 @ g1) * g1)
+            if close(got, onto):
+                _fail(f"{where}. You kept the component along the other gradient; PCGrad removes it: "
+                      "g₁' = g₁ − (g₁·g₂ / ‖g₂‖²) g₂.")
+        if close(got, 0.5 * (g1 + g2)):
+            _fail(f"{where}. That is the plain mean: the projection is missing.")
+        _fail(f"{where}.")
+    _ok(f"pcgrad_two agrees with aggregators.pcgrad to within 1e-9 on {len(_TWO_TASK_CASES)} cases (conflicting, "
+        "not conflicting, identical, exactly opposite, 5 parameters).")
+
+
+def pareto_exercise_gradients() -> tuple:
+    """(point (2,), G (2, 2)): a point of the CAGrad toy's Pareto set (x₁ = 3) and the two task
+    gradients there (rows g₁, g₂), the picture of exercise 07.3."""
+    points, _ = _toys.pareto_front_toy(15)  # x1 = -7, -6, ..., 7
+    point = points[10]
+    return point, _toys.cagrad_toy(point)[1]
+
+
+_METHOD_ALIASES = {name.replace("_", ""): name for name in _toys.FAST_TOY_METHODS}
+
+
+def _method_key(name) -> str | None:
+    if not isinstance(name, str):
+        return None
+    return _METHOD_ALIASES.get(name.lower().replace("-", "").replace("_", "").replace(" ", ""))
+
+
+@exercise_checker
+def check_pareto_stoppers(stoppers) -> None:
+    """Exercise 07.3: `stoppers()` returns the names of the methods whose update d is zero at the
+    Pareto point of `pareto_exercise_gradients()` (they stop at the first Pareto point they reach)."""
+    answer = _call(stoppers, description="your function")
+    if isinstance(answer, str) or not hasattr(answer, "__iter__"):
+        _fail(f"return a list or set of method names, e.g. {{'mgda', 'cagrad'}}; got {type(answer).__name__} "
+              f"{answer!r}")
+    names = list(answer)
+    keys = [_method_key(name) for name in names]
+    unknown = [name for name, key in zip(names, keys) if key is None]
+    if unknown:
+        _fail(f"unknown method name(s) {unknown}; use these: {', '.join(_toys.FAST_TOY_METHODS)}")
+    chosen = set(keys)
+    point, G = pareto_exercise_gradients()
+    scale = float(np.linalg.norm(G))
+    sizes = {}
+    for method in _toys.FAST_TOY_METHODS:
+        if method == "graddrop":  # random: its expected d, over its random sign choices, is the mean
+            sizes[method] = float(np.linalg.norm(_aggregators.mean(G)))
+        else:
+            hyper = {"c": 0.5} if method == "cagrad" else {}
+            sizes[method] = float(np.linalg.norm(_aggregators.aggregate(method, G, **hyper)))
+    truth = {method for method, size in sizes.items() if size < 1e-9 * scale}
+    wrongly_in = sorted(chosen - truth, key=_toys.FAST_TOY_METHODS.index)
+    left_out = sorted(truth - chosen, key=_toys.FAST_TOY_METHODS.index)
+    if wrongly_in:
+        details = "; ".join(f"{m}: ‖d‖ = {sizes[m]:.3g}" for m in wrongly_in)
+        _fail(f"{', '.join(wrongly_in)} still move(s) at this Pareto point ({details}, not 0): with g₁ and g₂ "
+              "opposite but of different lengths, these keep some pull toward the average-loss optimum.")
+    if left_out:
+        pronoun = "it" if len(left_out) == 1 else "them"
+        _fail(f"you left out {', '.join(left_out)}: at this point ‖d‖ < 1e-9·‖G‖ for {pronoun}. With two exactly "
+              "opposite gradients, ask what the method's recipe makes of them.")
+    _ok(f"at the Pareto point ({point[0]:.0f}, {point[1]:.2f}) the update is zero for exactly "
+        f"{', '.join(sorted(truth, key=_toys.FAST_TOY_METHODS.index))}: they stop at the first Pareto point "
+        "they reach. The others keep moving along the front toward the average-loss optimum.")
+
+

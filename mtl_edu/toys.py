@@ -29,6 +29,8 @@ import math
 import numpy as np
 
 from .aggregators import AGGREGATORS, get_aggregator
+# The two-task closed forms on plain floats, reused by run_toy_many_fast (one place for the maths).
+from .aggregators import _cagrad_dual_two, _min_norm_two
 
 __all__ = [
     "TOY_STARTS",
@@ -40,6 +42,8 @@ __all__ = [
     "distance_to_pareto_set",
     "run_toy",
     "run_toy_many",
+    "FAST_TOY_METHODS",
+    "run_toy_many_fast",
 ]
 
 TOY_STARTS = np.array([[-8.5, 7.5], [-8.5, -5.0], [9.0, 9.0]])
@@ -277,4 +281,212 @@ def run_toy_many(methods=None, starts=TOY_STARTS, steps: int = 100_000, lr: floa
                     rng=np.random.default_rng((seed, index)), **hyper.get(method, {}))
             for index, start in enumerate(starts)
         ])
+    return results
+
+
+# ----------------------------------------------------------------------------------------------
+# many runs, fast: the two-task closed forms on plain floats
+# ----------------------------------------------------------------------------------------------
+
+FAST_TOY_METHODS = ("mean", "mgda", "pcgrad", "cagrad", "imtl_g", "nash_mtl", "aligned_mtl", "graddrop")
+"""The aggregators :func:`run_toy_many_fast` knows in two-task closed form ("sum" moves like
+"mean" under Adam, as in :func:`run_toy_many`)."""
+
+_FAST_TOY_HYPER = {"cagrad": ("c", "rescale")}
+# Aligned-MTL's default rank rule for T = 2 (aggregators._aligned_tolerance): 2 float32 epsilons.
+_ALIGNED_RANK_RTOL = 2 * float(np.finfo(np.float32).eps)
+
+
+def _two_task_direction(method: str, hyper: dict):
+    """A function (g11, g12, g21, g22, u1, u2) -> (d1, d2) on floats: `method`'s direction for
+    G = [[g11, g12], [g21, g22]]. Each is the two-task closed form of mtl_edu.aggregators (see its
+    docstrings for the maths and the papers); u1, u2 are graddrop's uniform draws, ignored by the rest.
+    """
+    if method == "mean":
+        def direction(g11, g12, g21, g22, u1, u2):
+            return 0.5 * (g11 + g21), 0.5 * (g12 + g22)
+    elif method == "mgda":
+        def direction(g11, g12, g21, g22, u1, u2):
+            x = _min_norm_two(g11 * g11 + g12 * g12, g11 * g21 + g12 * g22, g21 * g21 + g22 * g22)
+            return x * g11 + (1.0 - x) * g21, x * g12 + (1.0 - x) * g22
+    elif method == "pcgrad":
+        def direction(g11, g12, g21, g22, u1, u2):
+            m12 = g11 * g21 + g12 * g22
+            if m12 >= 0.0:
+                return 0.5 * (g11 + g21), 0.5 * (g12 + g22)
+            w1 = 0.5 * (1.0 - m12 / (g11 * g11 + g12 * g12))
+            w2 = 0.5 * (1.0 - m12 / (g21 * g21 + g22 * g22))
+            return w1 * g11 + w2 * g21, w1 * g12 + w2 * g22
+    elif method == "cagrad":
+        c, rescale = float(hyper.get("c", 0.5)), bool(hyper.get("rescale", True))
+        if not (math.isfinite(c) and c >= 0.0):
+            raise ValueError(f"run_toy_many_fast: cagrad's c must be a finite number >= 0, got {c}")
+        scale = 1.0 / (1.0 + c) if rescale else 1.0
+
+        def direction(g11, g12, g21, g22, u1, u2):
+            m11, m12, m22 = g11 * g11 + g12 * g12, g11 * g21 + g12 * g22, g21 * g21 + g22 * g22
+            b1, b2 = 0.5 * (m11 + m12), 0.5 * (m12 + m22)
+            radius = c * math.sqrt(max(0.5 * (b1 + b2), 0.0))
+            w1 = w2 = 0.5
+            if radius > 0.0:
+                x = _cagrad_dual_two(m11, m12, m22, b1, b2, radius)
+                norm_w = math.sqrt(max(x * x * m11 + 2.0 * x * (1.0 - x) * m12 + (1.0 - x) ** 2 * m22, 0.0))
+                if norm_w <= 1e-12 * math.sqrt(max(m11, m22)):
+                    w1 = w2 = 0.5 * max(0.0, 1.0 - c)
+                else:
+                    w1 += radius / norm_w * x
+                    w2 += radius / norm_w * (1.0 - x)
+            w1, w2 = w1 * scale, w2 * scale
+            return w1 * g11 + w2 * g21, w1 * g12 + w2 * g22
+    elif method == "imtl_g":
+        def direction(g11, g12, g21, g22, u1, u2):
+            n1, n2 = math.hypot(g11, g12), math.hypot(g21, g22)
+            largest = max(n1, n2)
+            active_1, active_2 = n1 > 1e-12 * largest, n2 > 1e-12 * largest
+            if active_1 and active_2:  # d along u1 + u2, the bisector
+                w1, w2 = n2 / (n1 + n2), n1 / (n1 + n2)
+            else:
+                w1, w2 = float(active_1), float(active_2 and not active_1)
+            return w1 * g11 + w2 * g21, w1 * g12 + w2 * g22
+    elif method == "nash_mtl":
+        def direction(g11, g12, g21, g22, u1, u2):
+            m11, m12, m22 = g11 * g11 + g12 * g12, g11 * g21 + g12 * g22, g21 * g21 + g22 * g22
+            n1, n2 = math.sqrt(m11), math.sqrt(m22)
+            largest = max(n1, n2)
+            active_1, active_2 = n1 > 1e-12 * largest, n2 > 1e-12 * largest
+            count = int(active_1) + int(active_2)
+            if count == 0:
+                return 0.0, 0.0
+            unit_1 = 1.0 / n1 if active_1 else 0.0
+            unit_2 = 1.0 / n2 if active_2 else 0.0
+            s1, s2 = unit_1 * g11 + unit_2 * g21, unit_1 * g12 + unit_2 * g22
+            length = math.hypot(s1, s2)
+            if length <= 1e-12 * count:
+                return 0.0, 0.0
+            factor = math.sqrt(math.sqrt(m11 * m11 + 2.0 * m12 * m12 + m22 * m22)) / 2.0 \
+                * math.sqrt(count) / length
+            return factor * s1, factor * s2
+    elif method == "aligned_mtl":
+        def direction(g11, g12, g21, g22, u1, u2):
+            m11, m12, m22 = g11 * g11 + g12 * g12, g11 * g21 + g12 * g22, g21 * g21 + g22 * g22
+            # Eigenpairs of the Gram matrix: (largest, v) and (smallest, v_perp). With them
+            # B = sqrt(smallest) M^(-1/2) at full rank, B = v v^T when the rank rule drops smallest,
+            # and the weights are B's column means.
+            spread = math.sqrt((m11 - m22) ** 2 + 4.0 * m12 * m12)
+            largest = 0.5 * (m11 + m22 + spread)
+            if largest <= 0.0:
+                return 0.0, 0.0
+            smallest = 0.5 * (m11 + m22 - spread)
+            v1, v2 = (largest - m22, m12) if m11 >= m22 else (m12, largest - m11)
+            length = math.hypot(v1, v2)
+            v1, v2 = (v1 / length, v2 / length) if length > 0.0 else (1.0, 0.0)
+            along = v1 + v2
+            if smallest > _ALIGNED_RANK_RTOL * largest:
+                ratio = math.sqrt(smallest / largest)
+                w1 = 0.5 * (ratio * v1 * along + 1.0 - v1 * along)
+                w2 = 0.5 * (ratio * v2 * along + 1.0 - v2 * along)
+            else:
+                w1, w2 = 0.5 * v1 * along, 0.5 * v2 * along
+            return w1 * g11 + w2 * g21, w1 * g12 + w2 * g22
+    elif method == "graddrop":
+        def direction(g11, g12, g21, g22, u1, u2):
+            result = []
+            for a, b, u in ((g11, g21, u1), (g12, g22, u2)):
+                magnitude = abs(a) + abs(b)
+                purity = 0.5 * (1.0 + (a + b) / magnitude) if magnitude > 0.0 else 0.5
+                if u < purity:  # keep the positive components of this coordinate
+                    result.append(0.5 * ((a if a > 0.0 else 0.0) + (b if b > 0.0 else 0.0)))
+                else:
+                    result.append(0.5 * ((a if a < 0.0 else 0.0) + (b if b < 0.0 else 0.0)))
+            return result[0], result[1]
+    else:
+        raise ValueError(f"run_toy_many_fast: no two-task closed form for {method!r}; "
+                         f"choose from {', '.join(FAST_TOY_METHODS)}")
+    return direction
+
+
+def _run_toy_fast(direction, x1: float, x2: float, steps: int, lr: float, record_every: int,
+                  draws) -> np.ndarray:
+    """One Adam run on the toy (the arithmetic of run_toy), keeping every record_every-th point."""
+    beta_1, beta_2, eps = 0.9, 0.999, 1e-8
+    first_1 = first_2 = second_1 = second_2 = 0.0
+    decay_1 = decay_2 = 1.0
+    kept = [(x1, x2)]
+    u1 = u2 = 0.0
+    for step in range(1, steps + 1):
+        _, _, d1_dx1, d1_dx2, d2_dx1, d2_dx2 = _toy_point(x1, x2)
+        if draws is not None:
+            u1, u2 = draws[step - 1]
+        direction_1, direction_2 = direction(d1_dx1, d1_dx2, d2_dx1, d2_dx2, u1, u2)
+        first_1 = beta_1 * first_1 + (1.0 - beta_1) * direction_1
+        first_2 = beta_1 * first_2 + (1.0 - beta_1) * direction_2
+        second_1 = beta_2 * second_1 + (1.0 - beta_2) * direction_1 * direction_1
+        second_2 = beta_2 * second_2 + (1.0 - beta_2) * direction_2 * direction_2
+        decay_1 *= beta_1
+        decay_2 *= beta_2
+        step_size = lr / (1.0 - decay_1)
+        root_correction = math.sqrt(1.0 - decay_2)
+        x1 -= step_size * first_1 / (math.sqrt(second_1) / root_correction + eps)
+        x2 -= step_size * first_2 / (math.sqrt(second_2) / root_correction + eps)
+        if step % record_every == 0 or step == steps:
+            kept.append((x1, x2))
+    return np.array(kept)
+
+
+def run_toy_many_fast(methods=None, starts=TOY_STARTS, steps: int = 100_000, lr: float = 1e-3,
+                      seed: int = 0, hyper: dict | None = None, record_every: int = 1) -> dict[str, np.ndarray]:
+    """:func:`run_toy_many` about 3x faster: the direction comes from each aggregator's two-task
+    closed form evaluated on plain floats, without building a NumPy array per step.
+
+    Same protocol (Adam, betas 0.9/0.999, eps 1e-8, bias-corrected) and the same random streams
+    (graddrop's run from start s draws from numpy.random.default_rng((seed, s))), so the paths agree
+    with run_toy_many up to round-off. Where a path crosses the crease of a log loss (|a| or |b|
+    near 0, where the gradient ~ 1/a is huge) round-off is amplified, and the two can part ways
+    there while reaching the same kind of end point.
+
+    methods: names from FAST_TOY_METHODS (default: all); starts: (S, 2); hyper: {method: {name:
+    value}}, only cagrad's c and rescale here; record_every: keep every k-th point of each path
+    (and always the first and the last), which is all a plot needs.
+    Returns {method: trajectories (S, n, 2)}, n = steps // record_every + 1, plus 1 when
+    record_every does not divide steps.
+    """
+    if methods is None:
+        methods = list(FAST_TOY_METHODS)
+    if isinstance(methods, str):
+        methods = [methods]
+    methods = list(methods)
+    unknown = [name for name in methods if name not in FAST_TOY_METHODS]
+    if unknown:
+        raise ValueError(f"run_toy_many_fast: no two-task closed form for {unknown}; "
+                         f"choose from {', '.join(FAST_TOY_METHODS)}")
+    starts = np.asarray(starts, dtype=np.float64)
+    if starts.ndim != 2 or starts.shape[1] != 2 or starts.shape[0] == 0:
+        raise ValueError(f"run_toy_many_fast: starts must have shape (S, 2) with S >= 1, got {starts.shape}")
+    if not np.isfinite(starts).all():
+        raise ValueError(f"run_toy_many_fast: starts must be finite, got {starts.tolist()}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"run_toy_many_fast: steps must be an integer >= 0, got {steps!r}")
+    if not (isinstance(lr, (int, float, np.floating)) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"run_toy_many_fast: lr must be a finite number > 0, got {lr!r}")
+    if isinstance(record_every, bool) or not isinstance(record_every, (int, np.integer)) or record_every < 1:
+        raise ValueError(f"run_toy_many_fast: record_every must be an integer >= 1, got {record_every!r}")
+    hyper = {} if hyper is None else dict(hyper)
+    not_run = sorted(set(hyper) - set(methods))
+    if not_run:
+        raise ValueError(f"run_toy_many_fast: hyper names methods that are not run: {not_run}")
+    for name, values in hyper.items():
+        refused = sorted(set(values) - set(_FAST_TOY_HYPER.get(name, ())))
+        if refused:
+            raise ValueError(f"run_toy_many_fast: {name} takes no hyper-parameter {refused} here; "
+                             f"accepted: {list(_FAST_TOY_HYPER.get(name, ())) or 'none'}")
+    results = {}
+    for name in methods:
+        direction = _two_task_direction(name, hyper.get(name, {}))
+        paths = []
+        for index, (x1, x2) in enumerate(starts.tolist()):
+            # One size-(steps, 2) draw is the same stream as run_toy's size-2 draw per step.
+            draws = (np.random.default_rng((seed, index)).uniform(size=(int(steps), 2)).tolist()
+                     if name == "graddrop" else None)
+            paths.append(_run_toy_fast(direction, x1, x2, int(steps), float(lr), int(record_every), draws))
+        results[name] = np.stack(paths)
     return results

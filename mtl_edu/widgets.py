@@ -1342,3 +1342,1595 @@ def initialisation_experiment(schemes: dict | None = None, **settings) -> dict:
     return runs
 
 
+# ---- lesson 06: task weights, the trade-off they trace, and loss scales -------------------------------
+# Imported here rather than at the top so that each lesson's section of this file reads on its own.
+
+import functools  # noqa: E402
+from collections.abc import Mapping  # noqa: E402
+from typing import NamedTuple  # noqa: E402
+
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from . import datasets as _datasets  # noqa: E402
+from . import train as _train  # noqa: E402
+from .multitask import HardSharingNet as _HardSharingNet  # noqa: E402
+from .multitask import Task as _Task  # noqa: E402
+from .multitask import task_loss as _task_loss  # noqa: E402
+from .multitask import task_metric as _task_metric  # noqa: E402
+from .plots import category_style as _category_style  # noqa: E402
+from .plots import plot_loss_curves as _plot_loss_curves  # noqa: E402
+from .plots import plot_tradeoff_curve as _plot_tradeoff_curve  # noqa: E402
+from .probes import TaskGradientRecorder as _TaskGradientRecorder  # noqa: E402
+
+__all__ += [
+    "TASK_WEIGHT_PAIRS", "TASK_WEIGHT_SETUP", "TASK_WEIGHT_SWEEP", "TASK_WEIGHT_DEFAULTS", "TaskPairData",
+    "task_pair_data", "normalised_task_weights", "WeightedPairRun", "train_weighted_pair", "TradeoffSweep",
+    "task_weight_sweep", "plot_task_weights", "task_weights_explorer_update", "task_weights_explorer",
+    "MASS_UNITS", "LOSS_SCALE_SETUP", "PenguinTasks", "penguin_tasks", "penguin_model", "LossScaleRun",
+    "loss_scale_run", "plot_gradient_history",
+]
+
+# Two tasks from one teacher (datasets.make_related_tasks): each target depends on one direction of
+# the input, and the two directions have cosine rho. A shared layer of ONE tanh unit cannot point
+# along both, so the weights decide which task it serves: a trade-off the learner can see.
+TASK_WEIGHT_PAIRS = {
+    "regression + regression": ("regression", "regression"),
+    "classification + regression": ("classification", "regression"),
+}
+TASK_WEIGHT_SETUP = {
+    "n_train": 200, "n_test": 2000, "n_features": 10, "rho": 0.5, "noise": 0.2, "data_seed": 0,
+    "steps": 200, "lr": 0.075, "model_seed": 0, "max_shared_units": 3,
+}
+TASK_WEIGHT_SWEEP = tuple(float(v) for v in np.round(np.linspace(0.05, 0.95, 13), 3))
+"""λ, the share of task A in the joint loss, at the 13 points of every precomputed sweep."""
+
+
+class TaskPairData(NamedTuple):
+    """Train and test data of a task pair: X (n, d); targets: (target A (n,), target B (n,));
+    tasks: two `multitask.Task` ("task A", "task B"); losses: their loss names for fit_multitask."""
+
+    X_train: np.ndarray
+    targets_train: tuple
+    X_test: np.ndarray
+    targets_test: tuple
+    tasks: tuple
+    losses: tuple
+
+
+def _task_weight_pair(pair) -> str:
+    if pair not in TASK_WEIGHT_PAIRS:
+        raise ValueError(f"Unknown task pair {pair!r}; choose one of {list(TASK_WEIGHT_PAIRS)}.")
+    return pair
+
+
+@functools.lru_cache(maxsize=4)
+def task_pair_data(pair: str = "regression + regression") -> TaskPairData:
+    """The lesson-06 task pair (read-only arrays): TASK_WEIGHT_SETUP["n_train"] training and
+    ["n_test"] test examples from `make_related_tasks` with a linear teacher, one hidden direction per
+    task, relatedness rho = 0.5 and noise 0.2. Both pairs use the same inputs and directions; in
+    "classification + regression" task A's label is 1 where its (noisy) target is positive.
+    """
+    setup = TASK_WEIGHT_SETUP
+    kinds = TASK_WEIGHT_PAIRS[_task_weight_pair(pair)]
+    data = _datasets.make_related_tasks(setup["n_train"], setup["rho"], rng=setup["data_seed"],
+                                        n_features=setup["n_features"], n_hidden=1, noise=setup["noise"],
+                                        task_types=kinds, activation="linear")
+    test = data.teacher.sample(setup["n_test"], rng=setup["data_seed"] + 1)
+    arrays = [data.X, *data.targets, test.X, *test.targets]
+    for array in arrays:
+        array.setflags(write=False)
+    tasks = tuple(_Task(name, "binary" if kind == "classification" else "regression")
+                  for name, kind in zip(("task A", "task B"), kinds))
+    losses = tuple("bce" if task.kind == "binary" else "mse" for task in tasks)
+    return TaskPairData(data.X, tuple(data.targets), test.X, tuple(test.targets), tasks, losses)
+
+
+def normalised_task_weights(weight_a: float, weight_b: float) -> np.ndarray:
+    """(2,) the weights scaled to sum to 1: (λ, 1 − λ) with λ = w_A / (w_A + w_B).
+
+    Only the ratio matters here: Adam divides every gradient entry by its own running size, so a
+    common factor on both weights changes (almost) nothing. Negative, non-finite or all-zero weights
+    raise ValueError with an explanation for the learner.
+    """
+    weights = np.array([weight_a, weight_b], dtype=float)
+    if not np.all(np.isfinite(weights)):
+        raise ValueError(f"The task weights must be finite numbers, got w_A = {weight_a!r}, w_B = {weight_b!r}.")
+    if np.any(weights < 0):
+        raise ValueError(f"Task weights must be ≥ 0: a negative weight rewards the network for doing that task "
+                         f"badly. Got w_A = {weight_a:.3g}, w_B = {weight_b:.3g}.")
+    if weights.sum() == 0:
+        raise ValueError("Both task weights are 0, so the joint loss 0·L_A + 0·L_B is 0 whatever the network "
+                         "does: there is nothing to learn. Give at least one task a weight above 0.")
+    return weights / weights.sum()
+
+
+def _task_weight_units(shared_units) -> int:
+    high = TASK_WEIGHT_SETUP["max_shared_units"]
+    if isinstance(shared_units, bool) or not isinstance(shared_units, (int, np.integer)) \
+            or not 1 <= shared_units <= high:
+        raise ValueError(f"The shared layer needs a whole number of units from 1 to {high}, got {shared_units!r}.")
+    return int(shared_units)
+
+
+class WeightedPairRun(NamedTuple):
+    """One model trained on λ·L_A + (1 − λ)·L_B. weights: (2,) (λ, 1 − λ); test_losses: (2,) the
+    test loss of each task (MSE, or binary cross-entropy); test_metrics: (2,) RMSE or accuracy."""
+
+    weights: np.ndarray
+    test_losses: np.ndarray
+    test_metrics: np.ndarray
+
+
+def train_weighted_pair(weight_a: float = 0.5, weight_b: float = 0.5, pair: str = "regression + regression",
+                        shared_units: int = 1) -> WeightedPairRun:
+    """Train a hard-sharing net on the weighted joint loss of a task pair and score it on the test set.
+
+    The net is `HardSharingNet(d, [shared_units], tasks, branch_depth=1)`: one shared tanh layer of
+    `shared_units` units, then a linear head per task. Training: `fit_multitask` with
+    task_weights = normalised_task_weights(weight_a, weight_b), Adam (lr 0.075), 200 full-batch steps,
+    the same initial weights for every λ (TASK_WEIGHT_SETUP). About 40 ms of CPU time.
+    """
+    weights = normalised_task_weights(weight_a, weight_b)
+    shared_units = _task_weight_units(shared_units)
+    data = task_pair_data(pair)
+    setup = TASK_WEIGHT_SETUP
+    model = _HardSharingNet(data.X_train.shape[1], [shared_units], list(data.tasks), branch_depth=1,
+                            activation="tanh", rng=setup["model_seed"])
+    _train.fit_multitask(model, data.X_train, list(data.targets_train), list(data.losses), task_weights=weights,
+                         optimizer="adam", lr=setup["lr"], steps=setup["steps"], record_every=setup["steps"],
+                         progress=False)
+    with no_grad():
+        outputs = model(data.X_test)
+        losses = [_task_loss(task, out, y).item() for task, out, y in zip(data.tasks, outputs, data.targets_test)]
+    metrics = [_task_metric(task, out, y) for task, out, y in zip(data.tasks, outputs, data.targets_test)]
+    return WeightedPairRun(weights, np.array(losses), np.array(metrics))
+
+
+class TradeoffSweep(NamedTuple):
+    """One model per λ in TASK_WEIGHT_SWEEP. lambdas: (K,); test_losses, test_metrics: (K, 2)
+    columns task A, task B; tasks: the two `Task`s; pair, shared_units: the setting."""
+
+    lambdas: np.ndarray
+    test_losses: np.ndarray
+    test_metrics: np.ndarray
+    tasks: tuple
+    pair: str
+    shared_units: int
+
+
+# Sweeps are deterministic and cost about a second each, so each setting is computed once per session.
+_TASK_WEIGHT_SWEEPS: dict = {}
+
+
+def task_weight_sweep(pair: str = "regression + regression", shared_units: int = 1,
+                      progress=None) -> TradeoffSweep:
+    """The trade-off curve: `train_weighted_pair` at λ = each value of TASK_WEIGHT_SWEEP (weights
+    (λ, 1 − λ)). Cached per (pair, shared_units). progress: None or callable(done, total), told after
+    each model when the sweep is computed."""
+    key = (_task_weight_pair(pair), _task_weight_units(shared_units))
+    if key not in _TASK_WEIGHT_SWEEPS:
+        runs = []
+        for done, lam in enumerate(TASK_WEIGHT_SWEEP, start=1):
+            runs.append(train_weighted_pair(lam, 1.0 - lam, *key))
+            if progress is not None:
+                progress(done, len(TASK_WEIGHT_SWEEP))
+        arrays = [np.array(TASK_WEIGHT_SWEEP), np.stack([r.test_losses for r in runs]),
+                  np.stack([r.test_metrics for r in runs])]
+        for array in arrays:
+            array.setflags(write=False)
+        _TASK_WEIGHT_SWEEPS[key] = TradeoffSweep(*arrays, task_pair_data(pair).tasks, *key)
+    return _TASK_WEIGHT_SWEEPS[key]
+
+
+_TASK_WEIGHT_SHOW = ("test loss", "test metric")
+
+
+def _task_weight_value_names(tasks, show: str) -> list:
+    if show == "test loss":
+        return [f"{t.name} {'cross-entropy' if t.kind == 'binary' else 'MSE'}" for t in tasks]
+    return [f"{t.name} {'accuracy' if t.kind == 'binary' else 'RMSE'}" for t in tasks]
+
+
+def _task_weight_axis_label(task, name: str, show: str) -> str:
+    better = "higher" if show == "test metric" and task.kind == "binary" else "lower"
+    return f"test {name} ({better} is better)"
+
+
+def plot_task_weights(sweep: TradeoffSweep, run: WeightedPairRun | None = None, show: str = "test loss",
+                      reference: TradeoffSweep | None = None) -> Figure:
+    """Left: each task's test loss (or metric) against λ, the sweep as labelled lines, the current run
+    as large markers on a dashed line at its λ. Right: the trade-off curve, task A against task B, with
+    the current run as a star (`plots.plot_tradeoff_curve`), and optionally a `reference` sweep of
+    another width drawn faintly behind it, so a change of scale cannot hide a change of shape."""
+    if show not in _TASK_WEIGHT_SHOW:
+        raise ValueError(f"show must be one of {list(_TASK_WEIGHT_SHOW)}, got {show!r}.")
+    values = sweep.test_losses if show == "test loss" else sweep.test_metrics
+    fig, (left, right) = new_figure((10.0, 4.2), ncols=2, margins=(0.07, 0.98, 0.13, 0.84))
+    if reference is not None:
+        reference_values = reference.test_losses if show == "test loss" else reference.test_metrics
+        plural = "s" if reference.shared_units > 1 else ""
+        right.plot(reference_values[:, 0], reference_values[:, 1], color="0.6", linestyle=":", marker=".",
+                   label=f"sweep with {reference.shared_units} shared unit{plural}")
+    current = None if run is None else (run.test_losses if show == "test loss" else run.test_metrics)
+    names = _task_weight_value_names(sweep.tasks, show)
+    higher = int(values[0, 1] > values[0, 0])  # which line starts higher: its label goes above it
+    for t, name in enumerate(names):
+        style = _category_style(t)
+        left.plot(sweep.lambdas, values[:, t], markersize=5, **style)
+        # Labels on the lines themselves, at their left ends: no legend box to hide a curve.
+        left.annotate(name, (sweep.lambdas[0], values[0, t]), textcoords="offset points",
+                      xytext=(2, 8 if t == higher else -8), va="bottom" if t == higher else "top", fontsize=8,
+                      color=style["color"])
+        if run is not None:
+            left.plot(run.weights[0], current[t], marker=style["marker"], markersize=13, color=style["color"],
+                      markeredgecolor="black", linestyle="none")
+    if run is not None:
+        left.axvline(run.weights[0], color="0.3", linestyle="--", linewidth=1)
+        left.annotate("current λ", (run.weights[0], 1.0), xycoords=("data", "axes fraction"),
+                      textcoords="offset points", xytext=(3, -3), va="top", fontsize=8, color="0.3")
+    left.margins(y=0.12)
+    left.set_xlim(-0.02, 1.02)
+    left.set_xlabel("λ = w_A / (w_A + w_B), the share of task A in the joint loss")
+    left.set_ylabel(f"{show} on the test set")
+    left.set_title(f"Each task's {show} as the weight moves", y=1.0, fontsize=10)
+    left.grid(alpha=0.3)
+    _plot_tradeoff_curve(values, current=current, title="The trade-off curve traced by λ",
+                         xlabel=_task_weight_axis_label(sweep.tasks[0], names[0], show),
+                         ylabel=_task_weight_axis_label(sweep.tasks[1], names[1], show), ax=right)
+    right.set_title("The trade-off curve traced by λ", y=1.0, fontsize=10)
+    right.margins(0.14)
+    # Label the two ends (they say which way λ runs): above or below the curve's middle, whichever is
+    # away from it, and towards the inside of the axes horizontally, so the text is never clipped.
+    centre = values.mean(axis=0)
+    middle_x = 0.5 * sum(right.get_xlim())
+    for k in (0, len(sweep.lambdas) - 1):
+        inward = 1 if values[k, 0] <= middle_x else -1
+        upward = 1 if values[k, 1] >= centre[1] else -1
+        right.annotate(f"λ = {sweep.lambdas[k]:.2g}", values[k], textcoords="offset points",
+                       xytext=(6 * inward, 7 * upward), ha="left" if inward > 0 else "right",
+                       va="bottom" if upward > 0 else "top", fontsize=8)
+    for ax in (left, right):  # few ticks: each tick costs a text layout on every redraw
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.yaxis.set_major_locator(MaxNLocator(4))
+    units = f"{sweep.shared_units} shared unit{'s' if sweep.shared_units > 1 else ''}"
+    if run is None:
+        fig.suptitle(f"{sweep.pair}, {units}: {len(sweep.lambdas)} models, one per λ", fontsize=11, y=0.97)
+    else:
+        scores = ", ".join(f"{name} {value:.3f}" for name, value in zip(names, current))
+        fig.suptitle(f"{sweep.pair}, {units}, λ = {run.weights[0]:.3g}: {scores}", fontsize=11, y=0.97)
+    return fig
+
+
+def task_weights_explorer_update(weight_a: float = 0.5, weight_b: float = 0.5,
+                                 pair: str = "regression + regression", shared_units: int = 1,
+                                 show: str = "test loss", progress=None) -> Figure:
+    """Lesson 06: train one model at the chosen weights (live) and place it on the precomputed sweep.
+    With more than one shared unit, the one-unit sweep is drawn faintly for comparison."""
+    normalised_task_weights(weight_a, weight_b)  # an impossible weight is explained before any training
+    if show not in _TASK_WEIGHT_SHOW:
+        raise ValueError(f"show must be one of {list(_TASK_WEIGHT_SHOW)}, got {show!r}.")
+    sweep = task_weight_sweep(pair, shared_units, progress=progress)
+    reference = task_weight_sweep(pair, 1, progress=progress) if sweep.shared_units != 1 else None
+    run = train_weighted_pair(weight_a, weight_b, pair, shared_units)
+    return plot_task_weights(sweep, run, show, reference=reference)
+
+
+TASK_WEIGHT_DEFAULTS = {"weight_a": 0.5, "weight_b": 0.5, "pair": "regression + regression", "shared_units": 1,
+                        "show": "test loss"}
+
+
+def task_weights_explorer(**initial) -> Explorer:
+    """Weights of task A and task B, the task pair, the shared layer's width and what to show."""
+    values = initial_values("task_weights", initial)
+    controls = {
+        "weight_a": float_slider("weight w_A of task A", values["weight_a"], 0.0, 1.0, 0.05),
+        "weight_b": float_slider("weight w_B of task B", values["weight_b"], 0.0, 1.0, 0.05),
+        "pair": dropdown("tasks", list(TASK_WEIGHT_PAIRS), values["pair"]),
+        "shared_units": int_slider("shared units", values["shared_units"], 1, TASK_WEIGHT_SETUP["max_shared_units"]),
+        "show": dropdown("show", list(_TASK_WEIGHT_SHOW), values["show"]),
+    }
+    return Explorer(task_weights_explorer_update, controls, title="Task-weight explorer",
+                    help_text="Each change trains one network on w_A·L_A + w_B·L_B and draws it (large markers, "
+                              "star) on the curve of 13 networks trained at other weights. A new task pair or "
+                              "width first computes its curve (about a second).",
+                    reports_progress=True)
+
+
+register_explorer("task_weights", task_weights_explorer_update, TASK_WEIGHT_DEFAULTS, task_weights_explorer)
+
+
+# Loss scales: Palmer penguins, three tasks on one shared layer, body mass in one of three units.
+MASS_UNITS = ("grams", "kilograms", "standardised")
+LOSS_SCALE_SETUP = {"test_fraction": 0.3, "split_seed": 0, "hidden": 8, "model_seed": 0, "steps": 400,
+                    "lr": 0.02, "record_every": 10}
+
+
+class PenguinTasks(NamedTuple):
+    """Penguins as three tasks. X_train, X_test: (n, 6) features (bill length, bill depth, flipper
+    length standardised with training statistics; island one-hot); targets_*: (species (n,) in 0..2,
+    sex (n,) in {0, 1}, body mass (n,) in `mass_unit`); mass_to_grams: (scale, offset) with
+    grams = scale · value + offset; tasks: three `Task`s; losses: their loss names."""
+
+    X_train: np.ndarray
+    targets_train: tuple
+    X_test: np.ndarray
+    targets_test: tuple
+    mass_unit: str
+    mass_to_grams: tuple
+    tasks: tuple
+    losses: tuple
+
+
+@functools.lru_cache(maxsize=4)
+def penguin_tasks(mass_unit: str = "grams") -> PenguinTasks:
+    """The penguins split 70/30, stratified by species (LOSS_SCALE_SETUP), with body mass in grams
+    (as the file stores it), kilograms, or standardised (z-scores with the training mean and std).
+    Data: Gorman, Williams & Fraser 2014 (PLoS ONE), via `datasets.load_penguins`."""
+    if mass_unit not in MASS_UNITS:
+        raise ValueError(f"Unknown mass unit {mass_unit!r}; choose one of {list(MASS_UNITS)}.")
+    setup = LOSS_SCALE_SETUP
+    penguins = _datasets.load_penguins()
+    split = _datasets.train_test_split(penguins.features, penguins.species, penguins.sex, penguins.body_mass_g,
+                                       test_fraction=setup["test_fraction"], rng=setup["split_seed"],
+                                       stratify=penguins.species)
+    X_train, species_train, sex_train, grams_train = split.train
+    X_test, species_test, sex_test, grams_test = split.test
+    features = _datasets.standardize(X_train, X_test, columns=[0, 1, 2])  # the island columns stay 0/1
+    if mass_unit == "grams":
+        scale, offset = 1.0, 0.0
+    elif mass_unit == "kilograms":
+        scale, offset = 1000.0, 0.0
+    else:
+        scale, offset = float(grams_train.std()), float(grams_train.mean())
+    mass_train, mass_test = (grams_train - offset) / scale, (grams_test - offset) / scale
+    arrays = [features.train, species_train, sex_train, mass_train, features.test, species_test, sex_test, mass_test]
+    for array in arrays:
+        array.setflags(write=False)
+    tasks = (_Task("species", "multiclass", 3), _Task("sex", "binary"), _Task(f"body mass ({mass_unit})", "regression"))
+    return PenguinTasks(features.train, (species_train, sex_train, mass_train), features.test,
+                        (species_test, sex_test, mass_test), mass_unit, (scale, offset), tasks,
+                        ("cross_entropy", "bce", "mse"))
+
+
+def penguin_model(data: PenguinTasks, seed: int | None = None) -> _HardSharingNet:
+    """A shared tanh layer of LOSS_SCALE_SETUP["hidden"] units and a linear head per task; the
+    same initial weights for every mass unit."""
+    seed = LOSS_SCALE_SETUP["model_seed"] if seed is None else seed
+    return _HardSharingNet(data.X_train.shape[1], [LOSS_SCALE_SETUP["hidden"]], list(data.tasks), branch_depth=1,
+                           activation="tanh", rng=seed)
+
+
+class LossScaleRun(NamedTuple):
+    """A penguin run with body mass in one unit. steps: (S,) recorded steps; norms: (S, 3) each
+    task's gradient norm on the shared layer; cosines: (S, 3, 3); species_accuracy, sex_accuracy:
+    on the test set; mass_rmse_grams: test RMSE converted to grams; saturated_fraction: share of the
+    shared layer's outputs on the training set with |tanh| > 0.99 after training; task_names."""
+
+    mass_unit: str
+    steps: np.ndarray
+    norms: np.ndarray
+    cosines: np.ndarray
+    species_accuracy: float
+    sex_accuracy: float
+    mass_rmse_grams: float
+    saturated_fraction: float
+    task_names: tuple
+
+
+def loss_scale_run(mass_unit: str = "grams", steps: int | None = None) -> LossScaleRun:
+    """Train `penguin_model` on the unweighted sum of the three losses (Adam, LOSS_SCALE_SETUP),
+    recording per-task gradients on the shared layer with `probes.TaskGradientRecorder`."""
+    setup = LOSS_SCALE_SETUP
+    steps = setup["steps"] if steps is None else steps
+    data = penguin_tasks(mass_unit)
+    model = penguin_model(data)
+    recorder = _TaskGradientRecorder(list(data.losses))
+    _train.fit_multitask(model, data.X_train, list(data.targets_train), list(data.losses), optimizer="adam",
+                         lr=setup["lr"], steps=steps, record_every=setup["record_every"], probes=[recorder],
+                         progress=False)
+    record = recorder.as_arrays()
+    with no_grad():
+        outputs = model(data.X_test)
+        shared = model.forward_trace(data.X_train).activations[-1].data
+    species, sex, mass = data.targets_test
+    scale, offset = data.mass_to_grams
+    grams = outputs[2].data[:, 0] * scale + offset
+    return LossScaleRun(
+        mass_unit=mass_unit, steps=record["steps"], norms=record["norms"], cosines=record["cosines"],
+        species_accuracy=_task_metric("multiclass", outputs[0], species),
+        sex_accuracy=_task_metric("binary", outputs[1], sex),
+        mass_rmse_grams=float(np.sqrt(np.mean((grams - (mass * scale + offset)) ** 2))),
+        saturated_fraction=float(np.mean(np.abs(shared) > 0.99)),
+        task_names=tuple(task.name.split(" (")[0] for task in data.tasks),
+    )
+
+
+def plot_gradient_history(runs: Mapping[str, LossScaleRun]) -> Figure:
+    """One panel per run: each task's gradient norm on the shared layer over training (log scale,
+    one y range for all panels); a last panel: the cosine of each pair of task gradients in the last run."""
+    if not isinstance(runs, Mapping) or not runs:
+        raise ValueError("plot_gradient_history: runs must be a non-empty dict label -> LossScaleRun")
+    fig, axes = new_figure((4.0 * (len(runs) + 1), 3.9), ncols=len(runs) + 1, margins=(0.06, 0.99, 0.14, 0.82))
+    for ax, (label, run) in zip(axes, runs.items()):
+        _plot_loss_curves({name: run.norms[:, t] for t, name in enumerate(run.task_names)}, steps=run.steps,
+                          title=label, ylabel="gradient norm on the shared layer", ax=ax)
+        ax.set_title(label, y=1.0, fontsize=10)
+    positive = np.concatenate([r.norms[r.norms > 0] for r in runs.values()])
+    for ax in axes[:-1]:
+        ax.set_ylim(positive.min() / 3, positive.max() * 3)
+    last_label, last = list(runs.items())[-1]
+    ax = axes[-1]
+    pairs = [(a, b) for a in range(len(last.task_names)) for b in range(a + 1, len(last.task_names))]
+    for index, (a, b) in enumerate(pairs):
+        ax.plot(last.steps, last.cosines[:, a, b], markersize=4, markevery=max(1, last.steps.size // 12),
+                label=f"{last.task_names[a]} · {last.task_names[b]}", **_category_style(index + 3))
+    ax.axhline(0.0, color="0.3", linewidth=1)
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("cosine of the two task gradients")
+    ax.set_title(f"Cosine of each pair of task gradients\n({last_label})", y=1.0, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, framealpha=0.85)
+    fig.suptitle("Per-task gradients on the shared layer during training", fontsize=11, y=0.97)
+    return fig
+
+
+# ---- lesson 07: can the weights set themselves? The balancing lab ------------------------------------
+# Imported here rather than at the top so that each lesson's section of this file reads on its own.
+
+import functools  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from typing import NamedTuple  # noqa: E402
+
+from matplotlib.colors import BoundaryNorm as _BoundaryNorm  # noqa: E402
+from matplotlib.ticker import MaxNLocator as _MaxNLocator  # noqa: E402
+
+from . import aggregators as _aggregators  # noqa: E402
+from . import balancers as _balancers  # noqa: E402
+from . import datasets as _datasets  # noqa: E402
+from . import multitask as _multitask  # noqa: E402
+from . import toys as _toys  # noqa: E402
+from . import train as _train  # noqa: E402
+from .plots import category_style as _category_style  # noqa: E402
+
+__all__ += [
+    "BALANCING_LAB", "TOY_METHOD_LABELS", "TOY_START_CHOICES", "BalancingLabRuns", "balancing_lab_runs",
+    "toy_verdict", "ToyOutcome", "toy_outcomes", "toy_outcome_table_html", "plot_balancing_lab",
+    "balancing_lab_explorer_update", "balancing_lab_explorer", "two_task_directions", "plot_two_task_directions",
+    "SCALE_MISMATCH", "NETWORK_METHOD_LABELS", "LOSS_BASED_METHODS", "ScaleMismatchData", "scale_mismatch_data",
+    "NetworkRun", "balancing_network_run", "plot_delta_m", "plot_weight_ratios",
+]
+
+# The CAGrad toy as the lesson runs it. Liu et al. (2021, NeurIPS) take 100k Adam steps at lr 1e-3
+# from three starts. An Adam step moves each coordinate by about lr, so half the steps at twice the
+# rate cover the same ground: the outcome is the same (tests/test_lesson07.py checks it, and
+# tests/test_toys.py checks the paper's own protocol) at half the cost.
+BALANCING_LAB = {
+    "steps": 50_000,
+    "lr": 2e-3,
+    "c": 0.5,  # CAGrad's radius on the toy
+    "record_every": 50,  # 1001 points per path: plenty for a plot
+    "grid": 121,  # contour grid points per axis over [-10, 10]
+    "seed": 0,
+}
+TOY_METHOD_LABELS = {
+    "mean": "mean (plain GD)", "mgda": "MGDA", "pcgrad": "PCGrad", "cagrad": "CAGrad (c = 0.5)",
+    "imtl_g": "IMTL-G", "nash_mtl": "Nash-MTL", "aligned_mtl": "Aligned-MTL", "graddrop": "GradDrop",
+}
+"""The aggregators run on the toy, in drawing order (which also fixes each one's colour)."""
+TOY_START_CHOICES = {"all three starts": -1, "start 1: (−8.5, 7.5)": 0, "start 2: (−8.5, −5)": 1,
+                     "start 3: (9, 9)": 2}
+
+
+@dataclass(frozen=True)
+class BalancingLabRuns:
+    """Every method's paths on the CAGrad toy, and what a plot of them needs.
+
+    paths / loss_paths: {method: (S, n, 2)} points (x1, x2) and losses (L1, L2) along each path,
+    every `record_every`-th Adam step (and the last). starts: (S, 2). grid_x1, grid_x2, grid_average:
+    (H, W) the average loss (L1 + L2)/2 on a grid; levels: its contour levels. pareto_set,
+    pareto_front: (K, 2); optimum: (2,) the minimiser of the average loss.
+    """
+
+    paths: dict
+    loss_paths: dict
+    starts: np.ndarray
+    steps: int
+    lr: float
+    record_every: int
+    grid_x1: np.ndarray
+    grid_x2: np.ndarray
+    grid_average: np.ndarray
+    levels: np.ndarray
+    pareto_set: np.ndarray
+    pareto_front: np.ndarray
+    optimum: np.ndarray
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
+@functools.lru_cache(maxsize=32)
+def _toy_method_paths(method: str, steps: int, lr: float, c: float, record_every: int, seed: int) -> tuple:
+    """(paths, loss_paths) of one method from every published start, cached: the explorer only draws."""
+    hyper = {"cagrad": {"c": c}} if method == "cagrad" else None
+    paths = _toys.run_toy_many_fast([method], steps=steps, lr=lr, seed=seed, hyper=hyper,
+                                    record_every=record_every)[method]
+    losses = np.stack(_toys.cagrad_toy_grid(paths[..., 0], paths[..., 1]), axis=-1)
+    return _read_only(paths), _read_only(losses)
+
+
+@functools.lru_cache(maxsize=4)
+def _toy_landscape(grid: int) -> tuple:
+    axis = np.linspace(-10.0, 10.0, grid)
+    X1, X2 = np.meshgrid(axis, axis)
+    L1, L2 = _toys.cagrad_toy_grid(X1, X2)
+    average = 0.5 * (L1 + L2)
+    levels = _MaxNLocator(12).tick_values(average.min(), average.max())
+    pareto_set, pareto_front = _toys.pareto_front_toy(201)
+    return tuple(_read_only(a) for a in (X1, X2, average, levels, pareto_set, pareto_front))
+
+
+def balancing_lab_runs(steps: int | None = None, lr: float | None = None, record_every: int | None = None,
+                       progress=None) -> BalancingLabRuns:
+    """Run every method of TOY_METHOD_LABELS on the CAGrad toy from the three published starts.
+
+    Defaults: BALANCING_LAB (Adam, lr 2e-3, 50k steps, CAGrad c = 0.5; Liu et al. 2021, NeurIPS, take
+    100k steps at lr 1e-3, which covers the same distance). Each method's runs are cached, so calling
+    this again, or moving the explorer, costs nothing. progress: optional callable(done, total), told
+    after each method. About 2 s of CPU time the first time.
+    """
+    settings = BALANCING_LAB
+    steps = settings["steps"] if steps is None else steps
+    lr = settings["lr"] if lr is None else lr
+    record_every = settings["record_every"] if record_every is None else record_every
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= 1_000_000:
+        raise ValueError(f"steps must be a whole number from 1 to 1,000,000, got {steps!r}.")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating)) or not 0 < lr <= 1:
+        raise ValueError(f"The learning rate must be a number above 0 (and at most 1), got {lr!r}.")
+    paths, loss_paths = {}, {}
+    for done, method in enumerate(TOY_METHOD_LABELS, start=1):
+        paths[method], loss_paths[method] = _toy_method_paths(method, int(steps), float(lr), settings["c"],
+                                                              int(record_every), settings["seed"])
+        if progress is not None:
+            progress(done, len(TOY_METHOD_LABELS))
+    X1, X2, average, levels, pareto_set, pareto_front = _toy_landscape(settings["grid"])
+    return BalancingLabRuns(paths=paths, loss_paths=loss_paths, starts=np.array(_toys.TOY_STARTS), steps=int(steps),
+                            lr=float(lr), record_every=int(record_every), grid_x1=X1, grid_x2=X2,
+                            grid_average=average, levels=levels, pareto_set=pareto_set,
+                            pareto_front=pareto_front, optimum=_toys.toy_average_optimum())
+
+
+def toy_verdict(end, distance_to_front: float, distance_to_optimum: float) -> str:
+    """Where a run on the toy ended, in a few words. end: (2,) the last point (x1, x2)."""
+    x1, x2 = (float(v) for v in end)
+    if distance_to_optimum < 0.01:
+        return "average-loss optimum"
+    if distance_to_front < 0.01:
+        return f"Pareto front, x₁ = {round(x1, 2) + 0.0:+.2f}"  # + 0.0: no "-0.00"
+    if distance_to_front < 0.1:
+        return f"{distance_to_front:.3f} short of the front"
+    # In a crease of a log loss, a or b (see toys) is nearly 0 and that loss's gradient ~ 1/a flips sign.
+    a = -0.5 * x1 - 3.5 + np.tanh(x2)
+    b = -0.5 * x1 + 3.5 - np.tanh(x2)
+    if x2 > 0 and min(abs(a), abs(b)) < 0.05:
+        return f"stuck in the crease of L{'₁' if abs(a) < abs(b) else '₂'}"
+    return f"stopped {distance_to_front:.2f} from the front"
+
+
+class ToyOutcome(NamedTuple):
+    """Where one run ended: method, start (0-based), end (2,), distances to the Pareto set and to the
+    average-loss optimum, and `toy_verdict` in words."""
+
+    method: str
+    start: int
+    end: np.ndarray
+    distance_to_front: float
+    distance_to_optimum: float
+    verdict: str
+
+
+def toy_outcomes(runs: BalancingLabRuns, methods=None, start_indices=None) -> list:
+    """A ToyOutcome per (method, start), methods in TOY_METHOD_LABELS order."""
+    methods = list(TOY_METHOD_LABELS) if methods is None else _check_toy_methods(methods)
+    start_indices = list(range(len(runs.starts)) if start_indices is None else start_indices)
+    outcomes = []
+    for method in methods:
+        ends = runs.paths[method][start_indices, -1]
+        to_front = _toys.distance_to_pareto_set(ends)
+        to_optimum = np.linalg.norm(ends - runs.optimum, axis=1)
+        for index, end, d_front, d_optimum in zip(start_indices, ends, to_front, to_optimum):
+            outcomes.append(ToyOutcome(method, int(index), end, float(d_front), float(d_optimum),
+                                       toy_verdict(end, d_front, d_optimum)))
+    return outcomes
+
+
+def _check_toy_methods(methods) -> list:
+    if isinstance(methods, str):
+        methods = [methods]
+    methods = list(methods)
+    if not methods:
+        raise ValueError("Pick at least one method to draw (Ctrl-click or ⌘-click picks several).")
+    unknown = [m for m in methods if m not in TOY_METHOD_LABELS]
+    if unknown:
+        raise ValueError(f"Unknown method(s) {unknown}; choose from {list(TOY_METHOD_LABELS)}.")
+    return [m for m in TOY_METHOD_LABELS if m in methods]  # drawing order = legend order
+
+
+def _check_start(start) -> list:
+    if isinstance(start, bool) or start not in (-1, 0, 1, 2):
+        raise ValueError(f"start must be 0, 1 or 2 (one of the published starts) or -1 (all three), got {start!r}.")
+    return [0, 1, 2] if start == -1 else [int(start)]
+
+
+def plot_balancing_lab(runs: BalancingLabRuns, methods=("mean", "mgda", "pcgrad", "cagrad"),
+                       start: int = -1) -> Figure:
+    """Left: paths on the average-loss map with the Pareto set (black) and the average-loss optimum
+    (star); right: the same paths in loss space with the Pareto front. Each path ends in its
+    method's marker; white circles are the starts. start: 0, 1, 2, or -1 for all three."""
+    methods = _check_toy_methods(methods)
+    starts = _check_start(start)
+    fig, (left, right) = new_figure((10.5, 4.6), ncols=2, margins=(0.065, 0.985, 0.21, 0.9))
+    # A banded image looks like filled contours and draws in a fraction of the time.
+    extent = (runs.grid_x1[0, 0], runs.grid_x1[0, -1], runs.grid_x2[0, 0], runs.grid_x2[-1, 0])
+    left.imshow(runs.grid_average, origin="lower", extent=extent, cmap="viridis", aspect="auto",
+                norm=_BoundaryNorm(runs.levels, 256), interpolation="bilinear")
+    left.plot(runs.pareto_set[:, 0], runs.pareto_set[:, 1], color="black", linewidth=3.0, label="Pareto set / front")
+    right.plot(runs.pareto_front[:, 0], runs.pareto_front[:, 1], color="black", linewidth=3.0)
+    left.plot(*runs.optimum, marker="*", markersize=14, color="white", markeredgecolor="black", linestyle="none",
+              label="average-loss optimum")
+    chosen = runs.starts[starts]
+    left.plot(chosen[:, 0], chosen[:, 1], "o", color="white", markeredgecolor="black", markersize=8, label="start",
+              linestyle="none")
+    for method in methods:
+        style = _category_style(list(TOY_METHOD_LABELS).index(method))
+        for number, index in enumerate(starts):
+            for ax, path in ((left, runs.paths[method][index]), (right, runs.loss_paths[method][index])):
+                label = TOY_METHOD_LABELS[method] if ax is left and number == 0 else None
+                ax.plot(path[:, 0], path[:, 1], color=style["color"], linestyle=style["linestyle"], linewidth=2.0,
+                        marker=style["marker"], markevery=[path.shape[0] - 1], markersize=8,
+                        markeredgecolor="black", label=label)
+        start_losses = runs.loss_paths[method][starts, 0]
+        right.plot(start_losses[:, 0], start_losses[:, 1], "o", color="white", markeredgecolor="black", markersize=7,
+                   linestyle="none")
+    left.set_xlim(-10, 10)
+    left.set_ylim(-10, 10)
+    left.set_xlabel("x₁")
+    left.set_ylabel("x₂")
+    left.set_title("Paths on the average loss (darker = lower)", y=1.0, fontsize=10)
+    right.set_xlabel("L₁")
+    right.set_ylabel("L₂")
+    right.set_title("The same paths in loss space", y=1.0, fontsize=10)
+    for ax in (left, right):
+        ax.xaxis.set_major_locator(_MaxNLocator(4))
+        ax.yaxis.set_major_locator(_MaxNLocator(4))
+    handles, labels = left.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncols=min(6, len(labels)), fontsize=8.5, frameon=False)
+    which = "all three starts" if start == -1 else f"start {start + 1}"
+    fig.suptitle(f"Balancing lab: the CAGrad toy from {which}, Adam lr {runs.lr:.3g}, {runs.steps:,} steps",
+                 fontsize=10.5)
+    return fig
+
+
+def toy_outcome_table_html(outcomes: list) -> str:
+    """The outcomes as a small HTML table (one row per method, one column per start) for the explorer."""
+    starts = sorted({o.start for o in outcomes})
+    rows = {}
+    for outcome in outcomes:
+        rows.setdefault(outcome.method, {})[outcome.start] = outcome
+    header = "".join(f"<th style='padding:0 0.8em'>start {s + 1}: {_point_text(_toys.TOY_STARTS[s])}</th>"
+                     for s in starts)
+    body = "".join(
+        f"<tr><td><b>{html.escape(TOY_METHOD_LABELS[method])}</b></td>"
+        + "".join(f"<td style='padding:0 0.8em'>{html.escape(cells[s].verdict)} {_point_text(cells[s].end)}</td>"
+                  for s in starts) + "</tr>"
+        for method, cells in rows.items())
+    return f"<b>Where each run ended</b><table><tr><th></th>{header}</tr>{body}</table>"
+
+
+def _point_text(point) -> str:
+    # round(...) + 0.0 turns -0.00 into 0.00, so a run ending at -1e-14 prints like one ending at +1e-14.
+    return "(" + ", ".join(f"{round(float(v), 2) + 0.0:.2f}" for v in point) + ")"
+
+
+def balancing_lab_explorer_update(methods=("mean", "mgda", "pcgrad", "cagrad"), start: int = -1,
+                                  runs: BalancingLabRuns | None = None, progress=None) -> Figure:
+    """Lesson 07: draw the chosen methods' precomputed paths from the chosen start(s).
+
+    runs: the result of `balancing_lab_runs()` (computed once, and cached, when not given).
+    """
+    methods = _check_toy_methods(methods)
+    _check_start(start)
+    if runs is None:
+        runs = balancing_lab_runs(progress=progress)
+    return plot_balancing_lab(runs, methods, start)
+
+
+def balancing_lab_explorer(runs: BalancingLabRuns | None = None, **initial) -> Explorer:
+    """Pick methods and a starting point: their paths on the toy, in loss space, and a table of where
+    each run ended. runs: from `balancing_lab_runs()`; pass it so the explorer only draws."""
+    values = initial_values("balancing_lab", initial)
+    controls = {  # the dropdown first: the generic widget and browser tests nudge the first control
+        "start": dropdown("start", list(TOY_START_CHOICES.items()), values["start"]),
+        "methods": widgets.SelectMultiple(options=[(label, key) for key, label in TOY_METHOD_LABELS.items()],
+                                          value=tuple(values["methods"]), rows=len(TOY_METHOD_LABELS),
+                                          description="methods", style=_control_style()),
+    }
+    table = widgets.HTML()
+
+    def update(start, methods, progress=None):
+        table.value = ""
+        figure = balancing_lab_explorer_update(methods, start, runs=runs, progress=progress)
+        shown = runs if runs is not None else balancing_lab_runs()
+        table.value = toy_outcome_table_html(toy_outcomes(shown, methods, _check_start(start)))
+        return figure
+
+    explorer = Explorer(update, controls, title="Balancing lab: who reaches the Pareto front, and where?",
+                        help_text="Ctrl-click (⌘-click) picks several methods. The paths were computed once; "
+                                  "the explorer only draws them.", reports_progress=True)
+    explorer.outcome_table = table
+    explorer.children = explorer.children + (table,)
+    return explorer
+
+
+register_explorer("balancing_lab", balancing_lab_explorer_update,
+                  {"start": -1, "methods": ("mean", "mgda", "pcgrad", "cagrad")}, balancing_lab_explorer)
+
+
+# Lesson 07's static figure of what each method does to two task gradients.
+
+def two_task_directions(G, c: float = 0.5, rng_seed: int = 0) -> dict:
+    """{label: d (2,)} every aggregator's direction for one two-task, two-parameter G (2, 2).
+
+    GradDrop is random: its entry is a (K, 2) array of its possible directions, one per sign choice
+    that has a non-zero chance, with their probabilities in the entry "GradDrop probabilities".
+    Keys follow TOY_METHOD_LABELS.
+    """
+    G = np.asarray(G, dtype=float)
+    if G.shape != (2, 2):
+        raise ValueError(f"two_task_directions: G must be (2, 2), two tasks by two parameters, got {G.shape}")
+    rng = np.random.default_rng(rng_seed)
+    directions = {}
+    for method, label in TOY_METHOD_LABELS.items():
+        if method == "graddrop":
+            continue
+        hyper = {"c": c} if method == "cagrad" else {}
+        directions[label] = _aggregators.aggregate(method, G, rng=rng, **hyper)
+    # GradDrop keeps, per coordinate, the positive parts with probability P = (1 + Σg / Σ|g|) / 2.
+    total, magnitude = G.sum(axis=0), np.abs(G).sum(axis=0)
+    purity = 0.5 * (1.0 + np.divide(total, magnitude, out=np.zeros(2), where=magnitude > 0))
+    outcomes, chances = [], []
+    for keep_first in (True, False):
+        for keep_second in (True, False):
+            chance = (purity[0] if keep_first else 1 - purity[0]) * (purity[1] if keep_second else 1 - purity[1])
+            if chance > 1e-12:
+                keep = np.array([keep_first, keep_second])
+                mask = np.where(keep, G > 0, G < 0)
+                outcomes.append((G * mask).mean(axis=0))
+                chances.append(chance)
+    directions[TOY_METHOD_LABELS["graddrop"]] = np.array(outcomes)
+    directions["GradDrop probabilities"] = np.array(chances)
+    return directions
+
+
+def _arrow(ax, vector, colour, linewidth: float = 2.0, alpha: float = 1.0) -> None:
+    """An arrow from the origin to `vector`."""
+    ax.annotate("", xy=(float(vector[0]), float(vector[1])), xytext=(0.0, 0.0),
+                arrowprops=dict(arrowstyle="-|>", color=colour, lw=linewidth, alpha=alpha, shrinkA=0, shrinkB=0,
+                                mutation_scale=12))
+
+
+def _gains_text(G: np.ndarray, d: np.ndarray) -> str:
+    """"g₁·d = 1.02, g₂·d = 0.00": each task's first-order gain (+ 0.0 keeps "-0.00" from showing)."""
+    return ", ".join(f"g{sub}·d = {round(float(v), 2) + 0.0:.2f}" for sub, v in zip("₁₂", G @ d))
+
+
+def plot_two_task_directions(G, methods=None, title: str = "What each method does with two conflicting gradients",
+                             c: float = 0.5, n_random_weights: int = 25, rng_seed: int = 0) -> Figure:
+    """One panel per method: the task gradients g₁ (blue) and g₂ (orange) and the update d (black).
+
+    Each panel prints g₁·d and g₂·d: a small step x ← x − η d changes L_t by about −η g_t·d, so a
+    negative value means that task's loss goes up. The "loss weighting" panel: any weights w ≥ 0 give
+    d = w₁g₁ + w₂g₂ inside the grey cone, whatever the angle between g₁ and g₂; its dots are
+    random-loss-weighting draws w = softmax(ε) (Lin et al. 2022, TMLR), which sum to 1.
+    G: (2, 2) rows g₁, g₂. methods: keys of TOY_METHOD_LABELS and/or "loss weighting" (default: all);
+    an empty tuple draws the two gradients alone.
+    """
+    G = np.asarray(G, dtype=float)
+    directions = two_task_directions(G, c=c, rng_seed=rng_seed)
+    chances = directions.pop("GradDrop probabilities")
+    keys = list(TOY_METHOD_LABELS) + ["loss weighting"] if methods is None else list(methods)
+    unknown = [k for k in keys if k not in TOY_METHOD_LABELS and k != "loss weighting"]
+    if unknown:
+        raise ValueError(f"plot_two_task_directions: unknown methods {unknown}; use keys of TOY_METHOD_LABELS "
+                         "or 'loss weighting'")
+    panels = [(k, None if k == "loss weighting" else directions[TOY_METHOD_LABELS[k]]) for k in keys] or [("", None)]
+    ncols = min(5, len(panels))
+    nrows = -(-len(panels) // ncols)
+    # A lone panel (the gradients alone) gets more room; equal axis scales leave it wider than tall.
+    width, height = (2.2 * ncols + 0.3, 2.5 * nrows + 0.5) if len(panels) > 1 else (4.2, 3.6)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), dpi=FIGURE_DPI, sharex=True, sharey=True,
+                             squeeze=False)
+    plt.close(fig)
+    fig.subplots_adjust(left=0.3 / width + 0.05, right=0.99, bottom=0.55 / height + 0.02,
+                        top=1 - (0.75 if len(panels) > 1 else 0.45) / height, wspace=0.08, hspace=0.45)
+    drawn = [G] + [np.atleast_2d(d) for k, d in panels if d is not None]
+    span = 1.15 * float(max(np.abs(a).max() for a in drawn))
+    blue, orange = _category_style(0)["color"], _category_style(1)["color"]
+    for ax, (key, d) in zip(axes.ravel(), panels):
+        ax.axhline(0, color="0.85", linewidth=0.8)
+        ax.axvline(0, color="0.85", linewidth=0.8)
+        _arrow(ax, G[0], blue, linewidth=2.5)
+        _arrow(ax, G[1], orange, linewidth=2.5)
+        ax.text(*(G[0] * 1.06), "g₁", color=blue, fontsize=11, ha="center", va="bottom")
+        ax.text(*(G[1] * 1.06), "g₂", color=orange, fontsize=11, ha="center", va="bottom")
+        if key == "loss weighting":
+            ax.fill([0, G[0, 0] * 4, G[1, 0] * 4], [0, G[0, 1] * 4, G[1, 1] * 4], color="0.6", alpha=0.25)
+            weights = np.exp(np.random.default_rng(rng_seed).standard_normal((n_random_weights, 2)))
+            points = (weights / weights.sum(axis=1, keepdims=True)) @ G
+            ax.plot(points[:, 0], points[:, 1], "o", color="black", markersize=3)
+            ax.set_title("loss weighting\ndots: RLW; grey: any w ≥ 0", fontsize=9, y=1.0)
+        elif key == "graddrop":  # its possible directions, darker = more likely
+            for outcome, chance in zip(d, chances):
+                _arrow(ax, outcome, "black", linewidth=2.5, alpha=0.25 + 0.75 * chance)
+            ax.set_title(f"GradDrop (random)\non average {_gains_text(G, chances @ d)}", fontsize=9, y=1.0)
+        elif d is not None:
+            _arrow(ax, d, "black", linewidth=3.0)
+            ax.set_title(f"{TOY_METHOD_LABELS[key]}\n{_gains_text(G, d)}", fontsize=9, y=1.0)
+        ax.set_xlim(-span, span)
+        ax.set_ylim(-0.5 * span, span)
+        ax.set_aspect("equal", adjustable="box")
+    for ax in axes[-1]:
+        ax.set_xlabel("parameter 1")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("parameter 2")
+    for ax in axes.ravel()[len(panels):]:
+        ax.set_visible(False)
+    fig.suptitle(title, fontsize=11)
+    return fig
+
+
+# Lesson 07 on a network: two related tasks whose losses live on different scales.
+
+SCALE_MISMATCH = {
+    "n_train": 200, "n_test": 2000, "n_features": 10, "rho": 0.9, "noise": 0.3, "data_seed": 0,
+    "value_scale": 10.0,  # the regression target in other units: its MSE is ~100x the label's cross-entropy
+    "hidden_sizes": (32, 16), "branch_depth": 1, "steps": 200, "lr": 0.01, "record_every": 10,
+}
+NETWORK_METHOD_LABELS = {
+    "equal": "equal weights", "uncertainty": "uncertainty", "dwa": "DWA", "gradnorm": "GradNorm", "rlw": "RLW",
+    "famo": "FAMO", "mgda": "MGDA", "pcgrad": "PCGrad", "cagrad": "CAGrad", "imtl_g": "IMTL-G",
+    "nash_mtl": "Nash-MTL", "aligned_mtl": "Aligned-MTL", "graddrop": "GradDrop",
+}
+"""The balancers compared on the network, in table order: loss-based first, then gradient-based."""
+LOSS_BASED_METHODS = ("equal", "uncertainty", "dwa", "gradnorm", "rlw", "famo")
+
+
+class ScaleMismatchData(NamedTuple):
+    """Train and test sets of the two lesson-07 tasks. targets: (value (n,) float, label (n,) int);
+    tasks: (Task "value" regression, Task "label" binary); losses: ("mse", "bce")."""
+
+    X_train: np.ndarray
+    targets_train: tuple
+    X_test: np.ndarray
+    targets_test: tuple
+    tasks: tuple
+    losses: tuple
+
+
+@functools.lru_cache(maxsize=2)
+def scale_mismatch_data(data_seed: int | None = None) -> ScaleMismatchData:
+    """Two related tasks from `datasets.make_related_tasks` (rho 0.9, noise 0.3): a regression target
+    "value" multiplied by SCALE_MISMATCH["value_scale"] = 10 (as if measured in other units), and a
+    binary "label". Read-only arrays."""
+    setup = SCALE_MISMATCH
+    seed = setup["data_seed"] if data_seed is None else data_seed
+    data = _datasets.make_related_tasks(setup["n_train"], setup["rho"], rng=seed, n_features=setup["n_features"],
+                                        noise=setup["noise"], task_types=("regression", "classification"))
+    test = data.teacher.sample(setup["n_test"], rng=seed + 100)
+    scale = setup["value_scale"]
+    arrays = [data.X, data.targets[0] * scale, data.targets[1], test.X, test.targets[0] * scale, test.targets[1]]
+    for array in arrays:
+        array.setflags(write=False)
+    tasks = (_multitask.Task("value", "regression"), _multitask.Task("label", "binary"))
+    return ScaleMismatchData(arrays[0], (arrays[1], arrays[2]), arrays[3], (arrays[4], arrays[5]), tasks,
+                             ("mse", "bce"))
+
+
+class NetworkRun(NamedTuple):
+    """One trained network. test_metrics: (2,) RMSE of "value" (lower is better) and accuracy of
+    "label" (higher is better) on the test set; steps (S,), weights (S, 2) and task_losses (S, 2):
+    the task weights the method used and the training losses, every record_every steps."""
+
+    method: str
+    seed: int
+    test_metrics: np.ndarray
+    steps: np.ndarray
+    weights: np.ndarray
+    task_losses: np.ndarray
+
+
+def _network_balancer(method: str, seed: int):
+    if method in ("equal", "stl"):
+        return None
+    options = {"kinds": ("regression", "classification")} if method == "uncertainty" else {}
+    if method == "cagrad":
+        options = {"c": 0.5}
+    return _balancers.make_balancer(method, 2, rng=np.random.default_rng(seed), **options)
+
+
+def balancing_network_run(method: str, seed: int = 0) -> NetworkRun:
+    """Train `HardSharingNet(10, [32, 16], (value, label), branch_depth=1)` on `scale_mismatch_data()`
+    with one balancer and score it on the test set.
+
+    method: a key of NETWORK_METHOD_LABELS, or "stl": branch_depth = 0, two separate networks of the
+    same per-task size (the single-task baselines). "equal" is the plain sum L_value + L_label. The
+    rest use `balancers.make_balancer` with the defaults of their papers (CAGrad c = 0.5; GradNorm
+    alpha = 1.5; DWA temperature 2 with one full-batch step as its "epoch"). Training: Adam, lr 0.01,
+    200 full-batch steps (SCALE_MISMATCH); seed sets the initial weights (and RLW's, PCGrad's and
+    GradDrop's random draws). About 0.1 s.
+    """
+    if method != "stl" and method not in NETWORK_METHOD_LABELS:
+        raise ValueError(f"Unknown method {method!r}; choose 'stl' or one of {list(NETWORK_METHOD_LABELS)}.")
+    setup = SCALE_MISMATCH
+    data = scale_mismatch_data()
+    model = _multitask.HardSharingNet(data.X_train.shape[1], list(setup["hidden_sizes"]), list(data.tasks),
+                                      branch_depth=0 if method == "stl" else setup["branch_depth"], rng=seed)
+    history = _train.fit_multitask(model, data.X_train, list(data.targets_train), list(data.losses),
+                                   balancer=_network_balancer(method, seed), optimizer="adam", lr=setup["lr"],
+                                   steps=setup["steps"], record_every=setup["record_every"], progress=False)
+    with no_grad():
+        outputs = model(data.X_test)
+    metrics = np.array([_multitask.task_metric(task, out, target)
+                        for task, out, target in zip(data.tasks, outputs, data.targets_test)])
+    return NetworkRun(method, seed, metrics, np.asarray(history.steps), np.asarray(history.weights, dtype=float),
+                      np.asarray(history.task_losses, dtype=float))
+
+
+def plot_delta_m(delta_m: dict, spread: dict | None = None,
+                 title: str = "Δm% against single-task baselines (lower is better)") -> Figure:
+    """Horizontal bars of Δm% per method (negative: better than the single-task networks).
+
+    delta_m: {method key or label: mean Δm%}; spread: optional {same keys: std over seeds} as error bars.
+    Loss-based methods are drawn plain, gradient-based ones hatched.
+    """
+    if not delta_m:
+        raise ValueError("plot_delta_m: delta_m is empty; give at least one method -> Δm%")
+    labels = list(delta_m)
+    values = np.array([float(delta_m[k]) for k in labels])
+    errors = None if spread is None else np.array([float(spread[k]) for k in labels])
+    fig, ax = new_figure((7.4, 4.6), margins=(0.2, 0.97, 0.13, 0.9))
+    positions = np.arange(len(labels))[::-1]
+    loss_based = np.array([k in LOSS_BASED_METHODS for k in labels])
+    for chosen, colour_index, hatch, family in ((loss_based, 0, "", "loss-based"),
+                                                (~loss_based, 1, "//", "gradient-based")):
+        if chosen.any():
+            ax.barh(positions[chosen], values[chosen], xerr=None if errors is None else errors[chosen],
+                    color=_category_style(colour_index)["color"], hatch=hatch, edgecolor="black", linewidth=0.6,
+                    capsize=3, label=family)
+    ax.set_yticks(positions, [NETWORK_METHOD_LABELS.get(k, k) for k in labels])
+    ax.axvline(0.0, color="black", linewidth=1.0)
+    ax.set_xlabel("Δm% (negative = better than the single-task networks)")
+    ax.set_title(title, y=1.0, fontsize=10.5)
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    return fig
+
+
+def plot_weight_ratios(runs: dict, title: str = "How each method weighs the two tasks during training",
+                       floor: float = 1e-6) -> Figure:
+    """w_value / w_label over training, one line per method, on a log axis; loss-based methods on the
+    left, gradient-based ones on the right. runs: {method: NetworkRun}. For gradient-based methods the
+    weights are the effective ones (the least-squares w with Gᵀw = d, see balancers.GradientAggregation).
+    Ratios below `floor` (MGDA's is 0 up to round-off while it follows one task alone) are drawn at the
+    floor, and ratios ≤ 0 left out; a note says how many.
+    """
+    if not runs:
+        raise ValueError("plot_weight_ratios: runs is empty")
+    fig, (left, right) = new_figure((10.5, 4.2), ncols=2, margins=(0.08, 0.98, 0.14, 0.87))
+    at_floor = 0
+    for index, (method, run) in enumerate(runs.items()):
+        ax = left if method in LOSS_BASED_METHODS else right
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = run.weights[:, 0] / run.weights[:, 1]
+        shown = np.where(np.isfinite(ratio), np.maximum(ratio, floor), np.nan)
+        at_floor += int(np.sum(np.isfinite(ratio) & (ratio < floor)))
+        ax.plot(run.steps, shown, label=NETWORK_METHOD_LABELS.get(method, method), linewidth=1.8,
+                markevery=max(1, len(run.steps) // 6), markersize=5, **_category_style(index))
+    for ax, family in ((left, "loss-based"), (right, "gradient-based")):
+        ax.set_yscale("log")
+        ax.set_ylim(floor / 2, 50.0)
+        plain_log_ticks(ax.yaxis, step=1)
+        ax.axhline(1.0, color="0.4", linewidth=1.0, linestyle=":")
+        ax.set_xlabel("training step")
+        ax.set_ylabel("w_value / w_label (log scale)")
+        ax.set_title(f"{family} methods", y=1.0, fontsize=10)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7.5, ncols=2, loc="lower left", framealpha=0.9)
+    if at_floor:
+        right.text(0.98, 0.97, f"{at_floor} recorded ratio(s) below {floor:.0e} (or ≤ 0) drawn at {floor:.0e}",
+                   transform=right.transAxes, ha="right", va="top", fontsize=7.5)
+    fig.suptitle(title, fontsize=11)
+    return fig
+
+
+# ---- lesson 05: what sharing a network between tasks buys (the transfer explorer) ---------------------
+
+from matplotlib.ticker import FixedLocator as _FixedLocator  # noqa: E402
+from matplotlib.ticker import MaxNLocator as _MaxNLocator05  # noqa: E402
+from typing import NamedTuple as _NamedTuple  # noqa: E402
+import functools as _functools  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from . import multitask as _multitask  # noqa: E402
+from .datasets import make_related_tasks as _make_related_tasks  # noqa: E402
+from .plots import category_style as _style05  # noqa: E402
+from .plots import plot_loss_curves as _plot_loss_curves05  # noqa: E402
+
+__all__ += [
+    "train_sharing_nets", "TRANSFER_SETUP", "TRANSFER_RHOS", "TRANSFER_SIZES", "TransferResult", "transfer_data",
+    "transfer_test_errors", "transfer_experiment", "plot_transfer", "plot_transfer_map", "transfer_explorer_update",
+    "transfer_explorer", "plot_sharing_diagram", "SoftSharingSweep", "soft_sharing_sweep", "plot_soft_sharing",
+    "best_validation_steps", "plot_per_task_validation",
+]
+
+
+def _stacked_layers(net, where: str) -> tuple:
+    """(shared Linear layers, per-task lists of Linear layers, penalty weight) of a sharing network,
+    after checking it is one `train_sharing_nets` can train: tanh, no norm or residual, float64,
+    one regression output per task."""
+    if isinstance(net, _multitask.HardSharingNet):
+        mlps = ([net.trunk] if net.trunk is not None else []) + list(net.towers)
+        shared = list(net.trunk.layers) if net.trunk is not None else []
+        towers = [list(tower.layers) for tower in net.towers]
+        penalty = 0.0
+    elif isinstance(net, _multitask.SoftSharingNet):
+        if net.include_bias:
+            raise ValueError(f"{where}: a SoftSharingNet with include_bias=True is not supported; "
+                             "the batched trainer ties weights only (the default)")
+        mlps, shared, towers = list(net.networks), [], [list(network.layers) for network in net.networks]
+        penalty = net.penalty_weight
+    else:
+        raise TypeError(f"{where}: expected HardSharingNet or SoftSharingNet models, got {type(net).__name__}")
+    for mlp in mlps:
+        if mlp.activation.name != "tanh" or mlp.norms or mlp.residual or mlp.dtype != np.float64:
+            raise ValueError(f"{where}: only plain float64 tanh networks (no LayerNorm, no residual) are supported")
+    bad = [task for task in net.tasks if task.kind != "regression" or task.n_outputs != 1]
+    if bad:
+        raise ValueError(f"{where}: every task must be a regression task with one output, got {bad}")
+    return shared, towers, penalty
+
+
+def train_sharing_nets(nets, X, targets, steps: int, lr: float, betas=(0.9, 0.999), eps: float = 1e-8) -> np.ndarray:
+    """Train R sharing networks of one layout at once, in place, and return their final task losses.
+
+    What it computes is, for every network r separately, exactly this loop (a test checks that
+    the weights agree with it to rounding):
+
+        optimizer = Adam(net.parameters(), lr=lr, betas=betas, eps=eps)
+        for step in range(steps):
+            optimizer.zero_grad()
+            outputs = net(X[r])
+            loss = Σ_t task_loss("regression", outputs[t], targets[r][t])  (+ net.l2_penalty() if soft)
+            loss.backward(); optimizer.step()
+
+    Doing it as one batched NumPy computation, with the forward and backward pass written out by
+    hand, is what makes the transfer explorer fast: 28 networks train in about the time one takes
+    through the autodiff engine.
+
+    nets: R HardSharingNet (same n_in, hidden sizes, tasks and branch depth) or R SoftSharingNet
+        (same layout; each keeps its own penalty weight), tanh, one regression output per task.
+    X: (R, n, d) inputs, one training set per network. targets: (R, T, n).
+    Returns (R, T) the task losses (mean squared errors) on the training data after training.
+    """
+    where = "train_sharing_nets"
+    nets = list(nets)
+    if not nets:
+        raise ValueError(f"{where}: give at least one network")
+    layouts = [_stacked_layers(net, where) for net in nets]
+    first_shared, first_towers, _ = layouts[0]
+    shape_of = lambda layers: [layer.weight.shape for layer in layers]  # noqa: E731
+    for r, (shared, towers, _) in enumerate(layouts):
+        if type(nets[r]) is not type(nets[0]) or shape_of(shared) != shape_of(first_shared) \
+                or [shape_of(tower) for tower in towers] != [shape_of(tower) for tower in first_towers]:
+            raise ValueError(f"{where}: nets[{r}] has another layout than nets[0]; all networks must match")
+    X = np.asarray(X, dtype=np.float64)
+    targets = np.asarray(targets, dtype=np.float64)
+    n_runs, n_tasks = len(nets), len(first_towers)
+    n_in = first_towers[0][0].in_features if not first_shared else first_shared[0].in_features
+    if X.ndim != 3 or X.shape[0] != n_runs or X.shape[2] != n_in:
+        raise ValueError(f"{where}: X must have shape ({n_runs}, n, {n_in}), got {X.shape}")
+    if targets.shape != (n_runs, n_tasks, X.shape[1]):
+        raise ValueError(f"{where}: targets must have shape ({n_runs}, {n_tasks}, {X.shape[1]}), got {targets.shape}")
+    steps = int(steps)
+    if steps < 1 or not np.isfinite(lr) or lr <= 0:
+        raise ValueError(f"{where}: need steps >= 1 and lr > 0, got steps={steps}, lr={lr!r}")
+
+    # Stacked parameters, the bias as an extra last input row (inputs get a constant 1 column), so one
+    # matmul gives each layer's output and its weight-and-bias gradient: shared layer (R, i + 1, o),
+    # task layer (R, T, i + 1, o).
+    n_shared, n_tower = len(first_shared), len(first_towers[0])
+    params = []
+    for l in range(n_shared):
+        params.append(np.stack([np.vstack([layout[0][l].weight.data, layout[0][l].bias.data]) for layout in layouts]))
+    for l in range(n_tower):
+        params.append(np.stack([[np.vstack([tower[l].weight.data, tower[l].bias.data]) for tower in layout[1]]
+                                for layout in layouts]))
+    # The soft-sharing penalty λ Σ_{a<b} ||W^a − W^b||² on the towers' hidden-layer weights (not biases)
+    # has gradient 2λ(T·W^a − Σ_b W^b).
+    penalty = np.array([layout[2] for layout in layouts]).reshape(n_runs, 1, 1, 1)
+    tied = [n_shared + l for l in range(n_tower - 1)] if np.any(penalty > 0) else []
+    first_moment = [np.zeros_like(p) for p in params]
+    second_moment = [np.zeros_like(p) for p in params]
+    beta1, beta2 = betas
+    n = X.shape[1]
+    with_one = lambda shape: np.ones(shape[:-1] + (shape[-1] + 1,))  # noqa: E731
+    shared_h = [with_one(X.shape)]
+    shared_h[0][..., :-1] = X
+    for W in params[:n_shared]:
+        shared_h.append(with_one((n_runs, n, W.shape[-1])))
+    tower_h = [shared_h[-1][:, None]]  # the shared representation, broadcast over the T towers
+    for W in params[n_shared:-1]:
+        tower_h.append(with_one((n_runs, n_tasks, n, W.shape[-1])))
+
+    def forward() -> np.ndarray:
+        """Fill the activations (each with its 1 column) and return the outputs (R, T, n, 1)."""
+        for l in range(n_shared):
+            np.tanh(shared_h[l] @ params[l], out=shared_h[l + 1][..., :-1])
+        for l in range(n_tower - 1):
+            np.tanh(tower_h[l] @ params[n_shared + l], out=tower_h[l + 1][..., :-1])
+        return tower_h[-1] @ params[-1]
+
+    for t in range(1, steps + 1):
+        g = (2.0 / n) * (forward() - targets[..., None])  # d(mean squared error)/d(output), (R, T, n, 1)
+        grads = [None] * len(params)
+        for l in reversed(range(n_tower)):
+            h_in, W = tower_h[l], params[n_shared + l]
+            grads[n_shared + l] = np.swapaxes(h_in, -1, -2) @ g
+            if l > 0 or n_shared:
+                g = g @ np.swapaxes(W[..., :-1, :], -1, -2)
+            if l > 0:
+                g *= 1.0 - h_in[..., :-1] ** 2
+        if n_shared:
+            g = g.sum(axis=1)  # every task's gradient meets in the trunk
+            for l in reversed(range(n_shared)):
+                g *= 1.0 - shared_h[l + 1][..., :-1] ** 2
+                grads[l] = np.swapaxes(shared_h[l], -1, -2) @ g
+                if l > 0:
+                    g = g @ np.swapaxes(params[l][..., :-1, :], -1, -2)
+        for i in tied:
+            W = params[i][..., :-1, :]
+            grads[i][..., :-1, :] += 2.0 * penalty * (n_tasks * W - W.sum(axis=1, keepdims=True))
+        # Adam, in the same order of operations as mtl_edu.optim.Adam
+        step_size = lr / (1.0 - beta1**t)
+        root_correction2 = np.sqrt(1.0 - beta2**t)
+        for p, grad, m, v in zip(params, grads, first_moment, second_moment):
+            m *= beta1
+            m += (1.0 - beta1) * grad
+            v *= beta2
+            v += (1.0 - beta2) * (grad * grad)
+            denominator = np.sqrt(v)
+            denominator /= root_correction2
+            denominator += eps
+            p -= step_size * (m / denominator)
+
+    for r, (shared, towers, _) in enumerate(layouts):
+        for l, layer in enumerate(shared):
+            layer.weight.data[...] = params[l][r, :-1]
+            layer.bias.data[...] = params[l][r, -1]
+        for task, tower in enumerate(towers):
+            for l, layer in enumerate(tower):
+                layer.weight.data[...] = params[n_shared + l][r, task, :-1]
+                layer.bias.data[...] = params[n_shared + l][r, task, -1]
+    return np.mean((forward()[..., 0] - targets) ** 2, axis=-1)
+
+
+#: The transfer experiment: two regression tasks from make_related_tasks (noise 0.4), students with
+#: two tanh hidden layers of 2 units (as many as each teacher task has), full-batch Adam.
+#: tests/test_lesson05.py asserts the outcomes the lesson describes with exactly these settings.
+TRANSFER_SETUP = {"n_features": 10, "noise": 0.4, "hidden_sizes": (2, 2), "steps": 300, "lr": 0.02,
+                  "n_test": 500, "seeds": (0, 1, 2, 3)}
+TRANSFER_RHOS = (0.0, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0)
+TRANSFER_SIZES = (30, 60, 120, 240)
+_TRANSFER_MAX_N = 480
+
+
+def transfer_data(rho: float, n_train: int, seed: int) -> tuple:
+    """(train, test) RelatedTasks of the transfer experiment: n_train examples of two tasks with
+    relatedness rho (make_related_tasks with seed `seed`) and a test set of TRANSFER_SETUP["n_test"]
+    fresh inputs from the same teacher (seed + 1000). Score models on test.clean_targets.
+    For one seed every rho uses the same inputs, noise and random directions, so curves over rho
+    are smooth rather than a new draw at each point."""
+    train = _make_related_tasks(n_train, rho, rng=seed, noise=TRANSFER_SETUP["noise"],
+                                n_features=TRANSFER_SETUP["n_features"])
+    return train, train.teacher.sample(TRANSFER_SETUP["n_test"], rng=seed + 1000)
+
+
+def _check_transfer_controls(n_train, shared_layers) -> tuple:
+    depth = len(TRANSFER_SETUP["hidden_sizes"])
+    if isinstance(shared_layers, bool) or not isinstance(shared_layers, (int, np.integer)) \
+            or not 0 <= shared_layers <= depth:
+        raise ValueError(f"The number of shared layers must be a whole number from 0 (two separate networks) to "
+                         f"{depth} (every hidden layer shared), got {shared_layers!r}.")
+    if isinstance(n_train, bool) or not isinstance(n_train, (int, np.integer)) or not 10 <= n_train <= _TRANSFER_MAX_N:
+        raise ValueError(f"The training-set size must be a whole number of examples from 10 to {_TRANSFER_MAX_N}, "
+                         f"got {n_train!r}.")
+    return int(n_train), int(shared_layers)
+
+
+@_functools.lru_cache(maxsize=64)
+def _transfer_test_errors_cached(n_train: int, shared_layers: int) -> np.ndarray:
+    setup = TRANSFER_SETUP
+    runs = [(rho, seed) for rho in TRANSFER_RHOS for seed in setup["seeds"]]
+    pairs = [transfer_data(rho, n_train, seed) for rho, seed in runs]
+    nets = [_multitask.HardSharingNet(setup["n_features"], list(setup["hidden_sizes"]), [1, 1],
+                                      branch_depth=shared_layers, rng=seed) for _, seed in runs]
+    train_sharing_nets(nets, np.stack([train.X for train, _ in pairs]),
+                       np.stack([np.stack(train.targets) for train, _ in pairs]), setup["steps"], setup["lr"])
+    errors = np.array([_rmse_per_task(net, test) for net, (_, test) in zip(nets, pairs)])
+    errors = errors.reshape(len(TRANSFER_RHOS), len(setup["seeds"]), 2)
+    errors.flags.writeable = False  # cached: a caller must not change what the next one reads
+    return errors
+
+
+def _rmse_per_task(net, test) -> list:
+    with no_grad():
+        outputs = net(test.X)
+    return [_multitask.task_metric("regression", out, clean) for out, clean in zip(outputs, test.clean_targets)]
+
+
+def transfer_test_errors(n_train: int = 120, shared_layers: int = 2) -> np.ndarray:
+    """Test RMSE against the noiseless targets, (len(TRANSFER_RHOS), n_seeds, 2): for every rho in
+    TRANSFER_RHOS and seed in TRANSFER_SETUP["seeds"], a HardSharingNet with `shared_layers` of its
+    hidden layers shared (0 = two separate single-task networks) trained on n_train examples.
+    Cached, and read-only: the explorer computes each (n_train, shared_layers) once."""
+    return _transfer_test_errors_cached(*_check_transfer_controls(n_train, shared_layers))
+
+
+class TransferResult(_NamedTuple):
+    """STL against hard sharing over relatedness, for one training-set size and branch point.
+
+    rhos: (K,) the relatedness values. stl, mtl: (K, S, 2) test RMSE per rho, seed and task.
+    delta_m: (K,) Δm% of the seed-averaged RMSEs (lower is better; < 0: sharing helps).
+    delta_m_per_seed: (K, S) the same for each seed on its own.
+    """
+
+    n_train: int
+    shared_layers: int
+    rhos: np.ndarray
+    stl: np.ndarray
+    mtl: np.ndarray
+    delta_m: np.ndarray
+    delta_m_per_seed: np.ndarray
+
+
+def transfer_experiment(n_train: int = 120, shared_layers: int = 2) -> TransferResult:
+    """Single-task networks (nothing shared) against hard sharing with `shared_layers` shared hidden
+    layers, at every relatedness in TRANSFER_RHOS, for n_train training examples per task."""
+    stl = transfer_test_errors(n_train, 0)
+    mtl = transfer_test_errors(n_train, shared_layers)
+    delta = np.array([_multitask.delta_m(m.mean(axis=0), s.mean(axis=0), False) for m, s in zip(mtl, stl)])
+    per_seed = np.array([[_multitask.delta_m(m, s, False) for m, s in zip(mtl_k, stl_k)]
+                         for mtl_k, stl_k in zip(mtl, stl)])
+    return TransferResult(n_train=int(n_train), shared_layers=int(shared_layers), rhos=np.array(TRANSFER_RHOS),
+                          stl=stl, mtl=mtl, delta_m=delta, delta_m_per_seed=per_seed)
+
+
+def _verdict(delta: float) -> str:
+    if abs(delta) < 2.0:
+        return "about even"
+    return "sharing helps" if delta < 0 else "sharing hurts"
+
+
+def _shared_label(shared_layers: int) -> str:
+    depth = len(TRANSFER_SETUP["hidden_sizes"])
+    if shared_layers == 0:
+        return "MTL with 0 shared layers (= STL)"
+    return f"MTL, {shared_layers} of {depth} layers shared"
+
+
+def _draw_delta_m_axes(ax) -> None:
+    """Zero line and the two labelled half-planes of a Δm% axis (lower is better)."""
+    ax.axhline(0.0, color="black", linewidth=1.0)
+    ax.axhspan(0.0, 1e4, color="#f9d0c4", alpha=0.45, zorder=0)
+    ax.axhspan(-1e4, 0.0, color="#d9f0d3", alpha=0.6, zorder=0)
+    # Plain text, no background box: a box costs a noticeable share of an explorer redraw.
+    ax.text(0.02, 0.97, "above 0: sharing hurts (negative transfer)", transform=ax.transAxes, fontsize=8,
+            va="top", ha="left", color="0.2", zorder=5)
+    ax.text(0.02, 0.03, "below 0: sharing helps (positive transfer)", transform=ax.transAxes, fontsize=8,
+            va="bottom", ha="left", color="0.2", zorder=5)
+
+
+def _delta_m_limits(values) -> tuple:
+    """y limits that show every value and keep at least ±30 around 0."""
+    values = np.asarray(values, dtype=float)
+    return min(-30.0, float(values.min()) * 1.2), max(30.0, float(values.max()) * 1.2)
+
+
+def plot_transfer(result: TransferResult, rho: float) -> Figure:
+    """Left: per-task test RMSE of STL and MTL at one rho (bars: seed mean; dots: seeds).
+    Right: Δm% against rho for this training-set size and branch point, the chosen rho marked."""
+    index = int(np.argmin(np.abs(result.rhos - rho)))
+    fig, (left, right) = new_figure((10.0, 4.2), ncols=2, margins=(0.075, 0.98, 0.12, 0.8))
+    n_seeds = result.stl.shape[1]
+    fig.suptitle(f"Transfer explorer: n = {result.n_train} training examples per task, "
+                 f"{result.shared_layers} of {len(TRANSFER_SETUP['hidden_sizes'])} hidden layers shared "
+                 f"({n_seeds} seeds)", fontsize=11, y=0.98)
+    models = (("STL (separate networks)", result.stl[index]), (_shared_label(result.shared_layers), result.mtl[index]))
+    width = 0.38
+    for k, (label, errors) in enumerate(models):
+        style = _style05(k)
+        positions = np.arange(2) + (k - 0.5) * width
+        left.bar(positions, errors.mean(axis=0), width * 0.95, color=style["color"], hatch=("", "//")[k],
+                 edgecolor="black", linewidth=0.6, label=label)
+        for task in range(2):
+            left.plot(np.full(n_seeds, positions[task]), errors[:, task], linestyle="none", marker="o",
+                      markersize=3.5, color="black", alpha=0.6)
+    left.axhline(1.0, color="0.4", linestyle=":", linewidth=1.2)
+    left.text(1.45, 0.985, "1 = no better than predicting 0", ha="right", va="top", fontsize=8, color="0.3")
+    top = max(1.3, float(np.max([result.stl[index].max(), result.mtl[index].max()])) * 1.1)
+    left.set_ylim(0.0, top)
+    # Few, fixed ticks: every tick is a text to lay out, and this figure is redrawn on each slider move.
+    left.yaxis.set_major_locator(_FixedLocator(np.arange(0.0, top, 0.25)))
+    left.set_xticks([0, 1], ["task 1", "task 2"])
+    left.set_ylabel("test RMSE (lower is better)")
+    delta = result.delta_m[index]
+    shown = "0" if abs(delta) < 0.5 else f"{delta:+.0f}"
+    left.set_title(f"ρ = {result.rhos[index]:.2f}: Δm% = {shown} ({_verdict(delta)})", y=1.0, fontsize=10)
+    left.legend(loc="upper center", fontsize=8, ncols=2)
+
+    _draw_delta_m_axes(right)
+    right.plot(np.repeat(result.rhos, n_seeds), result.delta_m_per_seed.ravel(), linestyle="none", marker=".",
+               markersize=5, color="0.4")
+    right.plot(result.rhos, result.delta_m, color="tab:blue", marker="o", linewidth=2)
+    right.plot([result.rhos[index]], [delta], marker="o", markersize=13, markerfacecolor="none",
+               markeredgecolor="black", markeredgewidth=2, linestyle="none")
+    right.set_ylim(*_delta_m_limits(result.delta_m_per_seed))
+    right.yaxis.set_major_locator(_MaxNLocator05(6))
+    right.xaxis.set_major_locator(_FixedLocator([0.0, 0.25, 0.5, 0.75, 1.0]))
+    right.set_xlim(-0.03, 1.03)
+    right.set_xlabel("task relatedness ρ")
+    right.set_ylabel("Δm% of MTL vs STL (lower is better)")
+    right.set_title("Δm% at every ρ (line: seed average, dots: single seeds,\nring: the ρ on the left)", y=1.0,
+                    fontsize=9)
+    right.grid(True, alpha=0.3)
+    return fig
+
+
+def plot_transfer_map(results: _Mapping, title: str = "Where sharing helps: Δm% against relatedness") -> Figure:
+    """Δm% against rho, one line per training-set size, one panel per branch point.
+
+    results: {shared_layers: {n_train: TransferResult}}.
+    """
+    panels = list(results)
+    fig, axes = new_figure((5.0 * len(panels), 4.2), ncols=len(panels), margins=(0.08, 0.98, 0.22, 0.86))
+    axes = np.atleast_1d(axes)
+    fig.suptitle(title, fontsize=11, y=0.975)
+    limits = _delta_m_limits([r.delta_m for by_n in results.values() for r in by_n.values()])
+    for ax, shared_layers in zip(axes, panels):
+        _draw_delta_m_axes(ax)
+        for k, (n_train, result) in enumerate(results[shared_layers].items()):
+            ax.plot(result.rhos, result.delta_m, label=f"n = {n_train}", markersize=5, **_style05(k))
+        ax.set_ylim(*limits)
+        ax.set_xlim(-0.03, 1.03)
+        ax.set_xlabel("task relatedness ρ")
+        ax.set_ylabel("Δm% (lower is better)")
+        ax.set_title(f"{shared_layers} of {len(TRANSFER_SETUP['hidden_sizes'])} hidden layers shared", y=1.0,
+                     fontsize=10)
+        ax.grid(True, alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncols=len(labels), fontsize=9, frameon=False,
+               title="training examples per task", title_fontsize=9, bbox_to_anchor=(0.5, 0.0))
+    return fig
+
+
+def transfer_explorer_update(rho: float = 1.0, n_train: int = 120, shared_layers: int = 2) -> Figure:
+    """Lesson 05: test error of STL and hard-sharing MTL for relatedness rho, n_train examples per
+    task and `shared_layers` shared hidden layers, with Δm% over every rho beside it."""
+    if not isinstance(rho, (int, float, np.number)) or isinstance(rho, bool) \
+            or not np.any(np.isclose(rho, TRANSFER_RHOS)):
+        raise ValueError(f"ρ must be one of the computed values {', '.join(f'{r:g}' for r in TRANSFER_RHOS)}, "
+                         f"got {rho!r}.")
+    return plot_transfer(transfer_experiment(n_train, shared_layers), float(rho))
+
+
+TRANSFER_DEFAULTS = {"rho": 1.0, "n_train": 120, "shared_layers": 2}
+
+
+def transfer_explorer(**initial) -> Explorer:
+    """Relatedness ρ, training-set size and the number of shared layers → test error of STL and MTL."""
+    values = initial_values("transfer", initial)
+    controls = {
+        "rho": widgets.SelectionSlider(options=list(TRANSFER_RHOS), value=values["rho"], description="relatedness ρ",
+                                       continuous_update=False, style=_control_style()),
+        "n_train": widgets.SelectionSlider(options=list(TRANSFER_SIZES), value=values["n_train"],
+                                           description="training examples n", continuous_update=False,
+                                           style=_control_style()),
+        "shared_layers": int_slider("shared hidden layers", values["shared_layers"], 0,
+                                    len(TRANSFER_SETUP["hidden_sizes"])),
+    }
+    return Explorer(transfer_explorer_update, controls, title="Transfer explorer: when does sharing help?",
+                    help_text="Each setting trains 28 small networks per model (7 values of ρ × 4 seeds) the "
+                              "first time you choose it, then reads them from memory.")
+
+
+register_explorer("transfer", transfer_explorer_update, TRANSFER_DEFAULTS, transfer_explorer)
+
+
+def plot_sharing_diagram(hidden_sizes, branch_depths, n_tasks: int = 2, n_in: int = 10) -> Figure:
+    """One panel per branch depth: the layers of a HardSharingNet as boxes (shared: blue, thick border,
+    one box for all tasks; task-specific: orange, one row per task), with its parameter counts."""
+    hidden_sizes = list(hidden_sizes)
+    depth = len(hidden_sizes)
+    fig, axes = new_figure((3.3 * len(branch_depths), 3.0), ncols=len(branch_depths),
+                           margins=(0.01, 0.99, 0.02, 0.76))
+    axes = np.atleast_1d(axes)
+    fig.suptitle("Hard parameter sharing: the branch point decides what the tasks share", fontsize=11, y=0.97)
+    columns = np.linspace(0.1, 0.8, depth + 2)
+    rows = np.linspace(0.8, 0.2, n_tasks) if n_tasks > 1 else np.array([0.5])
+    box = dict(boxstyle="round,pad=0.3", linewidth=1.2)
+    shared_box = {**box, "facecolor": "#c6dbef", "edgecolor": "tab:blue", "linewidth": 2.0}
+    task_box = {**box, "facecolor": "#fdd0a2", "edgecolor": "tab:orange"}
+    arrow = dict(arrowstyle="->", color="0.35", shrinkA=11, shrinkB=11)
+    for ax, branch in zip(axes, branch_depths):
+        net = _multitask.HardSharingNet(n_in, hidden_sizes, [1] * n_tasks, branch_depth=branch, rng=0)
+        n_shared = sum(p.size for p in net.shared_parameters())
+        n_task = sum(p.size for params in net.task_parameters() for p in params)
+        # positions[layer] = the (x, y) of its box(es); layer 0 is the input
+        positions = [[(columns[0], 0.5)]]
+        for layer in range(1, depth + 2):
+            shared = layer <= branch
+            positions.append([(columns[layer], 0.5)] if shared else [(columns[layer], y) for y in rows])
+            label = str(hidden_sizes[layer - 1]) if layer <= depth else "1"
+            for x, y in positions[-1]:
+                ax.text(x, y, label, ha="center", va="center", fontsize=9, bbox=shared_box if shared else task_box)
+        ax.text(columns[0], 0.5, f"x\n{n_in}", ha="center", va="center", fontsize=9,
+                bbox={**box, "facecolor": "white", "edgecolor": "0.4"})
+        for layer in range(1, depth + 2):
+            before, after = positions[layer - 1], positions[layer]
+            pairs = zip(before, after) if len(before) == len(after) else [(before[0], p) for p in after]
+            for start, end in pairs:
+                ax.annotate("", xy=end, xytext=start, arrowprops=arrow)
+        for task, y in enumerate(rows):
+            ax.text(columns[-1] + 0.07, y, f"task {task + 1}", ha="left", va="center", fontsize=8, color="0.25")
+        ax.text(0.5, 0.02, "numbers: units per layer; blue: shared, orange: one per task", ha="center", va="bottom", fontsize=7, color="0.45",
+                transform=ax.transAxes)
+        what = "nothing shared (STL)" if branch == 0 else f"{branch} hidden layer{'s' if branch > 1 else ''} shared"
+        ax.set_title(f"branch depth {branch}: {what}\n{n_shared} shared + {n_task} task-specific parameters",
+                     y=1.0, fontsize=9)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.axis("off")
+    return fig
+
+
+class SoftSharingSweep(_NamedTuple):
+    """Soft sharing against its two limits, over the penalty weight λ.
+
+    penalty_weights: (L,) λ values. rhos: (K,). n_train: training examples per task.
+    soft: (L, K, S, 2) test RMSE per λ, rho, seed and task; stl, hard: (K, S, 2) separate networks
+    and hard sharing of every hidden layer (the λ → ∞ limit has the same layers tied).
+    """
+
+    penalty_weights: np.ndarray
+    rhos: np.ndarray
+    n_train: int
+    soft: np.ndarray
+    stl: np.ndarray
+    hard: np.ndarray
+
+
+def soft_sharing_sweep(penalty_weights, rhos=(0.0, 0.9, 1.0), n_train: int = 120,
+                       steps: int | None = None) -> SoftSharingSweep:
+    """Train a SoftSharingNet (hidden layers as in TRANSFER_SETUP) for every penalty weight, rho and
+    seed of the transfer experiment (λ = 0 gives the separate networks exactly). `steps` (default
+    TRANSFER_SETUP["steps"]) applies to the soft-sharing runs; the STL and hard-sharing references
+    always use the transfer experiment's own runs."""
+    setup = TRANSFER_SETUP
+    steps = setup["steps"] if steps is None else steps
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= 20000:
+        raise ValueError(f"soft_sharing_sweep: steps must be a whole number from 1 to 20000, got {steps!r}")
+    penalty_weights = np.asarray(penalty_weights, dtype=float)
+    if penalty_weights.ndim != 1 or penalty_weights.size == 0 or np.any(penalty_weights < 0) \
+            or not np.all(np.isfinite(penalty_weights)):
+        raise ValueError(f"soft_sharing_sweep: penalty_weights must be a list of numbers >= 0, got {penalty_weights!r}")
+    rhos = tuple(float(r) for r in rhos)
+    unknown = [r for r in rhos if not np.any(np.isclose(r, TRANSFER_RHOS))]
+    if unknown:
+        raise ValueError(f"soft_sharing_sweep: rhos must come from TRANSFER_RHOS {TRANSFER_RHOS}, got {unknown}")
+    n_train, _ = _check_transfer_controls(n_train, 0)
+    runs = [(weight, rho, seed) for weight in penalty_weights for rho in rhos for seed in setup["seeds"]]
+    pairs = {(rho, seed): transfer_data(rho, n_train, seed) for rho in rhos for seed in setup["seeds"]}
+    nets = [_multitask.SoftSharingNet(setup["n_features"], list(setup["hidden_sizes"]), [1, 1],
+                                      penalty_weight=float(weight), rng=seed) for weight, _, seed in runs]
+    train_sharing_nets(nets, np.stack([pairs[rho, seed][0].X for _, rho, seed in runs]),
+                       np.stack([np.stack(pairs[rho, seed][0].targets) for _, rho, seed in runs]),
+                       steps, setup["lr"])
+    soft = np.array([_rmse_per_task(net, pairs[rho, seed][1]) for net, (_, rho, seed) in zip(nets, runs)])
+    soft = soft.reshape(len(penalty_weights), len(rhos), len(setup["seeds"]), 2)
+    rows = [TRANSFER_RHOS.index(min(TRANSFER_RHOS, key=lambda r: abs(r - rho))) for rho in rhos]
+    depth = len(setup["hidden_sizes"])
+    return SoftSharingSweep(penalty_weights=penalty_weights, rhos=np.array(rhos), n_train=n_train, soft=soft,
+                            stl=transfer_test_errors(n_train, 0)[rows], hard=transfer_test_errors(n_train, depth)[rows])
+
+
+def plot_soft_sharing(sweep: SoftSharingSweep) -> Figure:
+    """Mean test RMSE (over tasks and seeds) against λ, one panel per rho, with the STL and hard-sharing
+    levels as horizontal lines."""
+    fig, axes = new_figure((3.6 * len(sweep.rhos), 4.0), ncols=len(sweep.rhos), margins=(0.08, 0.98, 0.25, 0.84))
+    axes = np.atleast_1d(axes)
+    fig.suptitle(f"Soft sharing: an L2 pull between the task networks (n = {sweep.n_train} per task)",
+                 fontsize=11, y=0.975)
+    positive = sweep.penalty_weights[sweep.penalty_weights > 0]
+    # λ = 0 cannot sit on a log axis: draw it one step left of the smallest positive λ and label it "0".
+    zero_at = positive.min() / (positive.max() / positive.min()) ** (1 / max(positive.size - 1, 1))
+    x = np.where(sweep.penalty_weights > 0, sweep.penalty_weights, zero_at)
+    decades = positive[np.isclose(np.log10(positive), np.round(np.log10(positive)))]
+    ticks = np.concatenate([[zero_at], decades])
+    means = [sweep.soft.mean(axis=(2, 3)), sweep.stl.mean(axis=(1, 2)), sweep.hard.mean(axis=(1, 2))]
+    low = min(float(np.min(m)) for m in means)
+    high = max(float(np.max(m)) for m in means)
+    for k, ax in enumerate(axes):
+        soft = sweep.soft[:, k].mean(axis=(1, 2))
+        ax.plot(x, soft, color="tab:green", marker="o", linewidth=2, label="soft sharing")
+        ax.axhline(sweep.stl[k].mean(), **{**_style05(0), "marker": None}, label="STL (nothing shared)")
+        ax.axhline(sweep.hard[k].mean(), **{**_style05(1), "marker": None}, label="hard sharing (all layers)")
+        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(_FixedLocator(ticks))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _p: "0" if np.isclose(value, zero_at) else f"{value:g}"))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.tick_params(axis="x", labelsize=8)
+        ax.set_xlabel("penalty weight λ (log scale)")
+        ax.set_ylabel("mean test RMSE (lower is better)")
+        ax.set_ylim(low - 0.05 * (high - low), high + 0.05 * (high - low))
+        ax.set_title(f"ρ = {sweep.rhos[k]:g}", y=1.0, fontsize=10)
+        ax.grid(True, alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncols=3, fontsize=9, frameon=False, bbox_to_anchor=(0.5, 0.0))
+    return fig
+
+
+def best_validation_steps(history, n_tasks: int) -> dict:
+    """Early-stopping reading of a fit_multitask History recorded with eval_data.
+
+    Returns {"task <t>": step with the lowest validation loss of task t, ..., "joint": step with
+    the lowest sum of the T validation losses}; steps are those in history.steps.
+    """
+    steps = np.asarray(history.steps)
+    losses = [np.asarray(history.metrics.get(f"eval_loss_task{t}", []), dtype=float) for t in range(n_tasks)]
+    if any(loss.shape != steps.shape for loss in losses):
+        raise ValueError("best_validation_steps: the history has no validation loss per task at every recorded "
+                         "step; train with fit_multitask(..., eval_data=(X_val, targets_val))")
+    best = {f"task {t + 1}": int(steps[np.argmin(loss)]) for t, loss in enumerate(losses)}
+    best["joint"] = int(steps[np.argmin(np.sum(losses, axis=0))])
+    return best
+
+
+def plot_per_task_validation(history, task_names, title: str = "Per-task training and validation loss") -> Figure:
+    """One panel per task: its training and validation loss over training (log scale), a dotted
+    line at the task's own best validation step and a dashed one at the best step of the summed
+    validation loss (one early-stopping point for all tasks)."""
+    task_names = list(task_names)
+    best = best_validation_steps(history, len(task_names))
+    steps = np.asarray(history.steps, dtype=float)
+    train = np.asarray(history.task_losses, dtype=float)
+    fig, axes = new_figure((3.5 * len(task_names), 3.9), ncols=len(task_names), margins=(0.06, 0.98, 0.25, 0.82))
+    axes = np.atleast_1d(axes)
+    fig.suptitle(title, fontsize=11, y=0.975)
+    for t, (ax, name) in enumerate(zip(axes, task_names)):
+        validation = np.asarray(history.metrics[f"eval_loss_task{t}"], dtype=float)
+        _plot_loss_curves05({"training": train[:, t], "validation": validation}, steps=steps, log=True,
+                            title=f"{name}\nown best validation step: {best[f'task {t + 1}']}", ylabel="loss", ax=ax)
+        ax.title.set_fontsize(9.5)
+        ax.get_legend().remove()
+        ax.axvline(best[f"task {t + 1}"], color="black", linestyle=":", linewidth=1.5, label="this task's best step")
+        ax.axvline(best["joint"], color="tab:red", linestyle="--", linewidth=1.2,
+                   label=f"best step of the summed validation loss ({best['joint']})")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncols=len(labels), fontsize=8.5, frameon=False,
+               bbox_to_anchor=(0.5, 0.0))
+    return fig
+
+

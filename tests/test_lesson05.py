@@ -1,0 +1,329 @@
+"""Lesson 05: the batched trainer behind the transfer explorer, the transfer and soft-sharing results
+the lesson describes (with the lesson's own settings), the explorer, its figures and the exercise checkers."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import ipywidgets  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from mtl_edu import exercises as E  # noqa: E402
+from mtl_edu import widgets as W  # noqa: E402
+from mtl_edu.datasets import make_related_tasks  # noqa: E402
+from mtl_edu.multitask import HardSharingNet, SoftSharingNet, Task, delta_m, task_loss  # noqa: E402
+from mtl_edu.optim import Adam  # noqa: E402
+from mtl_edu.train import History  # noqa: E402
+
+RHOS = list(W.TRANSFER_RHOS)
+
+
+def png_of(fig) -> bytes:
+    assert isinstance(fig, Figure)
+    return W.figure_to_png(fig)
+
+
+# ---- the batched trainer is the autodiff loop, only faster ------------------------------------------
+
+def _autodiff_training(net, X, targets, steps, lr):
+    optimizer = Adam(net.parameters(), lr=lr)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        outputs = net(X)
+        loss = task_loss("regression", outputs[0], targets[0])
+        for output, target in zip(outputs[1:], targets[1:]):
+            loss = loss + task_loss("regression", output, target)
+        if isinstance(net, SoftSharingNet):
+            loss = loss + net.l2_penalty()
+        loss.backward()
+        optimizer.step()
+
+
+@pytest.mark.parametrize("make_net", [
+    lambda seed: HardSharingNet(10, [3, 2], [1, 1, 1], branch_depth=0, rng=seed),
+    lambda seed: HardSharingNet(10, [3, 2], [1, 1, 1], branch_depth=1, rng=seed),
+    lambda seed: HardSharingNet(10, [3, 2], [1, 1, 1], branch_depth=2, rng=seed),
+    lambda seed: SoftSharingNet(10, [3, 2], [1, 1, 1], penalty_weight=0.05, rng=seed),
+], ids=["branch0", "branch1", "branch2", "soft"])
+def test_batched_training_gives_the_weights_of_the_autodiff_loop(make_net):
+    datasets = [make_related_tasks(40, rho, rng=seed, n_tasks=3, noise=0.4) for rho, seed in ((0.3, 0), (0.9, 1))]
+    nets = [make_net(0), make_net(1)]
+    final_losses = W.train_sharing_nets(nets, np.stack([d.X for d in datasets]),
+                                        np.stack([np.stack(d.targets) for d in datasets]), steps=80, lr=0.02)
+    for net, data, seed in zip(nets, datasets, (0, 1)):
+        reference = make_net(seed)
+        _autodiff_training(reference, data.X, data.targets, 80, 0.02)
+        for mine, theirs in zip(net.parameters(), reference.parameters()):
+            np.testing.assert_allclose(mine.data, theirs.data, rtol=0, atol=1e-10)
+    # the returned losses are the trained networks' task losses on their own training data
+    outputs = nets[1](datasets[1].X)
+    expected = [float(np.mean((out.data[:, 0] - target) ** 2)) for out, target in zip(outputs, datasets[1].targets)]
+    np.testing.assert_allclose(final_losses[1], expected, rtol=1e-12)
+
+
+def test_batched_training_refuses_what_it_cannot_train():
+    X, targets = np.zeros((2, 5, 10)), np.zeros((2, 2, 5))
+    hard = [HardSharingNet(10, [2, 2], [1, 1], branch_depth=1, rng=s) for s in range(2)]
+    with pytest.raises(ValueError, match="another layout"):
+        W.train_sharing_nets([hard[0], HardSharingNet(10, [2, 2], [1, 1], branch_depth=2, rng=1)], X, targets, 5, 0.1)
+    with pytest.raises(ValueError, match=r"X must have shape \(2, n, 10\)"):
+        W.train_sharing_nets(hard, np.zeros((2, 5, 9)), targets, 5, 0.1)
+    with pytest.raises(ValueError, match=r"targets must have shape \(2, 2, 5\)"):
+        W.train_sharing_nets(hard, X, np.zeros((2, 5)), 5, 0.1)
+    with pytest.raises(ValueError, match="tanh"):
+        W.train_sharing_nets([HardSharingNet(10, [2], [1, 1], branch_depth=1, activation="relu")], X[:1],
+                             targets[:1], 5, 0.1)
+    with pytest.raises(ValueError, match="regression task with one output"):
+        W.train_sharing_nets([HardSharingNet(10, [2], [Task("c", "binary"), 1], branch_depth=1)], X[:1],
+                             targets[:1], 5, 0.1)
+    with pytest.raises(ValueError, match="include_bias"):
+        W.train_sharing_nets([SoftSharingNet(10, [2], [1, 1], penalty_weight=1.0, include_bias=True)], X[:1],
+                             targets[:1], 5, 0.1)
+    with pytest.raises(ValueError, match="lr > 0"):
+        W.train_sharing_nets(hard, X, targets, 5, 0.0)
+    with pytest.raises(TypeError, match="HardSharingNet or SoftSharingNet"):
+        W.train_sharing_nets(["not a net"], X[:1], targets[:1], 5, 0.1)
+
+
+# ---- the transfer experiment: what the lesson tells the learner --------------------------------------
+
+def dm(n_train, shared_layers, rho):
+    return W.transfer_experiment(n_train, shared_layers).delta_m[RHOS.index(rho)]
+
+
+def test_nothing_shared_is_exactly_the_single_task_baseline():
+    result = W.transfer_experiment(120, 0)
+    np.testing.assert_array_equal(result.mtl, result.stl)
+    np.testing.assert_array_equal(result.delta_m, np.zeros(len(RHOS)))
+
+
+@pytest.mark.parametrize("n_train", [60, 120, 240])
+def test_identical_tasks_gain_from_sharing(n_train):
+    # positive transfer (lower is better): the same function seen with independent noise
+    assert dm(n_train, 2, 1.0) < -15.0
+
+
+def test_unrelated_tasks_with_plenty_of_data_lose_from_sharing_at_either_branch_point():
+    for shared_layers in (1, 2):
+        for rho in (0.0, 0.25, 0.5, 0.75):
+            assert dm(240, shared_layers, rho) > 50.0, (shared_layers, rho)
+
+
+def test_with_plenty_of_data_the_gain_appears_only_as_the_tasks_become_nearly_identical():
+    near_one = [dm(240, 2, rho) for rho in (0.75, 0.9, 0.95, 1.0)]
+    assert all(a > b for a, b in zip(near_one, near_one[1:])), near_one
+    assert near_one[-2] > 0 > near_one[-1]
+
+
+def test_with_little_data_sharing_helps_even_unrelated_tasks():
+    for shared_layers in (1, 2):
+        assert dm(60, shared_layers, 0.0) < -10.0
+
+
+def test_sharing_more_layers_gains_more_on_identical_tasks():
+    for n_train in (120, 240):
+        assert dm(n_train, 2, 1.0) < dm(n_train, 1, 1.0) - 10.0
+
+
+def test_delta_m_is_computed_from_seed_averaged_errors_and_each_seed_alone():
+    result = W.transfer_experiment(120, 2)
+    k = RHOS.index(0.9)
+    assert result.delta_m[k] == pytest.approx(delta_m(result.mtl[k].mean(0), result.stl[k].mean(0), False))
+    assert result.delta_m_per_seed[k, 2] == pytest.approx(delta_m(result.mtl[k, 2], result.stl[k, 2], False))
+    assert result.stl.shape == (len(RHOS), len(W.TRANSFER_SETUP["seeds"]), 2)
+
+
+def test_transfer_errors_are_cached_read_only_and_reproducible():
+    first = W.transfer_test_errors(30, 1)
+    assert W.transfer_test_errors(30, 1) is first
+    with pytest.raises(ValueError):
+        first[0, 0, 0] = 0.0
+    fresh = W._transfer_test_errors_cached.__wrapped__(30, 1)
+    assert fresh is not first
+    np.testing.assert_array_equal(fresh, first)
+
+
+@pytest.mark.parametrize("controls, words", [
+    ({"rho": 0.3}, "ρ must be one of"),
+    ({"shared_layers": 3}, r"from 0 \(two separate networks\) to 2"),
+    ({"shared_layers": -1}, "shared layers"),
+    ({"n_train": 5}, "training-set size"),
+    ({"n_train": 100.5}, "whole number"),
+])
+def test_explorer_explains_settings_it_cannot_draw(controls, words):
+    with pytest.raises(ValueError, match=words):
+        W.transfer_explorer_update(**{**W.TRANSFER_DEFAULTS, **controls})
+
+
+def test_explorer_figure_states_the_setting_and_the_verdict():
+    fig = W.transfer_explorer_update(rho=0.0, n_train=240, shared_layers=2)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert any("ρ = 0.00" in t and "sharing hurts" in t for t in titles), titles
+    assert "n = 240" in fig._suptitle.get_text()
+    assert any("lower is better" in ax.get_ylabel() for ax in fig.axes)
+    helps = W.transfer_explorer_update(rho=1.0, n_train=120, shared_layers=2)
+    assert any("sharing helps" in ax.get_title() for ax in helps.axes)
+    assert len(png_of(fig)) > 5_000
+
+
+def test_every_control_of_the_transfer_explorer_redraws():
+    explorer = W.transfer_explorer()
+    assert W.EXPLORER_CLASS in explorer._dom_classes
+    for name, control in explorer.controls.items():
+        assert control.continuous_update is False, name
+        before = explorer.output.outputs[0]["data"]["image/png"]
+        options = list(getattr(control, "options", [])) or [control.value - 1]
+        control.value = next(o for o in options if o != control.value)
+        after = explorer.output.outputs[0]["data"]["image/png"]
+        assert after != before, f"changing {name} left the figure unchanged"
+    assert isinstance(explorer.controls["rho"], ipywidgets.SelectionSlider)
+
+
+# ---- soft sharing -------------------------------------------------------------------------------------
+
+def test_soft_sharing_sweep_limits_and_the_sweet_spot():
+    sweep = W.soft_sharing_sweep([0.0, 0.003, 0.01, 0.1], rhos=(0.9, 1.0), n_train=120)
+    assert sweep.soft.shape == (4, 2, len(W.TRANSFER_SETUP["seeds"]), 2)
+    # λ = 0 is the separate networks exactly (same initial weights, same updates)
+    np.testing.assert_allclose(sweep.soft[0], sweep.stl, rtol=0, atol=1e-12)
+    at_09 = sweep.soft[:, 0].mean(axis=(1, 2))
+    # related but not identical tasks: a moderate pull beats both separate networks and hard sharing
+    assert at_09[1:].min() < 0.85 * sweep.stl[0].mean()
+    assert at_09[1:].min() < 0.9 * sweep.hard[0].mean()
+    # identical tasks: nothing beats sharing the layers outright
+    assert sweep.hard[1].mean() < 0.8 * sweep.soft[:, 1].mean(axis=(1, 2)).min()
+    assert len(png_of(W.plot_soft_sharing(sweep))) > 5_000
+
+
+def test_soft_sharing_sweep_refuses_bad_input():
+    with pytest.raises(ValueError, match="penalty_weights"):
+        W.soft_sharing_sweep([-1.0])
+    with pytest.raises(ValueError, match="TRANSFER_RHOS"):
+        W.soft_sharing_sweep([0.1], rhos=(0.3,))
+    with pytest.raises(ValueError, match="steps"):
+        W.soft_sharing_sweep([0.1], steps=0)
+
+
+# ---- the other figures ---------------------------------------------------------------------------------
+
+def test_sharing_diagram_titles_carry_the_parameter_counts_of_the_nets():
+    fig = W.plot_sharing_diagram([2, 2], [0, 1, 2])
+    titles = [ax.get_title() for ax in fig.axes]
+    for branch, title in enumerate(titles):
+        net = HardSharingNet(10, [2, 2], [1, 1], branch_depth=branch)
+        shared = sum(p.size for p in net.shared_parameters())
+        specific = sum(p.size for params in net.task_parameters() for p in params)
+        assert f"{shared} shared + {specific} task-specific" in title
+    assert len(png_of(fig)) > 5_000
+
+
+def test_transfer_map_has_one_line_per_training_set_size():
+    results = {2: {n: W.transfer_experiment(n, 2) for n in (30, 60)}}
+    fig = W.plot_transfer_map(results)
+    assert len(fig.axes[0].get_lines()) >= 2
+    assert len(png_of(fig)) > 5_000
+
+
+def _history(validation_curves, steps):
+    history = History(steps=list(steps))
+    history.task_losses = [[1.0 / (s + 1)] * len(validation_curves) for s in steps]
+    for t, curve in enumerate(validation_curves):
+        history.metrics[f"eval_loss_task{t}"] = list(curve)
+    return history
+
+
+def test_best_validation_steps_reads_each_task_and_the_sum():
+    steps = [0, 10, 20, 30]
+    history = _history([[4.0, 3.0, 2.0, 1.0], [4.0, 1.0, 2.0, 3.0], [0.5, 0.4, 0.6, 0.7]], steps)
+    best = W.best_validation_steps(history, 3)
+    # the sums are 8.5, 4.4, 4.6, 4.7
+    assert best == {"task 1": 30, "task 2": 10, "task 3": 10, "joint": 10}
+    assert len(png_of(W.plot_per_task_validation(history, ["a", "b", "c"]))) > 5_000
+    with pytest.raises(ValueError, match="eval_data"):
+        W.best_validation_steps(History(steps=[0, 1]), 2)
+
+
+# ---- exercise checkers: right answers pass, typical slips get their own message --------------------------
+
+def count_parameters(n_in, hidden_sizes, n_tasks, branch_depth):
+    sizes = [n_in] + list(hidden_sizes) + [1]
+    per_layer = [a * b + b for a, b in zip(sizes[:-1], sizes[1:])]
+    return sum(per_layer[:branch_depth]), n_tasks * sum(per_layer[branch_depth:])
+
+
+def joint_loss_three(predictions, targets, weights):
+    losses = [np.mean((predictions[t] - targets[t]) ** 2) for t in range(2)]
+    z, y = predictions[2], targets[2]
+    losses.append(np.mean(np.logaddexp(0.0, z) - y * z))
+    return float(np.dot(weights, losses))
+
+
+def delta_m_percent(metrics, stl_metrics, higher_is_better):
+    m, s = np.asarray(metrics), np.asarray(stl_metrics)
+    sign = np.where(higher_is_better, -1.0, 1.0)
+    return float(100 * np.mean(sign * (m - s) / s))
+
+
+@pytest.mark.parametrize("check, answer", [
+    (E.check_sharing_parameter_counts, count_parameters),
+    (E.check_three_task_joint_loss, joint_loss_three),
+    (E.check_delta_m_percent, delta_m_percent),
+])
+def test_checkers_accept_the_reference_and_wait_for_a_stub(check, answer, capsys):
+    check(answer)
+    assert capsys.readouterr().out.startswith("✓ Correct:")
+
+    def stub(*args):
+        raise NotImplementedError
+
+    check(stub)
+    assert capsys.readouterr().out.strip() == E.NOT_ATTEMPTED
+
+
+def _fails_with(check, answer, words):
+    with pytest.raises(E.ExerciseError, match=words):
+        check(answer)
+
+
+def test_parameter_count_checker_names_the_slip():
+    check = E.check_sharing_parameter_counts
+    _fails_with(check, lambda *a: count_parameters(*a)[::-1], "swapped")
+
+    def no_biases(n_in, hidden, n_tasks, branch):
+        sizes = [n_in] + list(hidden) + [1]
+        per_layer = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
+        return sum(per_layer[:branch]), n_tasks * sum(per_layer[branch:])
+
+    _fails_with(check, no_biases, "bias")
+    _fails_with(check, lambda n_in, h, T, b: (count_parameters(n_in, h, T, b)[0], count_parameters(n_in, h, 1, b)[1]),
+                "one task's tower")
+    _fails_with(check, lambda *a: None, "forget the `return`")
+    _fails_with(check, lambda *a: 7, "pair")
+
+
+def test_joint_loss_checker_names_the_slip():
+    check = E.check_three_task_joint_loss
+
+    def unweighted(p, t, w):
+        return joint_loss_three(p, t, np.ones(3))
+
+    def squared_logits(p, t, w):
+        return float(sum(wi * np.mean((pi - ti) ** 2) for wi, pi, ti in zip(w, p, t)))
+
+    def summed_over_examples(p, t, w):
+        return joint_loss_three(p, t, w) * p[0].size
+
+    _fails_with(check, unweighted, "unweighted sum")
+    _fails_with(check, squared_logits, "binary cross-entropy")
+    _fails_with(check, summed_over_examples, "mean over the examples")
+    _fails_with(check, lambda p, t, w: joint_loss_three(p, t, w) / w.sum(), "You divided by")
+    _fails_with(check, lambda p, t, w: 1 / 0, "ZeroDivisionError")
+
+
+def test_delta_m_checker_names_the_slip():
+    check = E.check_delta_m_percent
+    _fails_with(check, lambda m, s, h: -delta_m_percent(m, s, h), "sign is flipped")
+    _fails_with(check, lambda m, s, h: delta_m_percent(m, s, h) / 100, "Multiply by 100")
+    _fails_with(check, lambda m, s, h: delta_m_percent(m, s, [False] * len(m)), "higher-is-better")
+    _fails_with(check, lambda m, s, h: len(m) * delta_m_percent(m, s, h), "Average over")

@@ -1,0 +1,331 @@
+"""Lesson 06: the task-weight explorer, the loss-scale experiment on penguins, and the exercise checkers.
+
+Widgets are driven from Python (setting `control.value`), without a browser or a kernel.
+"""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from mtl_edu import exercises as E  # noqa: E402
+from mtl_edu import widgets as W  # noqa: E402
+from mtl_edu.multitask import task_gradients, task_loss  # noqa: E402
+from mtl_edu.probes import task_gradient_norms  # noqa: E402
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+REGRESSION_PAIR, MIXED_PAIR = "regression + regression", "classification + regression"
+
+
+def shown(explorer) -> dict:
+    return explorer.output.outputs[0]["data"] if explorer.output.outputs else {}
+
+
+# ---- the task pair and one weighted run ---------------------------------------------------------------
+
+def test_both_pairs_share_inputs_and_the_label_is_the_sign_of_the_regression_target():
+    regression, mixed = W.task_pair_data(REGRESSION_PAIR), W.task_pair_data(MIXED_PAIR)
+    assert regression.X_train.shape == (200, 10) and regression.X_test.shape == (2000, 10)
+    assert np.array_equal(regression.X_train, mixed.X_train) and np.array_equal(regression.X_test, mixed.X_test)
+    assert np.array_equal(regression.targets_train[1], mixed.targets_train[1])
+    assert np.array_equal(mixed.targets_train[0], (regression.targets_train[0] > 0).astype(int))
+    assert np.array_equal(mixed.targets_test[0], (regression.targets_test[0] > 0).astype(int))
+    assert [t.kind for t in mixed.tasks] == ["binary", "regression"] and mixed.losses == ("bce", "mse")
+    assert not regression.X_train.flags.writeable  # cached data cannot be changed by accident
+
+
+@pytest.mark.parametrize("weights, expected", [((1.0, 3.0), (0.25, 0.75)), ((0.0, 0.4), (0.0, 1.0)),
+                                               ((2.0, 2.0), (0.5, 0.5))])
+def test_weights_are_normalised_to_the_share_of_each_task(weights, expected):
+    assert np.allclose(W.normalised_task_weights(*weights), expected)
+
+
+@pytest.mark.parametrize("weights, words", [((0.0, 0.0), "nothing to learn"), ((-0.5, 1.0), "≥ 0"),
+                                            ((np.nan, 1.0), "finite")])
+def test_weights_that_cannot_work_are_explained(weights, words):
+    with pytest.raises(ValueError, match=words):
+        W.normalised_task_weights(*weights)
+
+
+def test_a_run_depends_only_on_the_ratio_of_the_weights():
+    first = W.train_weighted_pair(0.5, 1.5)
+    second = W.train_weighted_pair(0.25, 0.75)
+    assert np.array_equal(first.weights, [0.25, 0.75])
+    assert np.array_equal(first.test_losses, second.test_losses)
+    data = W.task_pair_data(REGRESSION_PAIR)
+    # for a regression task the metric is the RMSE, the square root of the loss
+    assert np.allclose(first.test_metrics, np.sqrt(first.test_losses))
+    assert first.test_losses.shape == (2,) and np.all(first.test_losses > 0)
+    assert data.tasks[0].kind == "regression"
+
+
+@pytest.mark.parametrize("units", [0, 4, 1.5, True])
+def test_shared_units_outside_one_to_three_are_refused(units):
+    with pytest.raises(ValueError, match="shared layer"):
+        W.train_weighted_pair(0.5, 0.5, shared_units=units)
+
+
+# ---- the sweep -------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def narrow_sweep():
+    return W.task_weight_sweep(REGRESSION_PAIR, 1)
+
+
+def test_a_one_unit_shared_layer_trades_one_task_for_the_other(narrow_sweep):
+    sweep = narrow_sweep
+    assert sweep.lambdas.shape == (13,) and sweep.test_losses.shape == sweep.test_metrics.shape == (13, 2)
+    assert sweep.lambdas[0] == pytest.approx(0.05) and sweep.lambdas[-1] == pytest.approx(0.95)
+    loss_a, loss_b = sweep.test_losses.T
+    # more weight on task A: task A's loss falls, task B's rises, each by a factor of several
+    assert loss_a[-1] < 0.2 * loss_a[0] and loss_b[0] < 0.2 * loss_b[-1]
+    assert np.corrcoef(sweep.lambdas, loss_a)[0, 1] < -0.9 and np.corrcoef(sweep.lambdas, loss_b)[0, 1] > 0.9
+    assert W.task_weight_sweep(REGRESSION_PAIR, 1) is sweep  # computed once, then reused
+
+
+def test_a_wider_shared_layer_makes_the_trade_off_vanish(narrow_sweep):
+    wide = W.task_weight_sweep(REGRESSION_PAIR, 2)
+    narrow_range = np.ptp(narrow_sweep.test_losses, axis=0)
+    wide_range = np.ptp(wide.test_losses, axis=0)
+    assert np.all(wide_range < 0.1 * narrow_range)
+    assert np.all(wide.test_losses.max(axis=0) < narrow_sweep.test_losses.max(axis=0))
+
+
+def test_the_live_run_lands_exactly_on_the_sweep_point_of_its_weight(narrow_sweep):
+    middle = list(narrow_sweep.lambdas).index(0.5)
+    run = W.train_weighted_pair(0.5, 0.5)
+    assert np.array_equal(run.test_losses, narrow_sweep.test_losses[middle])
+    assert np.array_equal(run.test_metrics, narrow_sweep.test_metrics[middle])
+
+
+def test_the_classification_regression_sweep_trades_accuracy_for_rmse():
+    sweep = W.task_weight_sweep(MIXED_PAIR, 1)
+    accuracy, rmse = sweep.test_metrics.T
+    assert np.all((0.0 <= accuracy) & (accuracy <= 1.0))
+    assert accuracy[-1] > accuracy[0] + 0.15 and rmse[-1] > rmse[0] + 0.3
+
+
+def test_a_new_setting_reports_its_progress_once_per_model():
+    key = (REGRESSION_PAIR, 3)
+    W._TASK_WEIGHT_SWEEPS.pop(key, None)  # start from an empty cache for this setting
+    calls = []
+    W.task_weight_sweep(*key, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(k, 13) for k in range(1, 14)]
+    calls.clear()
+    W.task_weight_sweep(*key, progress=lambda done, total: calls.append((done, total)))
+    assert calls == []  # cached: nothing to train
+
+
+# ---- the update function and the widget ------------------------------------------------------------------
+
+def test_update_at_defaults_draws_both_panels_and_leaks_no_figure():
+    update, defaults = W.EXPLORERS["task_weights"]
+    before = plt.get_fignums()
+    fig = update(**defaults)
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    left, right = fig.axes
+    assert "λ" in left.get_xlabel() and left.get_ylabel() and left.get_title()
+    assert right.get_xlabel() == "test task A MSE (lower is better)" and "task B" in right.get_ylabel()
+    assert "λ = 0.5" in fig._suptitle.get_text()
+    assert W.figure_to_png(fig).startswith(PNG_MAGIC)
+    assert plt.get_fignums() == before
+
+
+def test_metric_view_labels_accuracy_as_higher_is_better():
+    fig = W.task_weights_explorer_update(0.7, 0.3, pair=MIXED_PAIR, show="test metric")
+    right = fig.axes[1]
+    assert right.get_xlabel() == "test task A accuracy (higher is better)"
+    assert right.get_ylabel() == "test task B RMSE (lower is better)"
+    assert "λ = 0.7" in fig._suptitle.get_text()
+
+
+@pytest.mark.parametrize("controls, words", [
+    ({"weight_a": 0.0, "weight_b": 0.0}, "nothing to learn"),
+    ({"pair": "three tasks"}, "Unknown task pair"),
+    ({"shared_units": 0}, "shared layer"),
+    ({"show": "gradients"}, "show must be"),
+])
+def test_update_explains_settings_it_cannot_draw(controls, words):
+    with pytest.raises(ValueError, match=words):
+        W.task_weights_explorer_update(**controls)
+
+
+def test_widget_shows_a_message_for_zero_weights_then_the_figure_again():
+    explorer = W.task_weights_explorer()
+    assert "mtl-explorer" in explorer._dom_classes
+    assert all(getattr(c, "continuous_update", False) is False for c in explorer.controls.values())
+    first = shown(explorer).get("image/png")
+    assert first is not None
+    explorer.controls["weight_a"].value = 0.0
+    explorer.controls["weight_b"].value = 0.0
+    assert "image/png" not in shown(explorer) and "nothing to learn" in shown(explorer)["text/plain"]
+    assert "not drawn" in explorer.status.value
+    explorer.controls["weight_b"].value = 0.5
+    assert shown(explorer).get("image/png") not in (None, first)  # λ = 0 now: another figure
+    assert "weight_b = 0.5" in explorer.status.value
+
+
+# ---- loss scales on penguins -----------------------------------------------------------------------------
+
+def test_the_three_mass_units_describe_the_same_grams():
+    grams = W.penguin_tasks("grams")
+    for unit in ("kilograms", "standardised"):
+        data = W.penguin_tasks(unit)
+        scale, offset = data.mass_to_grams
+        assert np.allclose(data.targets_train[2] * scale + offset, grams.targets_train[2])
+        assert np.allclose(data.targets_test[2] * scale + offset, grams.targets_test[2])
+        assert np.array_equal(data.X_train, grams.X_train)
+    z = W.penguin_tasks("standardised").targets_train[2]
+    assert abs(z.mean()) < 1e-12 and z.std() == pytest.approx(1.0)
+    assert grams.X_train.shape[1] == 6 and np.allclose(grams.X_train[:, :3].mean(axis=0), 0.0)
+    assert set(np.unique(grams.X_train[:, 3:])) == {0.0, 1.0}
+    with pytest.raises(ValueError, match="mass unit"):
+        W.penguin_tasks("pounds")
+
+
+def _initial_norms(unit: str) -> np.ndarray:
+    data = W.penguin_tasks(unit)
+    model = W.penguin_model(data)
+    outputs = model(data.X_train)
+    losses = [task_loss(task, out, y) for task, out, y in zip(data.tasks, outputs, data.targets_train)]
+    return task_gradient_norms(task_gradients(losses, model.shared_parameters()))
+
+
+def test_grams_make_the_mass_gradient_dominate_the_shared_layer_and_standardising_removes_that():
+    grams, kilograms, standardised = (_initial_norms(u) for u in W.MASS_UNITS)
+    assert np.allclose(grams[:2], standardised[:2])  # same initial network, same classification targets
+    assert grams[2] > 1000 * grams[:2].max()
+    assert 3 * grams[:2].min() < kilograms[2] < grams[2] / 100
+    assert standardised[2] < 10 * standardised[:2].min()
+
+
+@pytest.fixture(scope="module")
+def scale_runs():
+    return {unit: W.loss_scale_run(unit) for unit in ("grams", "standardised")}
+
+
+def test_grams_saturate_the_shared_layer_and_ruin_the_classifiers(scale_runs):
+    grams, standardised = scale_runs["grams"], scale_runs["standardised"]
+    assert grams.saturated_fraction > 0.9 and standardised.saturated_fraction < 0.5
+    assert grams.species_accuracy < 0.6 and grams.sex_accuracy < 0.6 and grams.mass_rmse_grams > 2000
+    assert standardised.species_accuracy > 0.9 and standardised.sex_accuracy > 0.75
+    assert standardised.mass_rmse_grams < 500
+
+
+def test_the_recorder_sees_the_initial_network_and_records_every_ten_steps(scale_runs):
+    run = scale_runs["grams"]
+    assert list(run.steps) == list(range(0, 400, 10)) + [399]
+    assert run.norms.shape == (41, 3) and run.cosines.shape == (41, 3, 3)
+    assert np.allclose(run.norms[0], _initial_norms("grams"))
+    assert np.allclose(run.cosines, np.transpose(run.cosines, (0, 2, 1)))
+    assert run.task_names == ("species", "sex", "body mass")
+
+
+def test_gradient_history_plot_shares_one_log_range_and_refuses_nothing_to_draw(scale_runs):
+    fig = W.plot_gradient_history({"grams": scale_runs["grams"], "standardised": scale_runs["standardised"]})
+    norms_grams, norms_standardised, cosines = fig.axes[:3]
+    assert norms_grams.get_yscale() == norms_standardised.get_yscale() == "log"
+    assert norms_grams.get_ylim() == norms_standardised.get_ylim()
+    assert cosines.get_ylim() == (-1.05, 1.05) and "cosine" in cosines.get_ylabel()
+    assert W.figure_to_png(fig).startswith(PNG_MAGIC)
+    with pytest.raises(ValueError, match="non-empty"):
+        W.plot_gradient_history({})
+
+
+# ---- exercise checkers, both ways ------------------------------------------------------------------------
+
+def _stub(*_args):
+    raise NotImplementedError
+
+
+def _pareto_reference(points):
+    points = np.asarray(points, dtype=float)
+    return np.array([not np.any(np.all(points <= p, axis=1) & np.any(points < p, axis=1)) for p in points])
+
+
+def _pareto_strict(points):
+    points = np.asarray(points, dtype=float)
+    return np.array([not np.any(np.all(points < p, axis=1)) for p in points])
+
+
+def _pareto_weak(points):
+    points = np.asarray(points, dtype=float)
+    return np.array([not any(np.all(points[j] <= p) for j in range(len(points)) if j != i)
+                     for i, p in enumerate(points)])
+
+
+def _inverse_norm_weights(G, total=None):
+    inverse = 1.0 / np.linalg.norm(G, axis=1)
+    return (len(G) if total is None else total) * inverse / inverse.sum()
+
+
+CHECKS = {
+    "joint_gradient": (E.check_joint_gradient, lambda G, w, l2, theta: np.asarray(w) @ G + 2 * l2 * theta),
+    "equalising_weights": (E.check_equalising_weights, _inverse_norm_weights),
+    "pareto_mask": (E.check_pareto_mask, _pareto_reference),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_checker_ticks_a_right_answer_and_waits_for_a_stub(name, capsys):
+    check, right = CHECKS[name]
+    check(right)
+    assert capsys.readouterr().out.startswith("✓ Correct:")
+    check(_stub)
+    assert capsys.readouterr().out.strip() == E.NOT_ATTEMPTED
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda G, w, l2, theta: np.asarray(w) @ G, "weight-decay term is missing"),
+    (lambda G, w, l2, theta: np.asarray(w) @ G + l2 * theta, "needs a factor 2"),
+    (lambda G, w, l2, theta: G.sum(axis=0) + 2 * l2 * theta, "without their weights"),
+    (lambda G, w, l2, theta: G.mean(axis=0), "sum, not a mean"),
+    (lambda G, w, l2, theta: np.asarray(w) @ G + 2 * l2 * theta + 1e-3, "autodiff on the joint loss"),
+    (lambda G, w, l2, theta: (np.asarray(w) @ G)[:3], "shape"),
+])
+def test_joint_gradient_checker_names_the_slip(wrong, words):
+    with pytest.raises(E.ExerciseError, match=words):
+        E.check_joint_gradient(wrong)
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda G: _inverse_norm_weights(G, total=1.0), "sum to 1"),
+    (lambda G: len(G) * np.linalg.norm(G, axis=1) / np.linalg.norm(G, axis=1).sum(), "SMALLER weight"),
+    (lambda G: (lambda inv: len(G) * inv / inv.sum())(np.linalg.norm(G, axis=1) ** -2.0), "not its square"),
+    (lambda G: 1.0 / np.linalg.norm(G, axis=1), "weights sum to"),
+    (lambda G: np.ones(len(G)), "expected weights"),
+])
+def test_equalising_weights_checker_names_the_slip(wrong, words):
+    with pytest.raises(E.ExerciseError, match=words):
+        E.check_equalising_weights(wrong)
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (_pareto_strict, "equal on one task and better on the other still dominates"),
+    (_pareto_weak, "An identical point does not dominate it"),
+    (lambda points: _pareto_reference(-np.asarray(points)), "MAXIMISED"),
+    (lambda points: np.flatnonzero(_pareto_reference(points)), "boolean mask"),
+    (lambda points: None, "forget the `return`"),
+])
+def test_pareto_checker_names_the_slip(wrong, words):
+    with pytest.raises(E.ExerciseError, match=words):
+        E.check_pareto_mask(wrong)
+
+
+def test_pareto_checker_accepts_zeros_and_ones(capsys):
+    E.check_pareto_mask(lambda points: _pareto_reference(points).astype(int))
+    assert capsys.readouterr().out.startswith("✓ Correct:")
+
+
+def test_a_wider_layer_is_drawn_over_the_one_unit_curve_for_comparison():
+    fig = W.task_weights_explorer_update(0.5, 0.5, shared_units=2)
+    labels = [line.get_label() for line in fig.axes[1].get_lines()]
+    assert "sweep with 1 shared unit" in labels and "sweep" in labels
+    narrow = W.task_weight_sweep(REGRESSION_PAIR, 1).test_losses
+    reference = next(line for line in fig.axes[1].get_lines() if line.get_label() == "sweep with 1 shared unit")
+    assert np.array_equal(np.column_stack(reference.get_data()), narrow)
+    one_unit = W.task_weights_explorer_update(0.5, 0.5, shared_units=1)
+    assert "sweep with 1 shared unit" not in [line.get_label() for line in one_unit.axes[1].get_lines()]

@@ -1,0 +1,374 @@
+"""Lesson 07 (balancing methods): the fast toy runner, the balancing lab, the network comparison and
+the lesson's exercise checkers.
+
+Expected outcomes come from the aggregators' definitions and from the qualitative result of Liu et
+al. (2021, NeurIPS) on their toy, not from stored runs.
+"""
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from mtl_edu import aggregators as agg  # noqa: E402
+from mtl_edu import exercises as E  # noqa: E402
+from mtl_edu import toys  # noqa: E402
+from mtl_edu import widgets as W  # noqa: E402
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+HYPER = {"cagrad": {"c": 0.5}}
+
+
+def shown_png(explorer):
+    data = explorer.output.outputs[0]["data"] if explorer.output.outputs else {}
+    return data.get("image/png")
+
+
+def shown_text(explorer):
+    data = explorer.output.outputs[0]["data"] if explorer.output.outputs else {}
+    return data.get("text/plain", "")
+
+
+# ---- the fast toy runner -----------------------------------------------------------------------------
+
+def random_gradient_matrices(seed, count=400):
+    rng = np.random.default_rng(seed)
+    matrices = [rng.normal(size=(2, 2)) * rng.uniform(0.01, 100) for _ in range(count)]
+    # the cases every closed form must get right: opposite, identical, one zero, orthogonal
+    matrices += [np.array([[1.0, 2.0], [-2.0, -4.0]]), np.array([[1.0, 1.0], [1.0, 1.0]]),
+                 np.array([[0.0, 0.0], [1.0, 2.0]]), np.array([[0.0, 0.0], [0.0, 0.0]]),
+                 np.array([[3.0, 0.0], [0.0, 3.0]]), np.array([[1.0, 1e-4], [-1.0, -1e-4]])]
+    return matrices
+
+
+@pytest.mark.parametrize("method", toys.FAST_TOY_METHODS)
+def test_two_task_closed_forms_agree_with_the_aggregators(method):
+    direction = toys._two_task_direction(method, HYPER.get(method, {}))
+    for index, G in enumerate(random_gradient_matrices(1)):
+        uniforms = np.random.default_rng(index).uniform(size=2)
+        expected = agg.aggregate(method, G, rng=np.random.default_rng(index), **HYPER.get(method, {}))
+        got = np.array(direction(*G.ravel().tolist(), *uniforms.tolist()))
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12 * max(np.abs(G).max(), 1.0),
+                                   err_msg=f"{method} at G = {G.tolist()}")
+
+
+def test_fast_runner_follows_run_toy_where_no_crease_is_crossed():
+    # Start 2 lies in the lower half: no log crease, so round-off stays round-off.
+    fast = toys.run_toy_many_fast(steps=1500, lr=1e-2, hyper=HYPER, starts=toys.TOY_STARTS[1:2])
+    slow = toys.run_toy_many(list(toys.FAST_TOY_METHODS), steps=1500, lr=1e-2, hyper=HYPER,
+                             starts=toys.TOY_STARTS[1:2])
+    for method in toys.FAST_TOY_METHODS:
+        np.testing.assert_allclose(fast[method], slow[method], rtol=0, atol=1e-9, err_msg=method)
+
+
+def test_fast_runner_keeps_every_kth_point_and_the_last_and_draws_graddrops_stream():
+    full = toys.run_toy_many_fast(["mean", "graddrop"], steps=1000, lr=1e-2)
+    thinned = toys.run_toy_many_fast(["mean", "graddrop"], steps=1000, lr=1e-2, record_every=300)
+    assert thinned["mean"].shape == (3, 5, 2)  # steps 0, 300, 600, 900 and the last, 1000
+    np.testing.assert_array_equal(thinned["graddrop"], full["graddrop"][:, [0, 300, 600, 900, 1000]])
+    # The same random stream as run_toy: graddrop's path is identical, not just similar.
+    reference = toys.run_toy("graddrop", toys.TOY_STARTS[1], 1000, lr=1e-2, rng=np.random.default_rng((0, 1)))
+    np.testing.assert_allclose(full["graddrop"][1], reference, rtol=0, atol=1e-9)
+
+
+def test_fast_runner_rejects_bad_input():
+    with pytest.raises(ValueError, match="no two-task closed form for \\['sum'\\]"):
+        toys.run_toy_many_fast(["sum"], steps=2)
+    with pytest.raises(ValueError, match="mgda takes no hyper-parameter \\['c'\\]"):
+        toys.run_toy_many_fast(["mgda"], steps=2, hyper={"mgda": {"c": 0.5}})
+    with pytest.raises(ValueError, match="not run"):
+        toys.run_toy_many_fast(["mean"], steps=2, hyper={"cagrad": {"c": 0.5}})
+    with pytest.raises(ValueError, match="steps must be an integer >= 0, got -1"):
+        toys.run_toy_many_fast(["mean"], steps=-1)
+    with pytest.raises(ValueError, match="record_every must be an integer >= 1, got 0"):
+        toys.run_toy_many_fast(["mean"], steps=5, record_every=0)
+    with pytest.raises(ValueError, match=r"starts must have shape \(S, 2\)"):
+        toys.run_toy_many_fast(["mean"], starts=[1.0, 2.0], steps=2)
+
+
+# ---- the balancing lab: the lesson's protocol gives the paper's outcome ----------------------------
+
+@pytest.fixture(scope="module")
+def lab():
+    return W.balancing_lab_runs()
+
+
+def ends(lab, method):
+    finals = lab.paths[method][:, -1]
+    return finals, toys.distance_to_pareto_set(finals), np.linalg.norm(finals - lab.optimum, axis=1)
+
+
+def test_lab_runs_the_protocol_it_states(lab):
+    assert (lab.steps, lab.lr) == (W.BALANCING_LAB["steps"], W.BALANCING_LAB["lr"])
+    # Adam moves about lr per step: the lesson's runs cover the paper's 100k x 1e-3.
+    assert lab.steps * lab.lr == pytest.approx(100_000 * 1e-3)
+    assert list(lab.paths) == list(W.TOY_METHOD_LABELS)
+    n_points = lab.steps // lab.record_every + 1
+    assert all(paths.shape == (3, n_points, 2) for paths in lab.paths.values())
+    np.testing.assert_array_equal(lab.paths["cagrad"][:, 0], toys.TOY_STARTS)
+    losses = np.stack(toys.cagrad_toy_grid(lab.paths["mgda"][..., 0], lab.paths["mgda"][..., 1]), axis=-1)
+    np.testing.assert_allclose(lab.loss_paths["mgda"], losses)
+    assert W.balancing_lab_runs().paths["mean"] is lab.paths["mean"]  # cached: computed once
+
+
+def test_averaging_and_graddrop_get_stuck_from_the_upper_starts(lab):
+    for method in ("mean", "graddrop"):
+        finals, to_front, _ = ends(lab, method)
+        assert np.all(to_front[[0, 2]] > 5.0) and np.all(finals[[0, 2], 1] > 0), method
+        assert to_front[1] < 0.01, method  # the lower start is already past the creases
+
+
+@pytest.mark.parametrize("method", ["mgda", "pcgrad", "imtl_g", "nash_mtl"])
+def test_conflict_methods_stop_at_a_start_dependent_pareto_point(lab, method):
+    finals, to_front, to_optimum = ends(lab, method)
+    assert np.all(to_front < 0.01) and np.all(np.abs(finals[:, 0]) <= 7.0)
+    assert np.ptp(finals[:, 0]) > 1.0 and np.all(to_optimum > 1.0)
+
+
+def test_cagrad_reaches_the_average_loss_optimum_and_aligned_mtl_stops_short(lab):
+    _, _, to_optimum = ends(lab, "cagrad")
+    assert np.all(to_optimum < 1e-3)
+    finals, to_front, _ = ends(lab, "aligned_mtl")
+    assert np.all((to_front > 0.01) & (to_front < 0.05)) and np.all(np.abs(finals[:, 0]) < 0.01)
+
+
+def test_verdicts_name_the_four_outcomes():
+    optimum = toys.toy_average_optimum()
+    assert W.toy_verdict(optimum, 0.0, 0.0) == "average-loss optimum"
+    assert W.toy_verdict([-3.0, -8.37], 0.001, 3.0) == "Pareto front, x₁ = -3.00"
+    assert W.toy_verdict([-1e-14, -8.33], 0.025, 0.025) == "0.025 short of the front"
+    crease_x1 = 2 * (np.tanh(1.5) - 3.5)  # a = 0 there: the crease of L1
+    assert W.toy_verdict([crease_x1, 1.5], 9.9, 11.0) == "stuck in the crease of L₁"
+    assert W.toy_verdict([-crease_x1, 1.5], 9.9, 11.0) == "stuck in the crease of L₂"
+    assert W.toy_verdict([0.0, 5.0], 13.4, 13.4) == "stopped 13.40 from the front"
+
+
+def test_outcomes_follow_the_methods_and_starts_asked_for(lab):
+    outcomes = W.toy_outcomes(lab, ["cagrad", "mean"], [2])
+    assert [(o.method, o.start) for o in outcomes] == [("mean", 2), ("cagrad", 2)]
+    assert outcomes[1].verdict == "average-loss optimum"
+    html_table = W.toy_outcome_table_html(outcomes)
+    assert "start 3: (9.00, 9.00)" in html_table and html_table.count("<tr>") == 3
+
+
+# ---- the explorer ----------------------------------------------------------------------------------
+
+def test_explorer_update_draws_the_default_and_every_setting_without_warnings(lab):
+    update, defaults = W.EXPLORERS["balancing_lab"]
+    assert update is W.balancing_lab_explorer_update
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for settings in (defaults, {"methods": tuple(W.TOY_METHOD_LABELS), "start": 2},
+                         {"methods": ("aligned_mtl",), "start": 0}):
+            fig = update(**settings, runs=lab)
+            assert isinstance(fig, Figure)
+            assert W.figure_to_png(fig).startswith(PNG_MAGIC)
+    fig = update(**defaults)  # without runs: the cached lab
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert [W.TOY_METHOD_LABELS[m] for m in defaults["methods"]] == [name for name in labels
+                                                                    if name in W.TOY_METHOD_LABELS.values()]
+
+
+@pytest.mark.parametrize("settings, fragment", [
+    ({"methods": ()}, "Pick at least one method"),
+    ({"methods": ("adam",)}, "Unknown method"),
+    ({"start": 3}, "start must be 0, 1 or 2"),
+])
+def test_explorer_explains_settings_that_cannot_work(lab, settings, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        W.balancing_lab_explorer_update(**settings, runs=lab)
+
+
+def test_widget_draws_paths_and_a_table_and_redraws_on_every_control(lab):
+    explorer = W.balancing_lab_explorer(runs=lab)
+    assert W.EXPLORER_CLASS in explorer._dom_classes
+    assert list(explorer.controls) == ["start", "methods"]
+    assert shown_png(explorer) and explorer.outcome_table in explorer.children
+    assert explorer.outcome_table.value.count("<tr>") == 1 + len(W.EXPLORERS["balancing_lab"][1]["methods"])
+    picture = shown_png(explorer)
+    explorer.controls["start"].value = 2
+    assert shown_png(explorer) != picture and "start 3" in explorer.outcome_table.value
+    picture = shown_png(explorer)
+    explorer.controls["methods"].value = ("cagrad",)
+    assert shown_png(explorer) != picture and explorer.outcome_table.value.count("<tr>") == 2
+    explorer.controls["methods"].value = ()
+    assert "Pick at least one method" in shown_text(explorer) and explorer.outcome_table.value == ""
+
+
+# ---- static figures ---------------------------------------------------------------------------------
+
+def test_graddrop_panel_shows_its_outcomes_whose_average_is_the_mean():
+    G = np.array([[3.0, 0.5], [-1.0, 1.2]])
+    directions = W.two_task_directions(G)
+    outcomes, chances = directions["GradDrop"], directions["GradDrop probabilities"]
+    assert chances.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(chances @ outcomes, agg.mean(G), atol=1e-12)
+    np.testing.assert_allclose(directions["MGDA"], agg.mgda(G))
+    np.testing.assert_allclose(directions["CAGrad (c = 0.5)"], agg.cagrad(G, c=0.5))
+    assert isinstance(W.plot_two_task_directions(G), Figure)
+    assert len([ax for ax in W.plot_two_task_directions(G, methods=()).axes if ax.get_visible()]) == 1
+    with pytest.raises(ValueError, match="unknown methods"):
+        W.plot_two_task_directions(G, methods=("adam",))
+    with pytest.raises(ValueError, match="must be \\(2, 2\\)"):
+        W.two_task_directions(np.ones((3, 2)))
+
+
+# ---- the network comparison -------------------------------------------------------------------------
+
+def test_scale_mismatch_data_has_a_large_value_target_and_read_only_arrays():
+    data = W.scale_mismatch_data()
+    assert data.X_train.shape == (W.SCALE_MISMATCH["n_train"], 10)
+    assert 5.0 < np.std(data.targets_train[0]) < 20.0  # about 10: a unit-variance target times 10
+    assert set(np.unique(data.targets_train[1])) == {0, 1}
+    with pytest.raises(ValueError):
+        data.targets_train[0][0] = 1.0
+
+
+def test_network_runs_are_reproducible_and_uncertainty_downweights_the_large_loss():
+    first, again = W.balancing_network_run("uncertainty", seed=1), W.balancing_network_run("uncertainty", seed=1)
+    np.testing.assert_array_equal(first.test_metrics, again.test_metrics)
+    steps = W.SCALE_MISMATCH["steps"]
+    assert first.weights.shape == first.task_losses.shape == (len(first.steps), 2)
+    assert first.steps[-1] == steps - 1 and first.test_metrics[0] > 0 and 0 <= first.test_metrics[1] <= 1
+    # Kendall et al.'s weight settles near 1/(2 L_t) (regression) and 1/L_t (classification), so with
+    # a value loss ~100x the label loss the ratio must fall well below 1.
+    ratio = first.weights[-1, 0] / first.weights[-1, 1]
+    assert ratio < 0.1
+    equal = W.balancing_network_run("equal", seed=1)
+    np.testing.assert_array_equal(equal.weights, np.ones_like(equal.weights))
+    with pytest.raises(ValueError, match="Unknown method 'adam'"):
+        W.balancing_network_run("adam")
+
+
+def test_delta_m_and_weight_figures():
+    runs = {m: W.balancing_network_run(m, seed=0) for m in ("equal", "mgda")}
+    fig = W.plot_weight_ratios(runs)
+    assert isinstance(fig, Figure) and W.figure_to_png(fig).startswith(PNG_MAGIC)
+    fig = W.plot_delta_m({"equal": 0.5, "mgda": -2.0}, {"equal": 0.1, "mgda": 0.3})
+    assert {t.get_text() for t in fig.axes[0].get_yticklabels()} == {"equal weights", "MGDA"}
+    assert sorted(bar.get_width() for bar in fig.axes[0].patches) == [-2.0, 0.5]
+    with pytest.raises(ValueError, match="empty"):
+        W.plot_delta_m({})
+
+
+# ---- exercise checkers ------------------------------------------------------------------------------
+
+def passes(checker, answer, capsys) -> str:
+    checker(answer)
+    out = capsys.readouterr().out
+    assert out.startswith("✓ Correct:"), out
+    return out
+
+
+def fails(checker, answer, fragment):
+    with pytest.raises(E.ExerciseError, match=fragment):
+        checker(answer)
+
+
+def not_implemented(*args):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("checker", [E.check_mgda_two_tasks, E.check_pcgrad_two_tasks, E.check_pareto_stoppers])
+def test_stubs_are_not_attempted(checker, capsys):
+    checker(not_implemented)
+    assert capsys.readouterr().out == E.NOT_ATTEMPTED + "\n"
+
+
+def mgda_two(g1, g2):
+    difference = g1 - g2
+    if difference @ difference == 0:
+        return g1.copy()
+    gamma = np.clip((g2 - g1) @ g2 / (difference @ difference), 0.0, 1.0)
+    return gamma * g1 + (1 - gamma) * g2
+
+
+def test_mgda_checker_passes_the_closed_form_and_names_each_slip(capsys):
+    passes(E.check_mgda_two_tasks, mgda_two, capsys)
+    passes(E.check_mgda_two_tasks, lambda g1, g2: agg.mgda(np.stack([g1, g2])), capsys)
+
+    def unclipped(g1, g2):
+        difference = g1 - g2
+        if difference @ difference == 0:
+            return g1.copy()
+        gamma = (g2 - g1) @ g2 / (difference @ difference)
+        return gamma * g1 + (1 - gamma) * g2
+
+    def swapped(g1, g2):
+        gamma = np.clip((g2 - g1) @ g2 / ((g1 - g2) @ (g1 - g2)), 0, 1) if np.any(g1 != g2) else 0.5
+        return (1 - gamma) * g1 + gamma * g2
+
+    def divides_by_zero(g1, g2):
+        gamma = np.clip((g2 - g1) @ g2 / ((g1 - g2) @ (g1 - g2)), 0, 1)
+        return gamma * g1 + (1 - gamma) * g2
+
+    fails(E.check_mgda_two_tasks, unclipped, "outside \\[0, 1\\]: clip it")
+    fails(E.check_mgda_two_tasks, swapped, "swapped")
+    fails(E.check_mgda_two_tasks, lambda g1, g2: (g1 + g2) / 2, "That is the mean")
+    fails(E.check_mgda_two_tasks, divides_by_zero, "‖g₁ − g₂‖² = 0 there")
+    fails(E.check_mgda_two_tasks, lambda g1, g2: None, "did you forget the `return`")
+    fails(E.check_mgda_two_tasks, lambda g1, g2: g1[:1], "returned shape")
+
+
+def pcgrad_two(g1, g2):
+    inner = g1 @ g2
+    if inner >= 0:
+        return (g1 + g2) / 2
+    return ((g1 - inner / (g2 @ g2) * g2) + (g2 - inner / (g1 @ g1) * g1)) / 2
+
+
+def test_pcgrad_checker_passes_the_projection_and_names_each_slip(capsys):
+    passes(E.check_pcgrad_two_tasks, pcgrad_two, capsys)
+
+    def always(g1, g2):
+        inner = g1 @ g2
+        return ((g1 - inner / (g2 @ g2) * g2) + (g2 - inner / (g1 @ g1) * g1)) / 2
+
+    def sequential(g1, g2):
+        inner = g1 @ g2
+        if inner >= 0:
+            return (g1 + g2) / 2
+        first = g1 - inner / (g2 @ g2) * g2
+        return (first + g2 - (g2 @ first) / (first @ first) * first) / 2
+
+    def onto(g1, g2):
+        inner = g1 @ g2
+        if inner >= 0:
+            return (g1 + g2) / 2
+        return (inner / (g2 @ g2) * g2 + inner / (g1 @ g1) * g1) / 2
+
+    def in_place(g1, g2):
+        g1 -= 1.0
+        return pcgrad_two(g1, g2)
+
+    fails(E.check_pcgrad_two_tasks, lambda g1, g2: 2 * pcgrad_two(g1, g2), "summed")
+    fails(E.check_pcgrad_two_tasks, always, "do not conflict")
+    fails(E.check_pcgrad_two_tasks, sequential, "ORIGINAL")
+    fails(E.check_pcgrad_two_tasks, onto, "removes it")
+    fails(E.check_pcgrad_two_tasks, lambda g1, g2: (g1 + g2) / 2, "plain mean")
+    fails(E.check_pcgrad_two_tasks, in_place, "changed the gradients")
+
+
+def test_pareto_point_of_the_exercise_has_opposite_gradients():
+    point, G = E.pareto_exercise_gradients()
+    # distance_to_pareto_set samples the set every 0.0035 in x1
+    assert point[0] == pytest.approx(3.0) and toys.distance_to_pareto_set(point) < 2e-3
+    cosine = G[0] @ G[1] / np.linalg.norm(G[0]) / np.linalg.norm(G[1])
+    assert cosine == pytest.approx(-1.0, abs=1e-9)
+
+
+def test_pareto_stoppers_checker(capsys):
+    out = passes(E.check_pareto_stoppers, lambda: {"MGDA", "PCGrad", "imtl-g", "Nash MTL"}, capsys)
+    assert "mgda, pcgrad, imtl_g, nash_mtl" in out
+    passes(E.check_pareto_stoppers, lambda: ["mgda", "pcgrad", "imtl_g", "nash_mtl"], capsys)
+    fails(E.check_pareto_stoppers, lambda: {"mgda", "pcgrad", "imtl_g"}, "you left out nash_mtl")
+    fails(E.check_pareto_stoppers, lambda: {"mgda", "pcgrad", "imtl_g", "nash_mtl", "aligned_mtl"},
+          "aligned_mtl still move")
+    fails(E.check_pareto_stoppers, lambda: {"mgda", "pcgrad", "imtl_g", "nash_mtl", "cagrad", "graddrop"},
+          "cagrad, graddrop still move")
+    fails(E.check_pareto_stoppers, lambda: {"adam"}, "unknown method name")
+    fails(E.check_pareto_stoppers, lambda: "mgda", "return a list or set")
