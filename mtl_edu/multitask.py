@@ -15,7 +15,7 @@ What lives here (one obvious place for each idea):
   :func:`task_gradients` stacks each task's gradient on a list of parameters into G (T, P), the
   matrix every gradient aggregator (``mtl_edu.aggregators``) works on.
 - **Scoring.** :func:`delta_m` is the average relative improvement over single-task baselines
-  (Δm%, Maninis et al. 2019), with LibMTL's sign: positive means better than STL.
+  (Δm%, Maninis et al. 2019), in the course's convention: lower is better (negative means better than STL).
 
 References: Caruana 1997 (Machine Learning 28) for multi-task learning with a shared
 representation; Ruder 2017 (arXiv 1706.05098) for hard vs soft parameter sharing.
