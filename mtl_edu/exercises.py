@@ -1270,3 +1270,369 @@ def check_pareto_stoppers(stoppers) -> None:
         "they reach. The others keep moving along the front toward the average-loss optimum.")
 
 
+# ---- lesson 08 ------------------------------------------------------------------------------------
+
+from . import multitask as _multitask08  # noqa: E402
+
+__all__ += ["check_predicted_lift", "check_gradient_at_layer_one", "check_balanced_aux_weight"]
+
+# (depth, attach_depth, decay_per_layer): the lesson's net, a head on top, a head at layer 1, other factors.
+_L08_LIFT_CASES = ((12, 4, 0.244), (12, 12, 0.25), (12, 1, 0.25), (20, 5, 0.3), (6, 3, 0.5), (30, 10, 0.2))
+
+
+@exercise_checker
+def check_predicted_lift(predicted_lift) -> None:
+    """Exercise 08.1: `predicted_lift(depth, attach_depth, decay_per_layer)` returns
+    decay_per_layer^−(depth − attach_depth), the predicted ratio of the layer-1 gradient with an auxiliary
+    head after layer attach_depth to the layer-1 gradient of the main head alone."""
+    for depth, attach, decay in _L08_LIFT_CASES:
+        call = f"predicted_lift({depth}, {attach}, {decay:g})"
+        got = _returned_number(_call(predicted_lift, depth, attach, decay, description=call), call)
+        expected = decay ** -(depth - attach)
+        if np.isclose(got, expected, rtol=1e-9, atol=0.0):
+            continue
+        where = f"{call}: expected {expected:.6g}, got {got:.6g}"
+        gap = depth - attach
+        if gap > 0 and np.isclose(got, decay**gap, rtol=1e-9):
+            _fail(f"{where}. That is the inverse: the auxiliary path is {gap} layers *shorter*, so its gradient "
+                  "shrinks less and the lift is larger than 1. Use a negative exponent.")
+        for off in (1, -1):
+            if gap + off >= 0 and np.isclose(got, decay ** -(gap + off), rtol=1e-9):
+                _fail(f"{where}. Off by one layer: the two paths to layer 1 differ by exactly depth − attach_depth "
+                      f"= {gap} layers (the layers from attach_depth + 1 to depth), not {gap + off}.")
+        if decay != 0.25 and np.isclose(got, 0.25**-gap, rtol=1e-9):
+            _fail(f"{where}. You used the ¼ of the sigmoid's slope bound; use the measured decay_per_layer "
+                  f"({decay:g}), which includes the weights too.")
+        if np.isclose(got, decay**-attach, rtol=1e-9) or np.isclose(got, decay ** -(attach - 1), rtol=1e-9):
+            _fail(f"{where}. The exponent counts the layers the main gradient crosses and the auxiliary one does "
+                  "not: those above the attach depth, depth − attach_depth of them.")
+        _fail(f"{where}. Each layer multiplies the gradient by about decay_per_layer on its way down; the main "
+              "head's gradient crosses depth − attach_depth more layers than the auxiliary head's.")
+    depth, attach, decay = _L08_LIFT_CASES[0]
+    _ok(f"the prediction decay^−(depth − attach_depth) is right on {len(_L08_LIFT_CASES)} cases; for the lesson's "
+        f"net ({depth} layers, ×{decay:g} per layer) a head after layer {attach} predicts a lift of "
+        f"×{decay ** -(depth - attach):.3g} at layer 1, and a head on top (attach_depth = depth) ×1.")
+
+
+# (n_in, depth of the head d, width, n_out, batch, seed): a head part-way up first (there every usual slip
+# gives a different wrong answer, so the diagnosis is specific), then at layer 1 and on a deeper layer.
+_L08_LAYER_ONE_CASES = ((3, 3, 4, 2, 5, 1), (3, 1, 4, 2, 5, 0), (2, 5, 6, 3, 4, 2))
+
+
+def _l08_layer_one_case(n_in: int, attach: int, width: int, n_out: int, batch: int, seed: int) -> tuple:
+    """(weights [W_1..W_d], pre_activations [z_1..z_d], head weight, ∂L/∂output, ∂L/∂z_1 by autodiff) for an
+    auxiliary head after layer d of a sigmoid DeepSupervisionNet; the loss is Σ output ⊙ G, so ∂L/∂output = G."""
+    rng = np.random.default_rng(seed)
+    net = _multitask08.DeepSupervisionNet(n_in, attach + 1, width, n_outputs=n_out, attach_depths=(attach,),
+                                          activation="sigmoid", rng=rng, gain=2.0)
+    x = Tensor(rng.standard_normal((batch, n_in)))
+    output_gradient = rng.standard_normal((batch, n_out))
+    trace = net.forward_trace(x)
+    trace.pre_activations[0].retain_grad()
+    (trace.outputs[1] * Tensor(output_gradient)).sum().backward()
+    weights = [np.array(layer.weight.data) for layer in net.trunk.layers[:attach]]
+    pre_activations = [np.array(z.data) for z in trace.pre_activations[:attach]]
+    return (weights, pre_activations, np.array(net.aux_heads[0].weight.data), output_gradient,
+            np.array(trace.pre_activations[0].grad))
+
+
+def _l08_hand_backward(weights, pre_activations, head_weight, output_gradient, slope_at_head=True, slope=None,
+                   transpose=True) -> np.ndarray:
+    """∂L/∂z_1 by the chain rule, with switches for the usual slips (for the checker's diagnoses)."""
+    slope = slope or (lambda z: _sigmoid(z) * (1.0 - _sigmoid(z)))
+    grad_h = output_gradient @ head_weight.T
+    delta = grad_h * slope(pre_activations[-1]) if slope_at_head else grad_h
+    for layer in range(len(pre_activations) - 1, 0, -1):
+        W = weights[layer]
+        delta = (delta @ (W.T if transpose else W)) * slope(pre_activations[layer - 1])
+    return delta
+
+
+@exercise_checker
+def check_gradient_at_layer_one(gradient_at_layer_one) -> None:
+    """Exercise 08.2: `gradient_at_layer_one(weights, pre_activations, head_weight, output_gradient)` returns
+    ∂L/∂z_1 (N, width) sent down by a head that reads the sigmoid trunk after layer d = len(weights)."""
+    for n_in, attach, width, n_out, batch, seed in _L08_LAYER_ONE_CASES:
+        weights, pre_activations, head_weight, output_gradient, expected = _l08_layer_one_case(
+            n_in, attach, width, n_out, batch, seed)
+        call = f"gradient_at_layer_one(...) for a head after layer {attach}"
+        got = _array(_call(gradient_at_layer_one, [w.copy() for w in weights], [z.copy() for z in pre_activations],
+                           head_weight.copy(), output_gradient.copy(), description=call),
+                     expected.shape, call)
+        scale = float(np.abs(expected).max())
+        if np.allclose(got, expected, rtol=1e-8, atol=1e-12 * scale):
+            continue
+        where = (f"{call}: the largest difference from autodiff is {np.abs(got - expected).max():.3g} "
+                 f"(entries are up to {scale:.3g})")
+        slips = [
+            (dict(slope_at_head=False), "the head reads h_d = σ(z_d), so the first step down also multiplies "
+                                        "by σ'(z_d) before anything else"),
+            (dict(slope=_sigmoid), "multiply by the slope σ'(z) = σ(z)(1 − σ(z)), not by σ(z) itself"),
+            (dict(slope=lambda z: np.ones_like(z)), "each layer also multiplies by the sigmoid's slope σ'(z_l)"),
+            (dict(transpose=False), "going down multiplies by W_lᵀ: ∂L/∂h_(l−1) = ∂L/∂z_l · W_lᵀ "
+                                    "(in this course z = h W + b, with W of shape (n_in, n_out))"),
+        ]
+        for switches, hint in slips:
+            with np.errstate(all="ignore"):
+                try:
+                    wrong = _l08_hand_backward(weights, pre_activations, head_weight, output_gradient, **switches)
+                except ValueError:
+                    continue
+            if wrong.shape == got.shape and np.allclose(got, wrong, rtol=1e-8, atol=1e-12 * scale):
+                _fail(f"{where}. {hint[0].upper()}{hint[1:]}.")
+        _fail(f"{where}. Start from ∂L/∂h_d = output_gradient · head_weightᵀ, multiply by σ'(z_d), then for "
+              "l = d, …, 2: multiply by W_lᵀ and by σ'(z_(l−1)).")
+    depths = ", ".join(str(d) for d in sorted(case[1] for case in _L08_LAYER_ONE_CASES))
+    _ok(f"your ∂L/∂z_1 agrees with autodiff to 1e-8 (relative) for heads after layers {depths}. A head after "
+        "layer d sends its gradient through d − 1 products with W_lᵀ and σ' ≤ ¼: the shorter the path, the less "
+        "it shrinks.")
+
+
+def _l08_balance_cases() -> list:
+    """(G (2, P) rows [main, aux at weight 1], description): hand-made, random, and lesson-like imbalance."""
+    rng = np.random.default_rng(8)
+    tiny_main = np.vstack([1e-6 * rng.standard_normal(40), rng.standard_normal(40)])
+    return [
+        (np.array([[3.0, 4.0], [0.0, 1.0]]), "G = [[3, 4], [0, 1]]"),
+        (np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -2.0]]), "G = [[1, 0, 0], [0, 0, -2]]"),
+        (rng.standard_normal((2, 50)) * np.array([[0.5], [3.0]]), "a random (2, 50) G"),
+        (tiny_main, "a (2, 40) G whose main row is a million times smaller, as in the lesson"),
+    ]
+
+
+@exercise_checker
+def check_balanced_aux_weight(balanced_aux_weight) -> None:
+    """Exercise 08.3: `balanced_aux_weight(G)` returns the auxiliary weight w at which w·‖g_aux‖ = ‖g_main‖,
+    for G (2, P) with rows [g_main, g_aux] measured at weight 1 on the shared layers."""
+    for G, shown in _l08_balance_cases():
+        call = f"balanced_aux_weight({shown})"
+        got = _returned_number(_call(balanced_aux_weight, G.copy(), description=call), call)
+        main, aux = (float(np.linalg.norm(row)) for row in G)
+        expected = main / aux
+        if np.isclose(got, expected, rtol=1e-6, atol=0.0):
+            continue
+        where = f"{call}: expected {expected:.6g}, got {got:.6g}"
+        if np.isclose(got, aux / main, rtol=1e-6):
+            _fail(f"{where}. That is ‖g_aux‖/‖g_main‖, the inverse: the weight multiplies the auxiliary "
+                  "gradient, so w·‖g_aux‖ = ‖g_main‖ gives w = ‖g_main‖/‖g_aux‖.")
+        if np.isclose(got, expected**2, rtol=1e-6):
+            _fail(f"{where}. You compared squared norms (e.g. g·g): the weight scales the gradient itself, so use "
+                  "the norms ‖g‖ = √(g·g).")
+        if np.isclose(got, np.abs(G[0]).max() / np.abs(G[1]).max(), rtol=1e-6):
+            _fail(f"{where}. You compared the largest entries; the balance is between whole gradients: use their "
+                  "norms.")
+        summed = G[0].sum() / G[1].sum() if G[1].sum() != 0 else np.nan
+        if np.isclose(got, summed, rtol=1e-6):
+            _fail(f"{where}. Summing the entries lets positive and negative ones cancel; use the norms.")
+        _fail(f"{where}. The weighted auxiliary gradient is w·g_aux; find w with ‖w·g_aux‖ = ‖g_main‖.")
+    n_cases = len(_l08_balance_cases())
+    _ok(f"w = ‖g_main‖/‖g_aux‖ is right on {n_cases} gradient matrices. Below this weight the main task's "
+        "gradient is the larger one on the shared layers; above it the auxiliary task's.")
+
+
+# ---- lesson 10 ------------------------------------------------------------------------------------
+
+from . import aggregators as _aggregators10  # noqa: E402
+from . import capstone as _capstone10  # noqa: E402
+from . import datasets as _datasets10  # noqa: E402
+from . import multitask as _multitask10  # noqa: E402
+
+__all__ += ["check_train_only_standardisation", "check_delta_m_over_seeds", "check_beats_stl"]
+
+
+def _l10_standardisation_cases() -> list:
+    """(X_train, X_val, X_test, description): the lesson's penguin split, and a small split whose held-out
+    rows come from a shifted distribution, so any use of their statistics shows plainly."""
+    penguins = _datasets10.load_penguins()
+    data = _capstone10.capstone_data()
+    cases = [(penguins.features[data.rows_train], penguins.features[data.rows_val],
+              penguins.features[data.rows_test], "the lesson's penguin split")]
+    rng = np.random.default_rng(10)
+
+    def rows(n, shift):
+        measurements = rng.normal([44.0, 17.0, 201.0], [5.0, 2.0, 14.0], size=(n, 3)) + shift
+        islands = np.eye(3)[rng.integers(0, 3, size=n)]
+        return np.hstack([measurements, islands])
+
+    cases.append((rows(40, 0.0), rows(15, [6.0, -2.0, 20.0]), rows(12, [-4.0, 3.0, -15.0]),
+                  "a small split whose validation and test rows are shifted"))
+    return cases
+
+
+def _standardised_with(mean, std, X) -> np.ndarray:
+    out = np.array(X, dtype=float, copy=True)
+    out[:, :3] = (out[:, :3] - mean) / std
+    return out
+
+
+@exercise_checker
+def check_train_only_standardisation(standardise) -> None:
+    """Exercise 10.1: `standardise(X_train, X_val, X_test)` returns the three arrays with columns 0–2
+    (bill length, bill depth, flipper length) rescaled by the TRAINING rows' mean and std, and the island
+    columns 3–5 unchanged; compared with `datasets.standardize` (std with ddof 0 or 1 both accepted)."""
+    names = ("X_train", "X_val", "X_test")
+    for X_train, X_val, X_test, shown in _l10_standardisation_cases():
+        given = [X_train.copy(), X_val.copy(), X_test.copy()]
+        call = f"standardise(...) on {shown}"
+        answer = _call(standardise, *given, description=call)
+        if answer is None:
+            _fail(f"{call} returned None; did you forget the `return`?")
+        if not isinstance(answer, (tuple, list)) or len(answer) != 3:
+            _fail(f"{call} should return three arrays (train, validation, test), got {type(answer).__name__}")
+        originals = (X_train, X_val, X_test)
+        changed = [name for name, before, after in zip(names, originals, given) if not np.array_equal(before, after)]
+        if changed:
+            _fail(f"{call} changed {', '.join(changed)} in place; work on copies (e.g. X.copy() or "
+                  "arithmetic that makes new arrays), so the raw data stays available.")
+        got = [_array(a, X.shape, f"{call}: the {name} part") for a, X, name in zip(answer, originals, names)]
+        mean = X_train[:, :3].mean(axis=0)
+        candidates = [[_standardised_with(mean, X_train[:, :3].std(axis=0, ddof=ddof), X) for X in originals]
+                      for ddof in (0, 1)]
+        if any(all(np.allclose(g, e, rtol=1e-9, atol=1e-9) for g, e in zip(got, expected)) for expected in candidates):
+            continue
+        expected = candidates[0]
+        for g, X, name in zip(got, originals, names):
+            if not np.allclose(g[:, 3:], X[:, 3:]):
+                _fail(f"{call}: the island columns 3–5 of {name} changed. They are one-hot 0/1 indicators; "
+                      "rescale only columns 0–2 (datasets.standardize(..., columns=[0, 1, 2])).")
+        pooled = np.vstack(originals)[:, :3]
+        for label, stats_rows in (("train, validation and test together", pooled),
+                                  ("train and validation together", np.vstack([X_train, X_val])[:, :3])):
+            leaked = [_standardised_with(stats_rows.mean(axis=0), stats_rows.std(axis=0), X) for X in originals]
+            if all(np.allclose(g, e, rtol=1e-6, atol=1e-6) for g, e in zip(got, leaked)):
+                _fail(f"{call}: you took the mean and std over {label}. That leaks the held-out rows into the "
+                      "preprocessing: the validation and test scores would no longer measure data the model never "
+                      "saw. Use the training rows' statistics for all three parts.")
+        own = [_standardised_with(X[:, :3].mean(axis=0), X[:, :3].std(axis=0), X) for X in originals]
+        for index in (1, 2):
+            if np.allclose(got[index], own[index], rtol=1e-6, atol=1e-6) \
+                    and not np.allclose(got[index], expected[index], rtol=1e-6, atol=1e-6):
+                _fail(f"{call}: {names[index]} was standardised with its own mean and std. That uses the held-out "
+                      "rows' statistics (a leak) and moves them differently from the training rows, so the model "
+                      "sees shifted inputs. Apply the training mean and std to every part.")
+            if np.allclose(got[index], originals[index]):
+                _fail(f"{call}: {names[index]} came back unscaled; the network was trained on standardised inputs, "
+                      "so the held-out parts need the same transformation (with the training statistics).")
+        for g, e, name in zip(got, expected, names):
+            if not np.allclose(g, e, rtol=1e-9, atol=1e-9):
+                row, column = np.unravel_index(int(np.argmax(np.abs(g - e))), g.shape)
+                _fail(f"{call}: {name}[{row}, {column}] should be {e[row, column]:.6g}, got {g[row, column]:.6g}. "
+                      "Each of columns 0–2 becomes (x − mean_train) / std_train.")
+    _ok("your standardisation uses the training rows' mean and std for all three parts and leaves the island "
+        "columns alone, on the lesson's split and on a split with shifted held-out rows (agrees with "
+        "datasets.standardize to within 1e-9).")
+
+
+# (metrics (S, T), stl_metrics (S, T), higher_is_better (T,)): the lesson's tasks, two RMSE tasks, two seeds.
+_L10_SEED_CASES = (
+    (np.array([[0.985, 0.868, 342.0], [0.971, 0.882, 351.0], [1.000, 0.853, 333.0]]),
+     np.array([[0.985, 0.838, 324.0], [0.985, 0.853, 330.0], [0.985, 0.824, 318.0]]), (True, True, False)),
+    (np.array([[0.31, 0.52], [0.29, 0.55], [0.35, 0.49], [0.30, 0.50], [0.33, 0.51]]),
+     np.array([[0.30, 0.50], [0.30, 0.50], [0.32, 0.53], [0.31, 0.52], [0.30, 0.50]]), (False, False)),
+    (np.array([[0.90, 0.80, 2.0], [0.95, 0.70, 2.5]]), np.array([[0.85, 0.85, 2.2], [0.90, 0.75, 2.0]]),
+     (True, True, False)),
+)
+
+
+@exercise_checker
+def check_delta_m_over_seeds(delta_m_over_seeds) -> None:
+    """Exercise 10.2: `delta_m_over_seeds(metrics, stl_metrics, higher_is_better)` returns (mean, std) of the
+    per-seed Δm% (each seed against the STL networks of the same seed, `multitask.delta_m`; std = np.std)."""
+    for metrics, stl, better in _L10_SEED_CASES:
+        n_seeds, n_tasks = metrics.shape
+        call = f"delta_m_over_seeds(...) with {n_seeds} seeds × {n_tasks} tasks, higher_is_better={list(better)}"
+        answer = _call(delta_m_over_seeds, metrics.copy(), stl.copy(), list(better), description=call)
+        if answer is None:
+            _fail(f"{call} returned None; did you forget the `return`?")
+        if isinstance(answer, (str, bytes)) or not hasattr(answer, "__len__") or len(answer) != 2:
+            _fail(f"{call} should return a pair (mean, std), got {answer!r}")
+        mean, spread = (_number(value, f"{call}[{k}]") for k, value in enumerate(answer))
+        per_seed = np.array([_multitask10.delta_m(m, s, better) for m, s in zip(metrics, stl)])
+        expected_mean, expected_std = float(per_seed.mean()), float(per_seed.std())
+        if np.isclose(mean, expected_mean, rtol=1e-9, atol=1e-9) and np.isclose(spread, expected_std, rtol=1e-9,
+                                                                                 atol=1e-9):
+            continue
+        where = (f"{call}: expected (mean, std) = ({expected_mean:.4g}, {expected_std:.4g}), "
+                 f"got ({mean:.4g}, {spread:.4g})")
+        if np.isclose(mean, expected_std, rtol=1e-9) and np.isclose(spread, expected_mean, rtol=1e-9):
+            _fail(f"{where}. The two numbers are swapped: the mean first, then the std.")
+        if np.isclose(mean, -expected_mean, rtol=1e-9):
+            _fail(f"{where}. The sign is flipped: in this course Δm% is lower-is-better, so a task that improves "
+                  "on its STL baseline contributes a negative term.")
+        if np.isclose(mean, expected_mean / 100, rtol=1e-9):
+            _fail(f"{where}. Multiply by 100: Δm% is a percentage.")
+        unpaired = np.array([_multitask10.delta_m(m, stl.mean(axis=0), better) for m in metrics])
+        if np.isclose(spread, unpaired.std(), rtol=1e-9) and not np.isclose(unpaired.std(), expected_std, rtol=1e-9):
+            _fail(f"{where}. Each seed was compared with the STL average; compare it with the STL run of the same "
+                  "seed (row s with row s): pairing removes the part of the spread the two share.")
+        pooled = _multitask10.delta_m(metrics.mean(axis=0), stl.mean(axis=0), better)
+        if np.isclose(mean, pooled, rtol=1e-9) and not np.isclose(pooled, expected_mean, rtol=1e-9):
+            _fail(f"{where}. You averaged the metrics over seeds first and took one Δm%. Take each seed's Δm% "
+                  "(row s of metrics against row s of stl_metrics), then their mean and std.")
+        if np.isclose(spread, 0.0, atol=1e-12) and expected_std > 0:
+            _fail(f"{where}. A std of 0 means you computed one Δm% only; compute one per seed (row), then their "
+                  "spread.")
+        if n_seeds > 1 and np.isclose(spread, per_seed.std(ddof=1), rtol=1e-9):
+            _fail(f"{where}. The mean is right; for the std use np.std (ddof=0), as the lesson's table does; you "
+                  "used the sample std (ddof=1).")
+        if np.isclose(mean, expected_mean, rtol=1e-9):
+            _fail(f"{where}. The mean is right; the spread is the std of the {n_seeds} per-seed Δm% values.")
+        _fail(f"{where}. Per seed s: Δm%_s = delta_m(metrics[s], stl_metrics[s], higher_is_better); "
+              "return (mean, std) over s.")
+    _ok(f"your mean and std of the per-seed Δm% agree with multitask.delta_m seed by seed, to within 1e-9, on "
+        f"{len(_L10_SEED_CASES)} cases (the lesson's three tasks, two RMSE tasks, two seeds).")
+
+
+def _l10_signed(value: float) -> str:
+    """"+1.23" / "-0.45", never "-0.00"."""
+    return f"{round(float(value), 2) + 0.0:+.2f}"
+
+
+def _l10_setting(answer) -> tuple:
+    if isinstance(answer, dict):
+        answer = (answer.get("method"), answer.get("branch_depth"))
+    if isinstance(answer, (str, bytes)) or not hasattr(answer, "__len__") or len(answer) != 2:
+        _fail(f"return a pair (method, branch_depth), e.g. ('equal', 2); got {answer!r}")
+    method, depth = answer
+    if not isinstance(method, str):
+        _fail(f"the method should be a name such as 'equal' or 'famo', got {method!r}")
+    key = method.strip().lower().replace("-", "_").replace(" ", "_")
+    by_label = {label.lower().replace(" ", "_"): name for name, label in _capstone10.CAPSTONE_METHODS.items()}
+    key = by_label.get(key, key)
+    if key == "stl" or depth == 0:
+        _fail(f"({method!r}, {depth!r}) is the single-task setting itself (nothing shared): Δm% against itself is "
+              "0. Share at least one layer: branch depth 1 or 2.")
+    known = list(_capstone10.CAPSTONE_METHODS) + [m for m in _aggregators10.AGGREGATORS
+                                                    if m not in _capstone10.CAPSTONE_METHODS]
+    if key not in known:
+        _fail(f"unknown method {method!r}; choose one of {list(_capstone10.CAPSTONE_METHODS)} (the explorer's "
+              f"balancers) or another aggregator: {known[len(_capstone10.CAPSTONE_METHODS):]}")
+    try:
+        _capstone10.check_capstone_setting(key, depth)
+    except ValueError as error:
+        _fail(str(error))
+    return key, int(depth)
+
+
+@exercise_checker
+def check_beats_stl(my_setting) -> None:
+    """Exercise 10.3: `my_setting()` returns (method, branch_depth); the checker trains that setting on the
+    lesson's three seeds (`capstone.capstone_scores`) and requires a validation Δm% whose mean ± std lies
+    below zero; then it reports the test Δm% of the same choice."""
+    method, depth = _l10_setting(_call(my_setting, description="my_setting()"))
+    label = _capstone10.CAPSTONE_METHODS.get(method, method)
+    validation = _capstone10.capstone_scores(method, depth, "validation")
+    delta = validation.delta_m
+    verdict = _capstone10.delta_m_verdict(delta)
+    score = f"{label} at branch depth {depth}: validation Δm% = {_l10_signed(delta.mean())} ± {delta.std():.2f} " \
+            f"over {delta.size} seeds (lower is better)"
+    if verdict.startswith("worse"):
+        _fail(f"{score}: worse than the single-task networks. Look in the explorer for a setting whose Δm% "
+              "lies below zero.")
+    if not verdict.startswith("better"):
+        side = "below" if delta.mean() < 0 else "above"
+        _fail(f"{score}: the mean is {side} zero, but zero lies within one std of it, so with {delta.size} seeds "
+              "this is not a win you could claim. Look for a setting whose mean ± std stays below zero.")
+    test = _capstone10.capstone_scores(method, depth, "test").delta_m
+    _ok(f"{score}: {verdict}. On the test set, which played no part in your choice, the same setting scores "
+        f"Δm% = {_l10_signed(test.mean())} ± {test.std():.2f}: {_capstone10.delta_m_verdict(test)}.")

@@ -14,7 +14,7 @@ What lives here (one obvious place for each idea):
 - **Joint loss and per-task gradients.** :func:`joint_loss` forms Σ wₜLₜ (+ L2);
   :func:`task_gradients` stacks each task's gradient on a list of parameters into G (T, P), the
   matrix every gradient aggregator (``mtl_edu.aggregators``) works on.
-- **Scoring.** :func:`delta_m` is the average relative improvement over single-task baselines
+- **Scoring.** :func:`delta_m` is the average relative change against single-task baselines
   (Δm%, Maninis et al. 2019), in the course's convention: lower is better (negative means better than STL).
 
 References: Caruana 1997 (Machine Learning 28) for multi-task learning with a shared

@@ -2934,3 +2934,781 @@ def plot_per_task_validation(history, task_names, title: str = "Per-task trainin
     return fig
 
 
+# ---- lesson 08: does multi-task learning cure vanishing gradients? (deep supervision) ----------------
+# Imported here rather than at the top so that each lesson's section of this file reads on its own.
+
+import functools as _ds_functools  # noqa: E402
+from collections.abc import Mapping as _DsMapping  # noqa: E402
+from dataclasses import dataclass as _ds_dataclass  # noqa: E402
+from typing import NamedTuple as _DsNamedTuple  # noqa: E402
+
+from . import datasets as _ds_datasets  # noqa: E402
+from . import functional as _ds_F  # noqa: E402
+from . import multitask as _ds_multitask  # noqa: E402
+from . import optim as _ds_optim  # noqa: E402
+from . import probes as _ds_probes  # noqa: E402
+from . import train as _ds_train  # noqa: E402
+from .autodiff import no_grad as _ds_no_grad  # noqa: E402
+from .plots import category_style as _ds_style  # noqa: E402
+from .plots import plot_layer_gradient_norms as _ds_plot_layer_norms  # noqa: E402
+
+__all__ += [
+    "DEEP_SUPERVISION_SETTINGS", "DEEP_SUPERVISION_WEIGHTS", "DEEP_SUPERVISION_OPTIMIZERS",
+    "fitted_decay_per_layer", "heads_on_top_data", "heads_on_top_gradients", "plot_heads_on_top",
+    "deep_supervision_data", "deep_supervision_net", "deep_supervision_loss", "HeadGradients",
+    "head_gradient_norms", "plot_attach_depth_sweep", "DeepSupervisionRun", "deep_supervision_run",
+    "plot_deep_supervision", "plot_seed_study", "plot_task_gradient_imbalance",
+    "deep_supervision_explorer_update", "deep_supervision_explorer",
+]
+
+# Everything the lesson's deep-supervision runs share. A 12-layer sigmoid trunk is deep enough that the
+# gradient at layer 1 is about 1e-7 of the top layer's, and small enough to train live in well under a
+# second per run.
+DEEP_SUPERVISION_SETTINGS = {
+    "depth": 12,  # hidden sigmoid layers in the trunk
+    "width": 32,  # units per hidden layer
+    "n_points": 128,  # two-moons training set, full batch
+    "noise": 0.1,
+    "data_seed": 0,
+    "net_seed": 1,  # the explorer's network; the seed study varies it
+    "steps": 200,
+    "record_every": 5,
+    "lr": {"sgd": 0.3, "adam": 0.01},
+    "momentum": 0.9,  # for "sgd"
+}
+DEEP_SUPERVISION_WEIGHTS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+DEEP_SUPERVISION_OPTIMIZERS = {"sgd": "SGD + momentum", "adam": "Adam"}
+_DS_CHANCE_LOSS = float(np.log(2.0))  # cross-entropy of a 50 : 50 guess on two balanced classes
+# Lesson 03's log axis (a few plain decade labels), bound here so a later section reusing the name
+# cannot change these figures.
+_ds_log_axis = _log_axis
+
+
+def fitted_decay_per_layer(grad_norms) -> float:
+    """The factor by which a gradient norm changes per layer on its way down, from a least-squares fit.
+
+    grad_norms: (L,) positive norms, layer 1 (next to the input) first. Fits log10 ‖g_l‖ = a + s·l over
+    all L layers and returns 10^(−s): below 1 the gradient shrinks toward the input. Unlike the
+    end-to-end factor of lesson 03 (`gradient_decay_per_layer`), one unusual layer at either end moves
+    it little. NaN when a norm is 0 or not finite, or L < 2.
+    """
+    norms = np.asarray(grad_norms, dtype=float)
+    if norms.ndim != 1 or norms.size < 2 or not np.all(np.isfinite(norms)) or np.any(norms <= 0):
+        return float("nan")
+    slope = np.polyfit(np.arange(1, norms.size + 1), np.log10(norms), 1)[0]
+    return float(10.0 ** (-slope))
+
+
+# ---- section 1: extra heads on top of the trunk ------------------------------------------------------
+
+_DS_HEADS_ON_TOP = {"n_points": 128, "n_features": 10, "rho": 0.8, "max_heads": 3, "data_seed": 0}
+
+
+@_ds_functools.lru_cache(maxsize=2)
+def heads_on_top_data():
+    """Three related regression tasks on the same inputs (`datasets.make_related_tasks`, ρ = 0.8):
+    X (128, 10) and a list of three (128,) targets, read-only."""
+    settings = _DS_HEADS_ON_TOP
+    data = _ds_datasets.make_related_tasks(settings["n_points"], settings["rho"], rng=settings["data_seed"],
+                                           n_tasks=settings["max_heads"], n_features=settings["n_features"])
+    X = np.array(data.X)
+    targets = [np.array(t) for t in data.targets]
+    for array in [X] + targets:
+        array.setflags(write=False)
+    return X, targets
+
+
+def _ds_sum_of_regression_losses(outputs, targets):
+    """Σ_t MSE_t with weight 1 each: the joint loss of a hard-sharing net."""
+    total = _ds_multitask.task_loss("regression", outputs[0], targets[0])
+    for output, target in zip(outputs[1:], targets[1:]):
+        total = total + _ds_multitask.task_loss("regression", output, target)
+    return total
+
+
+def heads_on_top_gradients(n_heads=(1, 3), depth: int | None = None, seed: int = 0) -> dict:
+    """{T: (depth,) ‖∂L/∂z_l‖ of the shared trunk} for a trunk with T task heads on top.
+
+    Each net is a `multitask.HardSharingNet` whose `depth` sigmoid layers (width 32) are all shared
+    (branch_depth = depth) and whose T linear heads predict the first T tasks of `heads_on_top_data`;
+    L = Σ_t MSE_t. The trunk is drawn first from the same seed, so every T gets the same trunk weights
+    and the same first head: only the extra heads differ. One forward and backward pass each.
+    """
+    depth = DEEP_SUPERVISION_SETTINGS["depth"] if depth is None else depth
+    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 2:
+        raise ValueError(f"heads_on_top_gradients: depth must be a whole number >= 2, got {depth!r}")
+    counts = [int(n) for n in n_heads]
+    top = _DS_HEADS_ON_TOP["max_heads"]
+    if not counts or any(not 1 <= n <= top for n in counts):
+        raise ValueError(f"heads_on_top_gradients: each number of heads must be from 1 to {top}, got {list(n_heads)}")
+    X, targets = heads_on_top_data()
+    norms = {}
+    for count in counts:
+        net = _ds_multitask.HardSharingNet(X.shape[1], [DEEP_SUPERVISION_SETTINGS["width"]] * depth, [1] * count,
+                                           branch_depth=depth, activation="sigmoid", rng=seed)
+        norms[count] = _ds_probes.gradient_norms_by_layer(net, X, targets[:count], _ds_sum_of_regression_losses)
+    return norms
+
+
+def _ds_heads_label(count: int) -> str:
+    return "1 head on top" if count == 1 else f"{count} heads on top"
+
+
+def plot_heads_on_top(norms_by_heads: _DsMapping,
+                      title: str = "Extra task heads on top of a 12-layer sigmoid trunk") -> Figure:
+    """Left: ‖∂L/∂z_l‖ per trunk layer for each number of heads (log), with the fitted factor per layer.
+    Right: each profile divided by the 1-head profile, on a log axis spanning as many decades as the
+    left panel, so a ratio that stays flat reads as flat.
+
+    norms_by_heads: {T: (L,) norms}; must contain T = 1.
+    """
+    if not isinstance(norms_by_heads, _DsMapping) or 1 not in norms_by_heads or len(norms_by_heads) < 2:
+        raise ValueError("plot_heads_on_top: norms_by_heads must map 1 and at least one other head count to norms")
+    fig, (left, right) = new_figure((10.5, 4.0), ncols=2, margins=(0.075, 0.985, 0.13, 0.86))
+    labelled = {f"{_ds_heads_label(n)}: ×{fitted_decay_per_layer(g):.3f} per layer": g
+                for n, g in norms_by_heads.items()}
+    _ds_plot_layer_norms(labelled, ax=left, title="Gradient reaching each trunk layer (fit: factor per layer)")
+    base = np.asarray(norms_by_heads[1], dtype=float)
+    layers = np.arange(1, base.size + 1)
+    low, high = left.get_ylim()
+    half_span = np.sqrt(high / low)
+    ratios = []
+    for index, (count, norms) in enumerate(norms_by_heads.items()):
+        if count == 1:
+            continue
+        ratio = np.asarray(norms, dtype=float) / base
+        ratios.append(ratio)
+        right.plot(layers, ratio, markersize=4, label=f"{_ds_heads_label(count)} ÷ 1 head: {ratio.min():.2g} to "
+                   f"{ratio.max():.2g}", **_ds_style(index))
+    right.axhline(1.0, color="0.4", linestyle=":", linewidth=1.2, label="1 (no change)")
+    right.set_yscale("log")
+    centre = np.sqrt(np.nanmax(ratios) * np.nanmin(ratios))
+    right.set_ylim(centre / half_span, centre * half_span)
+    plain_log_ticks(right.yaxis, step=max(1, int(np.ceil(np.log10(high / low) / 6))))
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))
+    right.set_xlabel("layer l (1 = next to the input)")
+    right.set_ylabel("ratio of gradient norms (log scale)")
+    right.set_title("Ratio to 1 head (as many decades as the left panel)", y=1.0)
+    right.grid(True, alpha=0.3)
+    right.legend(fontsize=8, loc="upper right")
+    fig.suptitle(title, fontsize=11)
+    return fig
+
+
+# ---- sections 2-4: deep supervision on two moons ---------------------------------------------------------
+
+@_ds_functools.lru_cache(maxsize=2)
+def deep_supervision_data(seed: int = 0) -> tuple:
+    """The deep-supervision training set: X (128, 2), y (128,) two moons (noise 0.1), read-only."""
+    X, y = _ds_datasets.make_moons(DEEP_SUPERVISION_SETTINGS["n_points"], noise=DEEP_SUPERVISION_SETTINGS["noise"],
+                                   rng=np.random.default_rng(seed))
+    X.setflags(write=False)
+    y.setflags(write=False)
+    return X, y
+
+
+def _ds_check_attach_depth(attach_depth) -> int:
+    depth = DEEP_SUPERVISION_SETTINGS["depth"]
+    if isinstance(attach_depth, bool) or not isinstance(attach_depth, (int, np.integer)):
+        raise ValueError(f"The attach depth must be a whole number of layers (0 = no auxiliary head), "
+                         f"got {attach_depth!r}.")
+    if not 0 <= attach_depth <= depth:
+        raise ValueError(f"The auxiliary head can read the trunk after layer 1 to {depth} (0 = no auxiliary "
+                         f"head), got {attach_depth}.")
+    return int(attach_depth)
+
+
+def _ds_check_aux_weight(aux_weight) -> float:
+    if isinstance(aux_weight, bool) or not isinstance(aux_weight, (int, float, np.number)) \
+            or not np.isfinite(aux_weight) or aux_weight <= 0:
+        raise ValueError(f"The auxiliary weight must be a positive number, got {aux_weight!r}; to switch the "
+                         "auxiliary head off, set the attach depth to 0.")
+    return float(aux_weight)
+
+
+def _ds_check_optimizer(optimizer) -> str:
+    if optimizer not in DEEP_SUPERVISION_OPTIMIZERS:
+        raise ValueError(f"Unknown optimizer {optimizer!r}; choose one of {list(DEEP_SUPERVISION_OPTIMIZERS)}.")
+    return optimizer
+
+
+def deep_supervision_net(attach_depth: int, seed: int | None = None):
+    """A `multitask.DeepSupervisionNet` [2 → 12 sigmoid layers of 32 → 2 logits] with Xavier init, and
+    an auxiliary head (2 logits, the same two-moons label) reading the trunk after layer `attach_depth`
+    (0: no auxiliary head). The trunk and the main head come first from the seed, so every attach
+    depth gets the same trunk and main head."""
+    attach_depth = _ds_check_attach_depth(attach_depth)
+    settings = DEEP_SUPERVISION_SETTINGS
+    seed = settings["net_seed"] if seed is None else seed
+    attach = () if attach_depth == 0 else (attach_depth,)
+    return _ds_multitask.DeepSupervisionNet(2, settings["depth"], settings["width"], n_outputs=2,
+                                            attach_depths=attach, activation="sigmoid", init="xavier_normal",
+                                            rng=np.random.default_rng(seed))
+
+
+def deep_supervision_loss(main_weight: float = 1.0, aux_weight: float = 1.0):
+    """The loss function (outputs, y) -> main_weight·CE(main, y) + aux_weight·Σ CE(aux, y), for
+    `probes.gradient_norms_by_layer`, which hands a DeepSupervisionNet's list of head outputs to it.
+    A weight of 0 leaves that part out (its gradient is then exactly 0)."""
+    def loss(outputs, y):
+        total = None
+        for weight, output in zip([main_weight] + [aux_weight] * (len(outputs) - 1), outputs):
+            if weight == 0:
+                continue
+            term = _ds_F.cross_entropy(output, y) * float(weight)
+            total = term if total is None else total + term
+        if total is None:
+            raise ValueError("deep_supervision_loss: every head has weight 0; nothing to differentiate")
+        return total
+    return loss
+
+
+class HeadGradients(_DsNamedTuple):
+    """Per-layer gradient norms of the trunk at initialisation, each (L,) with layer 1 first.
+
+    main: from the main head alone (L_main); aux: from the weighted auxiliary head alone
+    (w·L_aux; zeros above the attach depth, and everywhere without an auxiliary head);
+    total: from L_main + w·L_aux, what training uses. kind: "pre_activation" (‖∂L/∂z_l‖) or
+    "weight" (‖∂L/∂W_l‖).
+    """
+
+    main: np.ndarray
+    aux: np.ndarray
+    total: np.ndarray
+    kind: str
+
+
+def head_gradient_norms(attach_depth: int, aux_weight: float = 1.0, kind: str = "pre_activation",
+                        seed: int | None = None) -> HeadGradients:
+    """Split the trunk's per-layer gradient norms at initialisation into the main and auxiliary heads'
+    parts (three passes of `probes.gradient_norms_by_layer`). Results are cached and read-only."""
+    attach_depth = _ds_check_attach_depth(attach_depth)
+    aux_weight = _ds_check_aux_weight(aux_weight)
+    if kind not in ("pre_activation", "weight"):
+        raise ValueError(f"head_gradient_norms: kind must be 'pre_activation' or 'weight', got {kind!r}")
+    seed = DEEP_SUPERVISION_SETTINGS["net_seed"] if seed is None else int(seed)
+    return _head_gradient_norms_cached(attach_depth, aux_weight, kind, seed)
+
+
+@_ds_functools.lru_cache(maxsize=256)
+def _head_gradient_norms_cached(attach_depth, aux_weight, kind, seed) -> HeadGradients:
+    X, y = deep_supervision_data(DEEP_SUPERVISION_SETTINGS["data_seed"])
+    net = deep_supervision_net(attach_depth, seed)
+    main = _ds_probes.gradient_norms_by_layer(net, X, y, deep_supervision_loss(1.0, 0.0), kind=kind)
+    if attach_depth == 0:
+        aux, total = np.zeros_like(main), main.copy()
+    else:
+        aux = _ds_probes.gradient_norms_by_layer(net, X, y, deep_supervision_loss(0.0, aux_weight), kind=kind)
+        total = _ds_probes.gradient_norms_by_layer(net, X, y, deep_supervision_loss(1.0, aux_weight), kind=kind)
+    for array in (main, aux, total):
+        array.setflags(write=False)
+    return HeadGradients(main=main, aux=aux, total=total, kind=kind)
+
+
+def plot_attach_depth_sweep(profiles: _DsMapping, attach_depths, measured_lift, predicted_lift,
+                            title: str = "Deep supervision: an auxiliary head part-way up the trunk") -> Figure:
+    """Left: ‖∂L/∂z_l‖ per trunk layer for a few attach depths (log). Right: the gradient at layer 1
+    with the auxiliary head divided by the gradient without it, against the attach depth k (log),
+    measured (markers) and predicted (line).
+
+    profiles: {label: (L,) norms}, all of one depth L; attach_depths, measured_lift, predicted_lift: (K,) each.
+    """
+    depths = np.asarray(attach_depths, dtype=float)
+    measured = np.asarray(measured_lift, dtype=float)
+    predicted = np.asarray(predicted_lift, dtype=float)
+    if not (depths.ndim == measured.ndim == predicted.ndim == 1 and depths.size == measured.size == predicted.size):
+        raise ValueError(f"plot_attach_depth_sweep: attach_depths, measured_lift and predicted_lift must be 1-D of "
+                         f"one length, got shapes {depths.shape}, {measured.shape}, {predicted.shape}")
+    fig, (left, right) = new_figure((10.5, 4.0), ncols=2, margins=(0.075, 0.985, 0.13, 0.86))
+    _ds_plot_layer_norms(dict(profiles), ax=left, title="Gradient reaching each trunk layer, at initialisation")
+    depth = len(next(iter(profiles.values())))
+    right.plot(depths, predicted, color="0.35", linestyle="--", linewidth=1.5,
+               label=f"predicted: (factor per layer)^−({depth} − k)")
+    right.plot(depths, measured, linestyle="none", markersize=6, label="measured", **{
+        k: v for k, v in _ds_style(0).items() if k != "linestyle"})
+    right.axhline(1.0, color="0.4", linestyle=":", linewidth=1.2)
+    right.set_yscale("log")
+    plain_log_ticks(right.yaxis, step=2)
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))
+    right.set_xlabel("attach depth k (auxiliary head reads layer k)")
+    right.set_ylabel("lift at layer 1 (log scale)")
+    right.set_title("Lift of layer 1's gradient by the auxiliary head", y=1.0)
+    right.grid(True, alpha=0.3)
+    right.legend(fontsize=8, loc="upper right")
+    fig.suptitle(title, fontsize=11)
+    return fig
+
+
+@_ds_dataclass(frozen=True)
+class DeepSupervisionRun:
+    """One deep-supervision configuration, trained on two moons (full batch).
+
+    steps: (S,) recorded steps, the last one = the number of steps (the trained model).
+    main_loss, aux_loss: (S,) training cross-entropy of the main and the auxiliary head at those steps
+        (aux_loss is None without an auxiliary head); inf/NaN at the end if the run diverged.
+    main_accuracy, aux_accuracy: training accuracy of each head after training (NaN if it diverged;
+        aux_accuracy None without an auxiliary head).
+    spread_before, spread_after: (L,) how much each trunk layer's output h_l varies across the inputs
+        (the std over examples, averaged over units), before and after training. A layer whose spread
+        is near 0 gives (almost) the same output for every input: nothing above it can tell inputs apart.
+    diverged_at: the step where the loss became inf/NaN, else None.
+    """
+
+    steps: np.ndarray
+    main_loss: np.ndarray
+    aux_loss: np.ndarray | None
+    main_accuracy: float
+    aux_accuracy: float | None
+    spread_before: np.ndarray
+    spread_after: np.ndarray
+    diverged_at: int | None
+
+
+def _ds_input_spread(net, X) -> np.ndarray:
+    with _ds_no_grad():
+        trace = net.forward_trace(X)
+    return np.array([h.data.std(axis=0).mean() for h in trace.activations])
+
+
+def deep_supervision_run(attach_depth: int, aux_weight: float = 1.0, optimizer: str = "sgd",
+                         seed: int | None = None) -> DeepSupervisionRun:
+    """Train `deep_supervision_net(attach_depth, seed)` on `deep_supervision_data()` with the joint loss
+    CE(main) + aux_weight·CE(aux) (`train.fit_multitask` with fixed task weights) for
+    DEEP_SUPERVISION_SETTINGS["steps"] full-batch steps of `optimizer` ("sgd": SGD with momentum 0.9,
+    lr 0.3; "adam": Adam, lr 0.01). Deterministic, so results are cached: a setting seen before comes back
+    at once (the explorer relies on this). With attach_depth = 0 the weight is ignored.
+    """
+    attach_depth = _ds_check_attach_depth(attach_depth)
+    aux_weight = 1.0 if attach_depth == 0 else _ds_check_aux_weight(aux_weight)
+    optimizer = _ds_check_optimizer(optimizer)
+    seed = DEEP_SUPERVISION_SETTINGS["net_seed"] if seed is None else int(seed)
+    return _deep_supervision_run_cached(attach_depth, aux_weight, optimizer, seed)
+
+
+@_ds_functools.lru_cache(maxsize=512)
+def _deep_supervision_run_cached(attach_depth, aux_weight, optimizer, seed) -> DeepSupervisionRun:
+    settings = DEEP_SUPERVISION_SETTINGS
+    X, y = deep_supervision_data(settings["data_seed"])
+    net = deep_supervision_net(attach_depth, seed)
+    spread_before = _ds_input_spread(net, X)
+    lr = settings["lr"][optimizer]
+    opt = (_ds_optim.SGD(net.parameters(), lr=lr, momentum=settings["momentum"]) if optimizer == "sgd"
+           else _ds_optim.Adam(net.parameters(), lr=lr))
+    n_heads = net.n_tasks
+    try:
+        history = _ds_train.fit_multitask(net, X, [y] * n_heads, ["cross_entropy"] * n_heads,
+                                          task_weights=[1.0] + [aux_weight] * (n_heads - 1), optimizer=opt,
+                                          steps=settings["steps"], record_every=settings["record_every"],
+                                          progress=False)
+        steps, losses, diverged_at = list(history.steps), [list(v) for v in history.task_losses], None
+        with _ds_no_grad():
+            outputs = net(X)
+            final = [float(_ds_F.cross_entropy(out, y).data) for out in outputs]
+            accuracies = [_ds_train.accuracy(out.data, y) for out in outputs]
+        steps.append(settings["steps"])
+        losses.append(final)
+    except _ds_train.TrainingDiverged as error:
+        steps, losses = list(error.history.steps), [list(v) for v in error.history.task_losses]
+        if not steps or steps[-1] != error.step:
+            steps.append(error.step)
+            losses.append([float("nan")] * n_heads)
+        diverged_at, accuracies = error.step, [float("nan")] * n_heads
+    losses = np.asarray(losses, dtype=float)
+    arrays = {"steps": np.asarray(steps), "main": losses[:, 0].copy(),
+              "aux": losses[:, 1].copy() if n_heads > 1 else None, "after": _ds_input_spread(net, X)}
+    for array in list(arrays.values()) + [spread_before]:
+        if array is not None:
+            array.setflags(write=False)
+    return DeepSupervisionRun(steps=arrays["steps"], main_loss=arrays["main"], aux_loss=arrays["aux"],
+                              main_accuracy=float(accuracies[0]),
+                              aux_accuracy=float(accuracies[1]) if n_heads > 1 else None,
+                              spread_before=spread_before, spread_after=arrays["after"], diverged_at=diverged_at)
+
+
+def _ds_describe_setting(attach_depth: int, aux_weight: float) -> str:
+    return "no auxiliary head" if attach_depth == 0 else f"aux head after layer {attach_depth}, weight {aux_weight:g}"
+
+
+def plot_deep_supervision(gradients: HeadGradients, baseline: DeepSupervisionRun, run: DeepSupervisionRun,
+                          attach_depth: int, aux_weight: float, optimizer: str) -> Figure:
+    """Left: ‖∂L/∂z_l‖ per trunk layer at initialisation without and with the auxiliary head (log).
+    Right: the main head's training loss without and with it, and the auxiliary head's own loss."""
+    fig, (left, right) = new_figure((10.5, 4.2), ncols=2, margins=(0.075, 0.985, 0.24, 0.86))
+    depth = gradients.main.size
+    layers = np.arange(1, depth + 1)
+    with_aux = attach_depth > 0
+    left.plot(layers, gradients.main, markersize=4, label="no auxiliary head", **_ds_style(0))
+    if with_aux:
+        left.plot(layers, gradients.total, markersize=4, label=f"with aux head (w = {aux_weight:g})", **_ds_style(1))
+        left.axvline(attach_depth, color="0.5", linestyle=":", linewidth=1.2)
+        lift = gradients.total[0] / gradients.main[0]
+        left_title = f"Gradient at initialisation: layer 1 lifted ×{lift:.2g}"
+    else:
+        left_title = "Gradient at initialisation (no auxiliary head)"
+    _ds_log_axis(left, np.concatenate([gradients.main, gradients.total]))
+    left.set_ylim(top=left.get_ylim()[1] * 3)  # headroom: the peak at the attach depth can sit on a decade
+    left.set_xlabel("trunk layer l (1 = next to the input; dotted: attach depth)")
+    left.set_ylabel("‖∂L/∂z_l‖ (log scale)")
+    left.set_title(left_title, y=1.0, fontsize=10)
+    left.xaxis.set_major_locator(MaxNLocator(integer=True))
+    left.grid(True, alpha=0.3)
+
+    def label(prefix, loss, accuracy):
+        end = "diverged" if not np.isfinite(loss[-1]) else f"ends at {loss[-1]:.2f}, accuracy {accuracy:.0%}"
+        return f"{prefix} ({end})"
+
+    right.plot(baseline.steps, baseline.main_loss, markersize=4, markevery=4,
+               label=label("main task, no auxiliary head", baseline.main_loss, baseline.main_accuracy),
+               **_ds_style(0))
+    if with_aux:
+        right.plot(run.steps, run.main_loss, markersize=4, markevery=4,
+                   label=label("main task, with aux head", run.main_loss, run.main_accuracy), **_ds_style(1))
+        right.plot(run.steps, run.aux_loss, markersize=4, markevery=4, color=_ds_style(2)["color"],
+                   linestyle=":", marker=_ds_style(2)["marker"],
+                   label=label("the aux head's own loss", run.aux_loss, run.aux_accuracy))
+    # In the legend rather than as text on the line: the flat main-task curves lie on it.
+    right.axhline(_DS_CHANCE_LOSS, color="0.4", linestyle=(0, (1, 3)), linewidth=1.0,
+                  label="log 2 ≈ 0.693: the loss of a 50 : 50 guess")
+    finite = [v for r in (baseline, run) for v in (r.main_loss, r.aux_loss) if v is not None]
+    top = max(1.0, float(np.nanmax(np.where(np.isfinite(np.concatenate(finite)), np.concatenate(finite), 0))) * 1.05)
+    right.set_ylim(0.0, min(top, 3.0))
+    right.set_xlabel(f"training step ({DEEP_SUPERVISION_OPTIMIZERS[optimizer]}, full batch)")
+    right.set_ylabel("training cross-entropy")
+    right.set_title("Learning curves", y=1.0, fontsize=10)
+    right.grid(True, alpha=0.3)
+    left.legend(fontsize=8, loc="lower right")  # the lines rise to the upper left; this corner stays empty
+    handles, labels = right.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.0), fontsize=8, frameon=False,
+               ncols=2)
+    fig.suptitle(f"{DEEP_SUPERVISION_SETTINGS['depth']} sigmoid layers, two moons: "
+                 f"{_ds_describe_setting(attach_depth, aux_weight)}, {DEEP_SUPERVISION_OPTIMIZERS[optimizer]}",
+                 fontsize=10.5)
+    return fig
+
+
+def deep_supervision_explorer_update(attach_depth: int = 4, aux_weight: float = 1.0, optimizer: str = "sgd",
+                                     progress=None) -> Figure:
+    """Lesson 08: the trunk's gradient at initialisation and the learning curves, without and with an
+    auxiliary head after layer `attach_depth` (0 = none) weighted `aux_weight`.
+
+    progress: optional callable(done, total), told after each of the two runs (a new setting trains
+    live, about half a second; settings seen before are cached).
+    """
+    attach_depth = _ds_check_attach_depth(attach_depth)
+    aux_weight = _ds_check_aux_weight(aux_weight)
+    optimizer = _ds_check_optimizer(optimizer)
+    gradients = head_gradient_norms(attach_depth, aux_weight)
+    runs = []
+    for done, depth in enumerate((0, attach_depth), start=1):
+        runs.append(deep_supervision_run(depth, aux_weight, optimizer))
+        if progress is not None:
+            progress(done, 2)
+    return plot_deep_supervision(gradients, runs[0], runs[1], attach_depth, aux_weight, optimizer)
+
+
+def deep_supervision_explorer(**initial) -> Explorer:
+    """Attach depth, auxiliary weight and optimizer → gradient per layer and learning curves."""
+    values = initial_values("deep_supervision", initial)
+    if values["aux_weight"] not in DEEP_SUPERVISION_WEIGHTS:
+        raise ValueError(f"deep_supervision explorer: aux_weight must be one of {list(DEEP_SUPERVISION_WEIGHTS)}, "
+                         f"got {values['aux_weight']!r}")
+    controls = {
+        "attach_depth": int_slider("aux head after layer (0 = none)", values["attach_depth"], 0,
+                                   DEEP_SUPERVISION_SETTINGS["depth"]),
+        "aux_weight": widgets.SelectionSlider(options=list(DEEP_SUPERVISION_WEIGHTS), value=values["aux_weight"],
+                                              description="aux weight w", continuous_update=False,
+                                              style=_control_style()),
+        "optimizer": dropdown("optimizer", [(label, key) for key, label in DEEP_SUPERVISION_OPTIMIZERS.items()],
+                              values["optimizer"]),
+    }
+    return Explorer(deep_supervision_explorer_update, controls,
+                    title="Deep supervision explorer: does an auxiliary head rescue a deep sigmoid net?",
+                    help_text="Left: the gradient reaching each trunk layer before training. Right: the main "
+                              "task's training loss, without and with the auxiliary head. A new setting trains "
+                              "a small net live (under a second); settings seen before come back at once.",
+                    reports_progress=True)
+
+
+register_explorer("deep_supervision", deep_supervision_explorer_update,
+                  {"attach_depth": 4, "aux_weight": 1.0, "optimizer": "sgd"}, deep_supervision_explorer)
+
+
+def plot_seed_study(final_losses: _DsMapping, title: str) -> Figure:
+    """One column per configuration, one marker per seed: the main task's loss after training.
+
+    final_losses: {label: (n_seeds,) losses}. The dotted line is log 2, a 50 : 50 guess: a run at it
+    never left the plateau.
+    """
+    if not isinstance(final_losses, _DsMapping) or not final_losses:
+        raise ValueError("plot_seed_study: final_losses must be a non-empty dict label -> losses")
+    fig, ax = new_figure((7.5, 3.8), margins=(0.1, 0.98, 0.2, 0.88))
+    for index, (label, losses) in enumerate(final_losses.items()):
+        losses = np.asarray(losses, dtype=float)
+        offsets = np.linspace(-0.15, 0.15, losses.size) if losses.size > 1 else np.zeros(1)
+        style = _ds_style(index)
+        ax.plot(index + offsets, losses, linestyle="none", marker=style["marker"], color=style["color"],
+                markersize=7, markeredgecolor="black", markeredgewidth=0.5)
+        escaped = int(np.sum(losses < _DS_CHANCE_LOSS - 0.05))
+        ax.text(index, 0.02, f"{escaped} of {losses.size} left\nthe plateau", ha="center", va="bottom", fontsize=8.5)
+    ax.axhline(_DS_CHANCE_LOSS, color="0.4", linestyle=":", linewidth=1.2)
+    ax.text(len(final_losses) - 0.5, _DS_CHANCE_LOSS, "log 2 ", ha="right", va="bottom", fontsize=8, color="0.35")
+    ax.set_xticks(range(len(final_losses)), list(final_losses), fontsize=9)
+    ax.set_xlim(-0.5, len(final_losses) - 0.5)
+    ax.set_ylim(0.0, 0.8)
+    ax.set_ylabel("main-task loss after training")
+    ax.set_xlabel("configuration (one marker per random seed of the network)")
+    ax.set_title(title, y=1.0, fontsize=10)
+    ax.grid(True, axis="y", alpha=0.3)
+    return fig
+
+
+def plot_task_gradient_imbalance(per_layer: _DsMapping, steps, norms_over_training: _DsMapping, attach_depth: int,
+                                 title: str) -> Figure:
+    """Left: ‖∂L_t/∂W_l‖ per trunk layer for each task at initialisation (log). Right: each task's gradient
+    norm on the whole shared trunk over training (log), as `probes.TaskGradientRecorder` measured it.
+
+    per_layer: {label: (L,)}; steps: (S,); norms_over_training: {label: (S,)}.
+    """
+    fig, (left, right) = new_figure((10.5, 4.0), ncols=2, margins=(0.075, 0.985, 0.13, 0.86))
+    _ds_plot_layer_norms(dict(per_layer), ax=left, title="Per trunk layer, at initialisation",
+                         ylabel="‖∂L_t/∂W_l‖ (log scale)")
+    left.axvline(attach_depth, color="0.5", linestyle=":", linewidth=1.2)
+    steps = np.asarray(steps, dtype=float)
+    for index, (label, norms) in enumerate(norms_over_training.items()):
+        right.plot(steps, np.asarray(norms, dtype=float), markersize=4, markevery=max(1, steps.size // 10),
+                   label=label, **_ds_style(index))
+    _ds_log_axis(right, np.concatenate([np.asarray(v, dtype=float) for v in norms_over_training.values()]))
+    right.set_xlabel("training step")
+    right.set_ylabel("gradient norm on the shared trunk (log scale)")
+    right.set_title("On the whole shared trunk, during training", y=1.0)
+    right.grid(True, alpha=0.3)
+    right.legend(fontsize=8)
+    fig.suptitle(title, fontsize=11)
+    return fig
+
+
+# ---- lesson 10: the capstone: three penguin tasks, balancers, Δm% and gradient conflict ---------------
+# The runs themselves live in `capstone` (below this file and the exercises); this section draws them.
+
+from . import capstone as _capstone  # noqa: E402
+from . import datasets as _datasets10  # noqa: E402
+from .plots import category_style as _style10  # noqa: E402
+
+__all__ += [
+    "CAPSTONE_DEFAULTS", "plot_penguins", "plot_trunk_gradient_norms", "plot_gradient_conflict", "plot_delta_m_two_ways",
+    "plot_capstone",
+    "capstone_explorer_update", "capstone_explorer",
+]
+
+CAPSTONE_DEFAULTS = {"branch_depth": 2, "method": "equal"}
+_CAPSTONE_TASKS = _capstone.CAPSTONE_TASKS
+_CAPSTONE_METHODS = _capstone.CAPSTONE_METHODS
+
+
+def plot_penguins(title: str = "Palmer penguins: what the three tasks look like") -> Figure:
+    """Left: bill length against bill depth, by species. Right: flipper length against body mass, by
+    sex. Every penguin of `datasets.load_penguins()` (333 after dropping rows with missing values)."""
+    penguins = _datasets10.load_penguins()
+    fig, (left, right) = new_figure((10.5, 4.1), ncols=2, margins=(0.07, 0.985, 0.13, 0.86))
+    for code, name in enumerate(penguins.species_names):
+        chosen = penguins.species == code
+        style = _style10(code)
+        left.plot(penguins.features[chosen, 0], penguins.features[chosen, 1], linestyle="none",
+                  marker=style["marker"], color=style["color"], markersize=4.5, alpha=0.75,
+                  markeredgecolor="black", markeredgewidth=0.3, label=f"{name} ({int(chosen.sum())})")
+    for code, name in enumerate(penguins.sex_names):
+        chosen = penguins.sex == code
+        style = _style10(code + 3)
+        right.plot(penguins.features[chosen, 2], penguins.body_mass_g[chosen], linestyle="none",
+                   marker=style["marker"], color=style["color"], markersize=4.5, alpha=0.75,
+                   markeredgecolor="black", markeredgewidth=0.3, label=f"{name} ({int(chosen.sum())})")
+    left.set_xlabel("bill length (mm)")
+    left.set_ylabel("bill depth (mm)")
+    left.set_title("Species: bill shape separates them", y=1.0, fontsize=10)
+    right.set_xlabel("flipper length (mm)")
+    right.set_ylabel("body mass (g)")
+    right.set_title("Body mass grows with flipper length; males are heavier", y=1.0, fontsize=10)
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8.5, loc="upper left" if ax is right else "lower left", framealpha=0.9)
+    fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def plot_trunk_gradient_norms(runs: dict, title: str = "Each task's gradient on the shared trunk") -> Figure:
+    """One panel per run: ‖∂L_t/∂θ_shared‖ of each task over training, one log range for all panels.
+    runs: {label: CapstoneRun} with branch_depth >= 1."""
+    if not isinstance(runs, dict) or not runs:
+        raise ValueError("plot_trunk_gradient_norms: runs must be a non-empty dict label -> CapstoneRun")
+    if any(run.gradient_norms.size == 0 for run in runs.values()):
+        raise ValueError("plot_trunk_gradient_norms: a run with branch_depth 0 has no shared trunk to measure")
+    fig, axes = new_figure((4.6 * len(runs), 3.8), ncols=len(runs), margins=(0.08, 0.985, 0.14, 0.8))
+    axes = np.atleast_1d(axes)
+    positive = np.concatenate([r.gradient_norms[r.gradient_norms > 0] for r in runs.values()])
+    for ax, (label, run) in zip(axes, runs.items()):
+        for t, name in enumerate(_CAPSTONE_TASKS):
+            ax.plot(run.gradient_steps, run.gradient_norms[:, t], markevery=5, markersize=4, linewidth=1.8,
+                    label=name, **_style10(t))
+        ax.set_yscale("log")
+        ax.set_ylim(positive.min() / 3, positive.max() * 3)
+        plain_log_ticks(ax.yaxis, step=2)
+        ax.set_xlabel("training step")
+        ax.set_ylabel("‖∂L_t/∂θ_trunk‖ (log scale)")
+        ax.set_title(label, y=1.0, fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="lower left", framealpha=0.9)
+    fig.suptitle(title, fontsize=11)
+    return fig
+
+
+_PAIRS10 = ((0, 1), (0, 2), (1, 2))
+
+
+def plot_gradient_conflict(runs_by_method: dict, cosine_method: str = "equal",
+                           title: str = "Do the three tasks pull the shared trunk apart?") -> Figure:
+    """Left: the cosine between each pair of task gradients on the shared trunk over training for
+    `cosine_method` (line: mean over seeds; band: lowest to highest seed). Right: the fraction of the
+    three pairs with a negative cosine (conflicting gradients), mean over seeds, for each method.
+
+    runs_by_method: {method: [CapstoneRun per seed]}, all with branch_depth >= 1.
+    """
+    if not isinstance(runs_by_method, dict) or not runs_by_method:
+        raise ValueError("plot_gradient_conflict: runs_by_method must be a non-empty dict method -> runs")
+    if cosine_method not in runs_by_method:
+        raise ValueError(f"plot_gradient_conflict: cosine_method {cosine_method!r} is not among {list(runs_by_method)}")
+    fig, (left, right) = new_figure((10.8, 4.2), ncols=2, margins=(0.07, 0.985, 0.13, 0.86))
+    runs = runs_by_method[cosine_method]
+    steps = runs[0].gradient_steps
+    for index, (a, b) in enumerate(_PAIRS10):
+        values = np.array([run.cosines[:, a, b] for run in runs])  # (seeds, R)
+        style = _style10(index + 6)
+        left.fill_between(steps, values.min(axis=0), values.max(axis=0), color=style["color"], alpha=0.18,
+                          linewidth=0)
+        left.plot(steps, values.mean(axis=0), markevery=5, markersize=4, linewidth=1.8,
+                  label=f"{_CAPSTONE_TASKS[a]} · {_CAPSTONE_TASKS[b]}", **style)
+    left.axhline(0.0, color="black", linewidth=1.0)
+    left.set_ylim(-1.05, 1.05)
+    left.set_ylabel("cosine of the two task gradients")
+    left.set_title(f"Pairwise cosines, {_CAPSTONE_METHODS.get(cosine_method, cosine_method)} "
+                   f"({len(runs)} seeds)", y=1.0, fontsize=10)
+    left.legend(fontsize=8.5, loc="lower right", framealpha=0.9)
+    for index, (method, method_runs) in enumerate(runs_by_method.items()):
+        fractions = np.array([(run.cosines[:, [p[0] for p in _PAIRS10], [p[1] for p in _PAIRS10]] < 0).mean(axis=1)
+                              for run in method_runs])
+        right.plot(method_runs[0].gradient_steps, fractions.mean(axis=0), linewidth=1.6, markevery=5, markersize=4,
+                   label=_CAPSTONE_METHODS.get(method, method), **_style10(index))
+    right.set_ylim(-0.03, 1.03)
+    right.set_ylabel("fraction of task pairs in conflict (cos < 0)")
+    right.set_title(f"Conflict fraction, mean over {len(runs)} seeds", y=1.0, fontsize=10)
+    right.legend(fontsize=7.5, ncols=2, loc="lower right", framealpha=0.9)
+    for ax in (left, right):
+        ax.set_xlabel("training step")
+        ax.grid(alpha=0.3)
+    fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def plot_delta_m_two_ways(at_end: dict, early_stopped: dict,
+                          title: str = "Δm% on the test set against the STL networks (lower is better)") -> Figure:
+    """For each method two horizontal bars: Δm% of the trained networks (after the last step) and with
+    early stopping chosen on validation (`capstone.early_stopped_metrics`, STL early-stopped too).
+    Bars: mean over seeds; whiskers: ± 1 std; dots: the seeds.
+    at_end, early_stopped: {method: (S,) per-seed Δm%}, the same methods in both."""
+    if not isinstance(at_end, dict) or not at_end or set(at_end) != set(early_stopped):
+        raise ValueError("plot_delta_m_two_ways: give two non-empty dicts method -> per-seed Δm% with the same methods")
+    methods = list(at_end)
+    fig, ax = new_figure((8.4, 5.0), margins=(0.17, 0.98, 0.11, 0.9))
+    positions = np.arange(len(methods))[::-1].astype(float)
+    for offset, values, name, index, hatch in ((0.19, at_end, "after 300 steps", 0, ""),
+                                               (-0.19, early_stopped, "early-stopped on validation", 1, "//")):
+        per_seed = [np.asarray(values[m], dtype=float) for m in methods]
+        means = np.array([v.mean() for v in per_seed])
+        spreads = np.array([v.std() for v in per_seed])
+        colour = _style10(index)["color"]
+        ax.barh(positions + offset, means, height=0.36, xerr=spreads, color=colour, hatch=hatch, edgecolor="black",
+                linewidth=0.6, capsize=2.5, label=name, alpha=0.85)
+        for y, v in zip(positions + offset, per_seed):
+            ax.plot(v, np.full(v.size, y), linestyle="none", marker="o", markersize=3.2, color="black")
+    ax.set_yticks(positions, [_CAPSTONE_METHODS.get(m, m) for m in methods])
+    ax.axvline(0.0, color="black", linewidth=1.0)
+    ax.set_xlabel("Δm% (negative = better than the single-task networks)")
+    ax.set_title(title, y=1.0, fontsize=10.5)
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(fontsize=8.5, loc="lower right", framealpha=0.9)
+    return fig
+
+
+def plot_capstone(scores: _capstone.CapstoneScores) -> Figure:
+    """The explorer's figure: per-task validation curves of one setting against the STL networks
+    (lines: mean over seeds; bands: lowest to highest seed), and the share of the total task weight
+    each task got during training (seed of the first run)."""
+    fig, axes = new_figure((12.6, 3.7), ncols=4, margins=(0.05, 0.99, 0.15, 0.8))
+    label = _CAPSTONE_METHODS.get(scores.method, scores.method)
+    method_curves = np.array([run.val_curves for run in scores.runs])  # (seeds, S, 3)
+    stl_curves = np.array([run.val_curves for run in scores.stl_runs])
+    steps = scores.runs[0].steps
+    # Fixed limits and few ticks: the same axes for every setting, and tick labels are most of a redraw's cost.
+    limits = ((0.3, 1.02), (0.45, 0.95), (250.0, 900.0))
+    ticks = ((0.4, 0.6, 0.8, 1.0), (0.5, 0.7, 0.9), (300, 500, 700, 900))
+    for t, ax in enumerate(axes[:3]):
+        for curves, name, style in ((stl_curves, "STL (separate nets)", {"color": "0.25", "linestyle": "--"}),
+                                    (method_curves, f"{label}, depth {scores.branch_depth}",
+                                     {"color": _style10(0)["color"], "linestyle": "-"})):
+            ax.fill_between(steps, curves[:, :, t].min(axis=0), curves[:, :, t].max(axis=0), color=style["color"],
+                            alpha=0.15, linewidth=0)
+            ax.plot(steps, curves[:, :, t].mean(axis=0), linewidth=1.8, label=name, **style)
+        ax.set_ylim(*limits[t])
+        ax.set_yticks(ticks[t])
+        ax.set_xlabel("training step")
+        arrow = " ↑" if _capstone.CAPSTONE_HIGHER_IS_BETTER[t] else " ↓"
+        ax.set_title(_capstone.CAPSTONE_METRICS[t] + arrow, y=1.0, fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("validation metric")
+    axes[2].legend(fontsize=8, loc="upper right", framealpha=0.9)
+    ax = axes[3]
+    run = scores.runs[0]
+    weights = np.asarray(run.weights, dtype=float)
+    totals = weights.sum(axis=1, keepdims=True)
+    shares = np.divide(weights, totals, out=np.full_like(weights, np.nan), where=np.abs(totals) > 1e-12)
+    for t, name in enumerate(_CAPSTONE_TASKS):
+        ax.plot(run.weight_steps, shares[:, t], linewidth=1.6, markevery=5, markersize=4, label=name, **_style10(t))
+    ax.axhline(1 / 3, color="0.5", linestyle=":", linewidth=1.0)
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_yticks((0.0, 0.5, 1.0))
+    ax.set_xlabel("training step")
+    ax.set_ylabel("w_t / Σ w")
+    ax.set_title(f"Share of the task weight (seed {run.seed})", y=1.0, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper right", framealpha=0.9)
+    for ax in axes:
+        ax.set_xticks((0, 100, 200, 300))
+    delta = scores.delta_m
+    fig.suptitle(f"{label}, branch depth {scores.branch_depth}: validation Δm% = {np.mean(delta):+.2f} ± "
+                 f"{np.std(delta):.2f} over {len(delta)} seeds (lower is better): {_capstone.delta_m_verdict(delta)}", fontsize=11)
+    return fig
+
+
+def capstone_explorer_update(branch_depth: int = 2, method: str = "equal", progress=None) -> Figure:
+    """Lesson 10: one balancer at one branch depth against the STL networks, on the validation set.
+    Runs train on first use (about a second for three seeds) and are cached."""
+    _capstone.check_capstone_setting(method, branch_depth)
+    return plot_capstone(_capstone.capstone_scores(method, branch_depth, "validation", progress=progress))
+
+
+def capstone_explorer(**initial) -> Explorer:
+    """Branch depth and balancer → per-task validation curves against STL, Δm% and the task weights."""
+    values = initial_values("capstone", initial)
+    controls = {
+        "branch_depth": int_slider("branch depth (shared layers)", values["branch_depth"], 0,
+                                   len(_capstone.CAPSTONE["hidden_sizes"])),
+        "method": dropdown("balancer", [(label, key) for key, label in _CAPSTONE_METHODS.items()], values["method"]),
+    }
+    return Explorer(capstone_explorer_update, controls,
+                    title="Capstone explorer: which balancer and branch point, on three penguin tasks?",
+                    help_text="Validation set only (the test set is for the final table). A setting not seen "
+                              "before trains three seeds and their STL baselines first (about a second); "
+                              "after that it comes back at once.",
+                    reports_progress=True)
+
+
+register_explorer("capstone", capstone_explorer_update, CAPSTONE_DEFAULTS, capstone_explorer)
