@@ -1,0 +1,384 @@
+"""Lesson 08: do extra tasks cure vanishing gradients? The lesson's measured claims, the deep supervision
+explorer (compute, update, widget), its static figures and the exercise checkers."""
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from mtl_edu import Tensor
+from mtl_edu import exercises as E
+from mtl_edu import functional as F
+from mtl_edu import multitask as mtl
+from mtl_edu import widgets as W
+
+DEPTH = W.DEEP_SUPERVISION_SETTINGS["depth"]
+
+
+def png_of(fig) -> bytes:
+    assert isinstance(fig, Figure)
+    return W.figure_to_png(fig)
+
+
+# ---- section 1: heads on top leave the decay alone ------------------------------------------------------
+
+def test_fitted_decay_recovers_a_geometric_profile_and_refuses_zeros():
+    assert W.fitted_decay_per_layer(0.25 ** -np.arange(12.0)) == pytest.approx(0.25, rel=1e-12)
+    assert W.fitted_decay_per_layer(2.0 ** np.arange(5.0)) == pytest.approx(0.5, rel=1e-12)
+    assert np.isnan(W.fitted_decay_per_layer(np.array([1.0, 0.0, 2.0])))
+    assert np.isnan(W.fitted_decay_per_layer(np.array([1.0])))
+
+
+def test_the_head_count_comparison_shares_the_trunk():
+    X, targets = W.heads_on_top_data()
+    nets = [mtl.HardSharingNet(X.shape[1], [32] * DEPTH, [1] * n, branch_depth=DEPTH, activation="sigmoid", rng=0)
+            for n in (1, 3)]
+    for a, b in zip(nets[0].shared_parameters(), nets[1].shared_parameters()):
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_heads_on_top_leave_the_decay_factor_unchanged():
+    norms = W.heads_on_top_gradients(n_heads=(1, 3))
+    one, three = (W.fitted_decay_per_layer(norms[n]) for n in (1, 3))
+    assert 0.15 < one < 0.3  # a sigmoid trunk: well below the 1/4 · ‖W‖ bound's "flat" value of 1
+    assert abs(three / one - 1) < 0.1
+    # the gradient at layer 1 stays a tiny fraction of the top layer's with either number of heads
+    for count in (1, 3):
+        assert norms[count][0] < 1e-6 * norms[count][-1]
+    # the extra heads raise the whole profile by a bounded factor, not the early layers selectively
+    ratio = norms[3] / norms[1]
+    assert ratio.max() / ratio.min() < 3
+
+
+def test_heads_on_top_over_eight_trunks():
+    changes = []
+    for seed in range(8):
+        norms = W.heads_on_top_gradients(n_heads=(1, 3), seed=seed)
+        one, three = (W.fitted_decay_per_layer(norms[n]) for n in (1, 3))
+        assert three < 0.3 and one < 0.3
+        changes.append(np.log(three / one))
+    assert abs(np.mean(changes)) < 0.05  # on average within 5 % per layer
+    assert max(np.abs(changes)) < 0.25
+
+
+def test_heads_on_top_refuses_bad_head_counts():
+    with pytest.raises(ValueError, match="from 1 to 3"):
+        W.heads_on_top_gradients(n_heads=(1, 4))
+    with pytest.raises(ValueError, match="depth"):
+        W.heads_on_top_gradients(depth=1)
+
+
+# ---- section 2: an intermediate head lifts the early layers ------------------------------------------------
+
+def test_an_intermediate_head_lifts_layer_one_by_a_large_factor_and_leaves_the_layers_above_alone():
+    plain = W.head_gradient_norms(0)
+    aux = W.head_gradient_norms(4, 1.0)
+    assert aux.total[0] > 1e4 * plain.total[0]
+    np.testing.assert_allclose(aux.total[4:], plain.total[4:], rtol=1e-12)
+    np.testing.assert_allclose(aux.main, plain.main, rtol=1e-12)  # same trunk and main head
+    assert np.all(aux.aux[4:] == 0) and np.all(aux.aux[:4] > 0)
+    np.testing.assert_array_equal(plain.aux, 0)
+
+
+def test_the_lift_follows_the_path_length():
+    plain = W.head_gradient_norms(0).total
+    factor = W.fitted_decay_per_layer(plain)
+    lifts = np.array([W.head_gradient_norms(k).total[0] / plain[0] for k in range(1, DEPTH + 1)])
+    assert np.all(np.diff(np.log(lifts)) < 0)  # the lower the head, the larger the lift
+    predicted = factor ** -(DEPTH - np.arange(1, DEPTH + 1.0))
+    assert np.all(np.abs(np.log(lifts / predicted)) < np.log(4.0))
+    assert lifts[-1] < 4  # a head on top shortens nothing
+
+
+def test_the_lift_scales_with_the_aux_weight():
+    small, large = W.head_gradient_norms(4, 0.1), W.head_gradient_norms(4, 1.0)
+    np.testing.assert_allclose(10 * small.aux, large.aux, rtol=1e-10)
+
+
+# ---- section 3: what the lift does for the main task -------------------------------------------------------
+
+def test_under_sgd_the_aux_head_learns_but_the_main_task_stays_on_the_plateau():
+    baseline = W.deep_supervision_run(0, optimizer="sgd")
+    run = W.deep_supervision_run(4, 1.0, optimizer="sgd")
+    chance = np.log(2.0)
+    for r in (baseline, run):
+        assert r.main_loss[-1] > chance - 0.01 and r.main_accuracy <= 0.55
+    assert run.aux_loss[-1] < 0.5 and run.aux_accuracy > 0.75
+    # the aux head makes the lower layers input-dependent, and the layers above erase it again
+    assert run.spread_after[3] > 10 * run.spread_before[3]
+    assert run.spread_after[-1] < 1e-3 * run.spread_after[3]
+
+
+def test_under_adam_an_intermediate_head_helps_more_seeds_leave_the_plateau():
+    escaped = {k: sum(W.deep_supervision_run(k, 1.0, optimizer="adam", seed=s).main_loss[-1] < np.log(2) - 0.05
+                      for s in range(6)) for k in (0, 4)}
+    assert escaped[4] == 6
+    assert escaped[0] <= 3
+    # under Adam the upper layers learn to carry the aux head's features to the top; under SGD they do not
+    adam, sgd = (W.deep_supervision_run(4, 1.0, optimizer=name) for name in ("adam", "sgd"))
+    assert adam.spread_after[-1] > 0.1 > 1e3 * sgd.spread_after[-1]
+
+
+def test_runs_are_cached_deterministic_and_read_only():
+    first = W.deep_supervision_run(3, 0.3, "sgd")
+    assert W.deep_supervision_run(3, 0.3, "sgd") is first
+    fresh = W._deep_supervision_run_cached.__wrapped__(3, 0.3, "sgd", W.DEEP_SUPERVISION_SETTINGS["net_seed"])
+    np.testing.assert_array_equal(first.main_loss, fresh.main_loss)
+    np.testing.assert_array_equal(first.aux_loss, fresh.aux_loss)
+    assert first.steps[-1] == W.DEEP_SUPERVISION_SETTINGS["steps"]
+    assert first.main_loss.shape == first.steps.shape
+    with pytest.raises(ValueError):
+        first.main_loss[0] = 0.0
+    assert W.deep_supervision_run(0).aux_loss is None
+
+
+def test_a_diverged_run_ends_in_nan_and_still_draws(monkeypatch):
+    # Sigmoid nets with a stable cross-entropy do not diverge at any control value, so fake it.
+    def diverging_fit(model, X, targets, *args, **kwargs):
+        history = W._ds_train.History(steps=[0, 5], task_losses=[[0.7, 0.8], [0.69, 0.5]])
+        raise W._ds_train.TrainingDiverged(7, float("inf"), lr=0.3, history=history)
+
+    monkeypatch.setattr(W._ds_train, "fit_multitask", diverging_fit)
+    run = W._deep_supervision_run_cached.__wrapped__(2, 1.0, "sgd", 1)
+    assert run.diverged_at == 7
+    assert list(run.steps) == [0, 5, 7] and np.isnan(run.main_loss[-1]) and np.isnan(run.aux_loss[-1])
+    assert np.isnan(run.main_accuracy)
+    baseline = W.deep_supervision_run(0)
+    fig = W.plot_deep_supervision(W.head_gradient_norms(2), baseline, run, 2, 1.0, "sgd")
+    labels = [text.get_text() for text in fig.legends[0].get_texts()]
+    assert any("with aux head (diverged)" in label for label in labels)
+    assert png_of(fig)
+
+
+# ---- section 4: the aux task owns the shared layers ----------------------------------------------------------
+
+def test_the_aux_task_dominates_the_shared_layers_and_balancing_removes_the_lift():
+    split = W.head_gradient_norms(4, 1.0, kind="weight")
+    assert np.all(split.aux[:4] > 1e3 * split.main[:4])
+    X, y = W.deep_supervision_data()
+    net = W.deep_supervision_net(4)
+    main_output, aux_output = net(Tensor(X))
+    shared = [p for layer in net.trunk.layers[:4] for p in (layer.weight, layer.bias)]
+    G = mtl.task_gradients([F.cross_entropy(main_output, y), F.cross_entropy(aux_output, y)], shared)
+    weight = np.linalg.norm(G[0]) / np.linalg.norm(G[1])
+    assert weight < 1e-4
+    lifted = W.head_gradient_norms(4, float(weight)).total[0] / W.head_gradient_norms(0).total[0]
+    assert 1.0 < lifted < 2.0
+
+
+# ---- the explorer ------------------------------------------------------------------------------------------
+
+def test_deep_supervision_is_registered_with_defaults_the_update_accepts():
+    update, defaults = W.EXPLORERS["deep_supervision"]
+    assert update is W.deep_supervision_explorer_update
+    assert defaults == {"attach_depth": 4, "aux_weight": 1.0, "optimizer": "sgd"}
+    assert W.EXPLORER_WIDGETS["deep_supervision"] is W.deep_supervision_explorer
+    assert defaults["aux_weight"] in W.DEEP_SUPERVISION_WEIGHTS
+
+
+def test_update_at_defaults_draws_gradients_and_learning_curves():
+    fig = W.deep_supervision_explorer_update()
+    left, right = fig.axes
+    assert left.get_yscale() == "log"
+    assert len(left.get_lines()) >= 2  # without and with the aux head
+    assert "lifted ×1.6e+05" in left.get_title()
+    labels = [text.get_text() for text in fig.legends[0].get_texts()]
+    assert any("no auxiliary head" in label for label in labels)
+    assert any("aux head's own loss" in label for label in labels)
+    assert "SGD + momentum" in fig._suptitle.get_text()
+    assert len(png_of(fig)) > 10_000
+
+
+@pytest.mark.parametrize("controls", [
+    {"attach_depth": 0},
+    {"attach_depth": 1, "aux_weight": 0.01},
+    {"attach_depth": DEPTH, "aux_weight": 3.0},
+    {"attach_depth": 4, "optimizer": "adam"},
+    {"attach_depth": 2, "aux_weight": 0.5},  # from Python any positive weight works, not only the slider's
+])
+def test_update_at_edge_values_draws(controls):
+    fig = W.deep_supervision_explorer_update(**controls)
+    assert len(fig.axes) == 2
+    assert png_of(fig)
+
+
+def test_without_an_aux_head_only_the_baseline_is_drawn():
+    fig = W.deep_supervision_explorer_update(attach_depth=0)
+    assert len(fig.axes[0].get_lines()) == 1
+    assert "no auxiliary head" in fig._suptitle.get_text()
+
+
+@pytest.mark.parametrize("controls, fragment", [
+    ({"attach_depth": -1}, "after layer 1 to 12"),
+    ({"attach_depth": 13}, "after layer 1 to 12"),
+    ({"attach_depth": 2.5}, "whole number"),
+    ({"aux_weight": 0.0}, "positive number"),
+    ({"aux_weight": -1.0}, "positive number"),
+    ({"aux_weight": float("nan")}, "positive number"),
+    ({"optimizer": "rmsprop"}, "Unknown optimizer 'rmsprop'"),
+])
+def test_settings_that_cannot_work_get_a_clear_message(controls, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        W.deep_supervision_explorer_update(**controls)
+
+
+def test_update_reports_progress_once_per_run():
+    calls = []
+    W.deep_supervision_explorer_update(attach_depth=3, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 2), (2, 2)]
+
+
+def _shown(explorer) -> dict:
+    (output,) = explorer.output.outputs
+    return output["data"]
+
+
+def test_widget_builds_from_python_and_redraws_when_controls_change():
+    explorer = W.deep_supervision_explorer()
+    assert W.EXPLORER_CLASS in explorer._dom_classes
+    assert list(explorer.controls) == ["attach_depth", "aux_weight", "optimizer"]
+    assert all(c.continuous_update is False for c in explorer.controls.values() if hasattr(c, "continuous_update"))
+    seen = {_shown(explorer)["image/png"]}
+    for name, value in (("attach_depth", 2), ("aux_weight", 0.3), ("optimizer", "adam")):
+        explorer.controls[name].value = value
+        png = _shown(explorer)["image/png"]
+        assert png not in seen, f"changing {name} did not change the figure"
+        seen.add(png)
+        assert f"{name} = " in explorer.status.value
+    # a setting that cannot work shows the explanation instead of a figure
+    explorer.update_fn = lambda **values: W.deep_supervision_explorer_update(**{**values, "attach_depth": 40})
+    explorer.refresh()
+    assert "after layer 1 to 12" in _shown(explorer)["text/plain"]
+
+
+def test_widget_rejects_unknown_controls_and_weights_off_the_slider():
+    with pytest.raises(TypeError, match="no control named"):
+        W.deep_supervision_explorer(depth=3)
+    with pytest.raises(ValueError, match="aux_weight must be one of"):
+        W.deep_supervision_explorer(aux_weight=0.5)
+
+
+# ---- the static figures ------------------------------------------------------------------------------------
+
+def test_static_figures_render():
+    layers = np.arange(1.0, 13.0)
+    profile = 4.0 ** layers * 1e-9
+    figures = [
+        W.plot_heads_on_top({1: profile, 3: 1.5 * profile}),
+        W.plot_attach_depth_sweep({"a": profile, "b": 2 * profile}, layers, 4.0 ** (12 - layers),
+                                  4.0 ** (12 - layers)),
+        W.plot_seed_study({"none": [0.69, 0.35], "aux": [0.3, 0.4]}, "seeds"),
+        W.plot_task_gradient_imbalance({"main": profile, "aux": profile[:4] * 1e5}, np.arange(5.0),
+                                       {"main": np.ones(5), "aux": np.full(5, 10.0)}, 4, "imbalance"),
+    ]
+    for fig in figures:
+        assert png_of(fig)
+
+
+def test_seed_study_counts_the_runs_that_left_the_plateau():
+    fig = W.plot_seed_study({"none": [0.69, 0.35, 0.70], "aux": [0.3, 0.4, 0.45]}, "seeds")
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "1 of 3 left\nthe plateau" in texts and "3 of 3 left\nthe plateau" in texts
+
+
+@pytest.mark.parametrize("call", [
+    lambda: W.plot_heads_on_top({3: np.ones(4)}),
+    lambda: W.plot_attach_depth_sweep({"a": np.ones(3)}, [1, 2], [1.0], [1.0, 2.0]),
+    lambda: W.plot_seed_study({}, "empty"),
+])
+def test_plots_refuse_bad_input(call):
+    with pytest.raises(ValueError):
+        call()
+
+
+# ---- exercise checkers, both ways ----------------------------------------------------------------------------
+
+def _passes(checker, answer, capsys):
+    checker(answer)
+    out = capsys.readouterr().out
+    assert out.startswith("✓ Correct: "), out
+
+
+def _fails(checker, answer, *fragments):
+    with pytest.raises(E.ExerciseError) as caught:
+        checker(answer)
+    message = str(caught.value)
+    assert message.startswith("✗ ")
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+
+
+def _stub(*args):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("checker", [E.check_predicted_lift, E.check_gradient_at_layer_one,
+                                     E.check_balanced_aux_weight])
+def test_stubs_are_not_attempted(checker, capsys):
+    assert checker(_stub) is None
+    assert capsys.readouterr().out == E.NOT_ATTEMPTED + "\n"
+
+
+def test_predicted_lift_right_answer_passes(capsys):
+    _passes(E.check_predicted_lift, lambda depth, k, decay: decay ** -(depth - k), capsys)
+
+
+@pytest.mark.parametrize("answer, fragment", [
+    (lambda d, k, f: f ** (d - k), "the inverse"),
+    (lambda d, k, f: f ** -(d - k + 1), "Off by one layer"),
+    (lambda d, k, f: f ** -(d - k - 1) if d > k else 1.0, "Off by one layer"),
+    (lambda d, k, f: 0.25 ** -(d - k), "measured decay_per_layer"),
+    (lambda d, k, f: f ** -k, "above the attach depth"),
+    (lambda d, k, f: (d - k) / f, "expected 79594.2"),
+    (lambda d, k, f: None, "forget the `return`"),
+])
+def test_predicted_lift_wrong_answers_are_named(answer, fragment):
+    _fails(E.check_predicted_lift, answer, fragment)
+
+
+def _sigmoid_slope(z):
+    s = 1 / (1 + np.exp(-z))
+    return s * (1 - s)
+
+
+def _backward(weights, zs, head_weight, g, slope=_sigmoid_slope, head_slope=True, transpose=True):
+    delta = (g @ head_weight.T) * (slope(zs[-1]) if head_slope else 1.0)
+    for layer in range(len(zs) - 1, 0, -1):
+        W_l = weights[layer]
+        delta = (delta @ (W_l.T if transpose else W_l)) * slope(zs[layer - 1])
+    return delta
+
+
+def test_gradient_at_layer_one_right_answer_passes(capsys):
+    _passes(E.check_gradient_at_layer_one, _backward, capsys)
+
+
+@pytest.mark.parametrize("answer, fragments", [
+    (lambda w, z, h, g: _backward(w, z, h, g, head_slope=False), ("head after layer 3", "σ'(z_d)")),
+    (lambda w, z, h, g: _backward(w, z, h, g, slope=lambda v: 1 / (1 + np.exp(-v))), ("not by σ(z) itself",)),
+    (lambda w, z, h, g: _backward(w, z, h, g, slope=np.ones_like), ("sigmoid's slope",)),
+    (lambda w, z, h, g: _backward(w, z, h, g, transpose=False), ("head after layer 3", "W_lᵀ")),
+    (lambda w, z, h, g: 2 * _backward(w, z, h, g), ("largest difference from autodiff",)),
+    (lambda w, z, h, g: _backward(w, z, h, g)[:, :2], ("returned shape",)),
+])
+def test_gradient_at_layer_one_wrong_answers_are_named(answer, fragments):
+    _fails(E.check_gradient_at_layer_one, answer, *fragments)
+
+
+def test_gradient_at_layer_one_checker_uses_the_autodiff_gradient():
+    weights, zs, head_weight, g, expected = E._l08_layer_one_case(3, 3, 4, 2, 5, 1)
+    np.testing.assert_allclose(_backward(weights, zs, head_weight, g), expected, rtol=1e-10)
+
+
+def test_balanced_aux_weight_right_answer_passes(capsys):
+    _passes(E.check_balanced_aux_weight, lambda G: np.linalg.norm(G[0]) / np.linalg.norm(G[1]), capsys)
+
+
+@pytest.mark.parametrize("answer, fragment", [
+    (lambda G: np.linalg.norm(G[1]) / np.linalg.norm(G[0]), "the inverse"),
+    (lambda G: (G[0] @ G[0]) / (G[1] @ G[1]), "squared norms"),
+    (lambda G: G[0].sum() / G[1].sum(), "cancel"),
+    (lambda G: np.abs(G[0]).max() / np.abs(G[1]).max(), "largest entries"),
+    (lambda G: 1.1 * np.linalg.norm(G[0]) / np.linalg.norm(G[1]), "find w with"),
+    (lambda G: "one", "should be a number"),
+])
+def test_balanced_aux_weight_wrong_answers_are_named(answer, fragment):
+    _fails(E.check_balanced_aux_weight, answer, fragment)
