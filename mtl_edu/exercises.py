@@ -1636,3 +1636,5 @@ def check_beats_stl(my_setting) -> None:
     test = _capstone10.capstone_scores(method, depth, "test").delta_m
     _ok(f"{score}: {verdict}. On the test set, which played no part in your choice, the same setting scores "
         f"Δm% = {_l10_signed(test.mean())} ± {test.std():.2f}: {_capstone10.delta_m_verdict(test)}.")
+
+

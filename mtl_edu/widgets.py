@@ -3556,7 +3556,7 @@ def plot_trunk_gradient_norms(runs: dict, title: str = "Each task's gradient on 
         ax.set_ylabel("‖∂L_t/∂θ_trunk‖ (log scale)")
         ax.set_title(label, y=1.0, fontsize=10)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="lower left", framealpha=0.9)
+    axes[-1].legend(fontsize=8, loc="upper right", framealpha=0.9)
     fig.suptitle(title, fontsize=11)
     return fig
 
@@ -3673,13 +3673,14 @@ def plot_capstone(scores: _capstone.CapstoneScores) -> Figure:
     for t, name in enumerate(_CAPSTONE_TASKS):
         ax.plot(run.weight_steps, shares[:, t], linewidth=1.6, markevery=5, markersize=4, label=name, **_style10(t))
     ax.axhline(1 / 3, color="0.5", linestyle=":", linewidth=1.0)
-    ax.set_ylim(-0.05, 1.05)
+    ax.set_ylim(-0.05, 1.3)  # headroom above 1 keeps the legend off the lines
     ax.set_yticks((0.0, 0.5, 1.0))
     ax.set_xlabel("training step")
     ax.set_ylabel("w_t / Σ w")
     ax.set_title(f"Share of the task weight (seed {run.seed})", y=1.0, fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper right", framealpha=0.9)
+    ax.legend(fontsize=7.5, loc="upper center", ncols=3, handlelength=1.6, columnspacing=0.7, borderpad=0.3,
+              framealpha=0.9)
     for ax in axes:
         ax.set_xticks((0, 100, 200, 300))
     delta = scores.delta_m
@@ -3712,3 +3713,5 @@ def capstone_explorer(**initial) -> Explorer:
 
 
 register_explorer("capstone", capstone_explorer_update, CAPSTONE_DEFAULTS, capstone_explorer)
+
+

@@ -1,0 +1,414 @@
+"""Lesson 10, the capstone: the penguin split, the runs and the claims the lesson makes about them,
+the explorer (driven from Python, no browser) and the three exercise checkers.
+
+Runs are cached by `capstone.capstone_run`, so the tests share them; the whole file trains about
+25 small networks.
+"""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from mtl_edu import capstone as C  # noqa: E402
+from mtl_edu import datasets, multitask  # noqa: E402
+from mtl_edu import exercises as E  # noqa: E402
+from mtl_edu import widgets as W  # noqa: E402
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SEEDS = C.CAPSTONE["seeds"]
+DEPTH = C.CAPSTONE["branch_depth"]
+HIGHER = C.CAPSTONE_HIGHER_IS_BETTER
+
+
+def shown(explorer) -> dict:
+    return explorer.output.outputs[0]["data"] if explorer.output.outputs else {}
+
+
+def by_hand_delta_m(metrics, stl_metrics) -> float:
+    """Δm% written out from the formula (not through multitask.delta_m): lower is better."""
+    metrics, stl_metrics = np.asarray(metrics, dtype=float), np.asarray(stl_metrics, dtype=float)
+    sign = np.array([-1.0 if better else 1.0 for better in HIGHER])
+    return float(100 * np.mean(sign * (metrics - stl_metrics) / np.abs(stl_metrics)))
+
+
+# ---- the split and the scaling ------------------------------------------------------------------------
+
+def test_split_is_60_20_20_disjoint_complete_and_stratified_by_species_and_sex():
+    data = C.capstone_data()
+    penguins = datasets.load_penguins()
+    rows = [np.asarray(r) for r in (data.rows_train, data.rows_val, data.rows_test)]
+    assert [len(r) for r in rows] == [199, 66, 68]
+    assert np.array_equal(np.sort(np.concatenate(rows)), np.arange(len(penguins.species)))
+    strata = penguins.species * 2 + penguins.sex
+    overall = np.bincount(strata, minlength=6)
+    for part in rows:
+        expected = overall * len(part) / len(strata)
+        assert np.all(np.abs(np.bincount(strata[part], minlength=6) - expected) <= 1.0)
+
+
+def test_the_notebooks_two_step_split_gives_the_packaged_rows():
+    penguins = datasets.load_penguins()
+    strata = penguins.species * 2 + penguins.sex
+    rng = np.random.default_rng(C.CAPSTONE["split_seed"])
+    outer = datasets.train_test_split(np.arange(len(strata)), test_fraction=0.2, rng=rng, stratify=strata)
+    rest = outer.train[0]
+    inner = datasets.train_test_split(rest, test_fraction=0.25, rng=rng, stratify=strata[rest])
+    data = C.capstone_data()
+    assert np.array_equal(outer.test[0], data.rows_test)
+    assert np.array_equal(inner.train[0], data.rows_train) and np.array_equal(inner.test[0], data.rows_val)
+
+
+def test_inputs_and_mass_are_standardised_with_training_statistics_only():
+    data = C.capstone_data()
+    raw = datasets.load_penguins()
+    X_train, X_val = raw.features[data.rows_train], raw.features[data.rows_val]
+    assert np.allclose(data.X_train[:, :3].mean(axis=0), 0, atol=1e-12)
+    assert np.allclose(data.X_train[:, :3].std(axis=0), 1)
+    mean, std = X_train[:, :3].mean(axis=0), X_train[:, :3].std(axis=0)
+    assert np.allclose(data.X_val[:, :3], (X_val[:, :3] - mean) / std)
+    assert not np.allclose(data.X_val[:, :3].mean(axis=0), 0, atol=1e-3)  # held-out rows are not re-centred
+    assert np.array_equal(data.X_val[:, 3:], X_val[:, 3:])  # island one-hot untouched
+    grams_train = raw.body_mass_g[data.rows_train]
+    assert data.mass_offset == pytest.approx(grams_train.mean()) and data.mass_scale == pytest.approx(grams_train.std())
+    assert np.allclose(data.targets_test[2] * data.mass_scale + data.mass_offset, raw.body_mass_g[data.rows_test])
+    grams = C.capstone_data(mass_unit="grams")
+    assert np.array_equal(grams.targets_train[2], grams_train) and grams.mass_scale == 1.0
+    assert not data.X_train.flags.writeable and not data.targets_train[2].flags.writeable
+
+
+@pytest.mark.parametrize("kwargs, words", [({"mass_unit": "pounds"}, "mass unit"), ({"split_seed": -1}, "split_seed"),
+                                           ({"split_seed": True}, "split_seed")])
+def test_bad_data_settings_are_refused(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        C.capstone_data(**kwargs)
+
+
+# ---- the runs and what the lesson says about them --------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def test_scores():
+    return {method: C.capstone_scores(method, DEPTH, "test") for method in ("equal", "uncertainty", "famo", "pcgrad")}
+
+
+def test_single_task_baselines_reach_sensible_accuracies():
+    data = C.capstone_data()
+    guess_mean = data.mass_scale * np.sqrt(np.mean(data.targets_test[2] ** 2))  # predicting the training mean
+    for seed in SEEDS:
+        species, sex, mass = C.capstone_run("stl", 0, seed).test_metrics
+        assert species > 0.95 and sex > 0.75 and mass < 0.5 * guess_mean
+
+
+@pytest.mark.parametrize("method", [m for m in C.CAPSTONE_METHODS if m not in ("equal", "uncertainty", "famo",
+                                                                               "pcgrad")])
+def test_every_other_balancer_trains_to_finite_sensible_metrics(method):
+    run = C.capstone_run(method, DEPTH, 0)
+    for array in (run.val_curves, run.test_curves, run.weights, run.task_losses, run.gradient_norms, run.cosines):
+        assert np.all(np.isfinite(array))
+    assert run.test_metrics[0] > 0.9 and run.test_metrics[1] > 0.7 and run.test_metrics[2] < 500
+    assert run.steps[-1] == C.CAPSTONE["steps"] and np.array_equal(run.val_curves[-1], run.val_metrics)
+    assert run.val_curves.shape == run.test_curves.shape == (len(run.steps), 3)
+    assert run.gradient_norms.shape == (len(run.gradient_steps), 3)
+
+
+def test_a_run_is_cached_read_only_and_paired_with_stl_by_seed(test_scores):
+    assert C.capstone_run("equal", DEPTH, 1) is C.capstone_run("equal", DEPTH, 1, split_seed=0)
+    score = test_scores["equal"]
+    assert [run.seed for run in score.runs] == [run.seed for run in score.stl_runs] == list(SEEDS)
+    assert all(run.branch_depth == 0 for run in score.stl_runs)
+    assert not score.runs[0].val_curves.flags.writeable
+
+
+def test_the_tables_delta_m_comes_from_delta_m_seed_by_seed(test_scores):
+    for score in test_scores.values():
+        expected = [multitask.delta_m(m, s, HIGHER) for m, s in zip(score.metrics, score.stl_metrics)]
+        assert np.allclose(score.delta_m, expected, rtol=0, atol=1e-12)
+        assert np.allclose(score.delta_m, [by_hand_delta_m(m, s) for m, s in zip(score.metrics, score.stl_metrics)])
+        assert np.array_equal(score.metrics, np.array([run.test_metrics for run in score.runs]))
+
+
+def test_famo_beats_and_uncertainty_and_pcgrad_lose_to_stl_by_more_than_the_spread(test_scores):
+    assert C.delta_m_verdict(test_scores["famo"].delta_m).startswith("better")
+    assert C.delta_m_verdict(test_scores["uncertainty"].delta_m).startswith("worse")
+    assert C.delta_m_verdict(test_scores["pcgrad"].delta_m).startswith("worse")
+    assert C.delta_m_verdict(test_scores["equal"].delta_m).startswith("within")
+    assert test_scores["uncertainty"].delta_m.mean() > 5  # through the mass RMSE
+    assert test_scores["uncertainty"].metrics[:, 2].mean() > test_scores["equal"].stl_metrics[:, 2].mean() + 50
+
+
+def test_famo_and_mgda_undertrain_sex_and_mass_while_uncertainty_fits_mass_hardest():
+    stl = C.capstone_run("stl", 0, 0).task_losses[-1]
+    for method in ("famo", "mgda"):
+        losses = C.capstone_run(method, DEPTH, 0).task_losses[-1]
+        assert losses[1] > 3 * stl[1] and losses[2] > stl[2]
+        assert C.capstone_run(method, DEPTH, 0).weights[-1, 0] / C.capstone_run(method, DEPTH, 0).weights[-1].sum() > 0.9
+    mass_losses = {m: C.capstone_run(m, 0 if m == "stl" else DEPTH, 0).task_losses[-1, 2]
+                   for m in ("stl", "equal", "famo", "mgda", "uncertainty")}
+    assert min(mass_losses, key=mass_losses.get) == "uncertainty"
+
+
+def test_stl_overfits_mass_on_validation():
+    curves = np.mean([C.capstone_run("stl", 0, seed).val_curves[:, 2] for seed in SEEDS], axis=0)
+    best = int(np.argmin(curves))
+    assert 0 < best < len(curves) - 1 and curves[-1] > curves[best] + 5
+
+
+def test_early_stopping_for_everyone_shrinks_the_differences(test_scores):
+    stl_early = [C.early_stopped_metrics(run) for run in test_scores["equal"].stl_runs]
+    for method, score in test_scores.items():
+        early = np.array([multitask.delta_m(C.early_stopped_metrics(run), s, HIGHER)
+                          for run, s in zip(score.runs, stl_early)])
+        assert -2.5 < early.mean() < 1.0, method
+        assert abs(early.mean()) < abs(score.delta_m.mean()) or abs(early.mean()) < 1.0
+    uncertainty_end = test_scores["uncertainty"].delta_m.mean()
+    assert uncertainty_end > 5  # the large loss at the end of training ...
+
+
+def test_early_stopped_metrics_reads_test_at_each_tasks_best_validation_step():
+    run = C.capstone_run("equal", DEPTH, 0)
+    val = np.array([[0.5, 0.6, 400.0], [0.9, 0.8, 300.0], [0.9, 0.7, 350.0], [0.8, 0.9, 320.0]])
+    test = np.arange(12, dtype=float).reshape(4, 3)
+    fake = run._replace(val_curves=val, test_curves=test, steps=np.arange(4.0))
+    # species: first best (0.9) at row 1; sex: 0.9 at row 3; mass (lower is better): 300 at row 1
+    assert np.array_equal(C.early_stopped_metrics(fake), [test[1, 0], test[3, 1], test[1, 2]])
+
+
+def test_unscaled_grams_swamp_the_trunk_and_ruin_every_task():
+    grams, z = C.capstone_run("equal", DEPTH, 0, mass_unit="grams"), C.capstone_run("equal", DEPTH, 0)
+    first = grams.gradient_norms[0]
+    assert first[2] > 1e3 * max(first[0], first[1])
+    z_first = z.gradient_norms[0]
+    assert z_first.max() / z_first.min() < 10
+    data = C.capstone_data()
+    largest_class = np.bincount(data.targets_test[0]).max() / len(data.targets_test[0])
+    assert grams.test_metrics[0] <= largest_class + 1e-12 and grams.test_metrics[1] <= 0.6
+    assert grams.test_metrics[2] > 4000 and z.test_metrics[2] < 400
+    assert grams.gradient_norms[-1, 0] < 1e-2 * first[0]  # saturated trunk: the species gradient collapsed
+
+
+def test_sex_and_mass_gradients_conflict_late_and_the_task_gradients_cancel_more_and_more(test_scores):
+    for run in test_scores["equal"].runs:
+        late = run.gradient_steps >= 200
+        assert run.cosines[late, 1, 2].mean() < -0.3
+        ratios = [np.sqrt(n @ c @ n) / n.sum() for n, c in zip(run.gradient_norms, run.cosines)]
+        assert ratios[-1] < ratios[0] - 0.2
+
+
+@pytest.mark.parametrize("method, depth, words", [
+    ("famo", 0, "shares no layer"), ("stl", 1, "branch depth 0"), ("adam", 2, "Unknown method"),
+    ("equal", 3, "from 0 to 2"), ("equal", True, "from 0 to 2"), ("equal", 1.0, "from 0 to 2"),
+])
+def test_settings_that_cannot_run_are_explained(method, depth, words):
+    with pytest.raises(ValueError, match=words):
+        C.check_capstone_setting(method, depth)
+    with pytest.raises(ValueError, match=words):
+        C.capstone_run(method, depth, 0)
+
+
+def test_run_and_scores_refuse_bad_seeds_and_splits():
+    with pytest.raises(ValueError, match="seed"):
+        C.capstone_run("equal", DEPTH, -1)
+    with pytest.raises(ValueError, match="split must be"):
+        C.capstone_scores("equal", DEPTH, "train")
+    with pytest.raises(ValueError, match="at least one seed"):
+        C.capstone_scores("equal", DEPTH, seeds=())
+
+
+@pytest.mark.parametrize("delta, start", [([-2.0, -1.5, -2.5], "better"), ([1.0, 2.0, 3.0], "worse"),
+                                          ([-1.0, 1.0, 0.5], "within"), ([-1.0, -1.0, -1.0], "better")])
+def test_verdict_compares_mean_plus_minus_std_with_zero(delta, start):
+    assert C.delta_m_verdict(delta).startswith(start)
+
+
+@pytest.mark.parametrize("bad", [[], [np.nan, 1.0], [[1.0, 2.0]]])
+def test_verdict_refuses_what_is_not_one_number_per_seed(bad):
+    with pytest.raises(ValueError, match="one finite"):
+        C.delta_m_verdict(bad)
+
+
+# ---- figures and the explorer ------------------------------------------------------------------------------
+
+def test_static_figures_render_and_refuse_bad_input(test_scores):
+    figures_before = plt.get_fignums()
+    end = {m: s.delta_m for m, s in test_scores.items()}
+    figures = [W.plot_penguins(),
+               W.plot_trunk_gradient_norms({"z": C.capstone_run("equal", DEPTH, 0)}),
+               W.plot_gradient_conflict({m: list(s.runs) for m, s in test_scores.items()}),
+               W.plot_delta_m_two_ways(end, end)]
+    for fig in figures:
+        assert isinstance(fig, Figure) and W.figure_to_png(fig).startswith(PNG_MAGIC)
+    assert plt.get_fignums() == figures_before
+    with pytest.raises(ValueError, match="no shared trunk"):
+        W.plot_trunk_gradient_norms({"stl": C.capstone_run("stl", 0, 0)})
+    with pytest.raises(ValueError, match="cosine_method"):
+        W.plot_gradient_conflict({"famo": list(test_scores["famo"].runs)}, cosine_method="equal")
+    with pytest.raises(ValueError, match="same methods"):
+        W.plot_delta_m_two_ways(end, {"famo": end["famo"]})
+
+
+def test_explorer_is_registered_with_its_defaults():
+    update, defaults = W.EXPLORERS["capstone"]
+    assert update is W.capstone_explorer_update and defaults == W.CAPSTONE_DEFAULTS == {"branch_depth": 2,
+                                                                                         "method": "equal"}
+
+
+def test_update_at_defaults_titles_the_validation_delta_m_and_leaks_no_figure():
+    figures_before = plt.get_fignums()
+    fig = W.capstone_explorer_update(**W.CAPSTONE_DEFAULTS)
+    assert len(fig.axes) == 4
+    scores = C.capstone_scores("equal", DEPTH, "validation")
+    title = fig._suptitle.get_text()
+    assert f"{scores.delta_m.mean():+.2f} ± {scores.delta_m.std():.2f}" in title and "lower is better" in title
+    assert C.delta_m_verdict(scores.delta_m) in title
+    assert W.figure_to_png(fig).startswith(PNG_MAGIC)
+    assert plt.get_fignums() == figures_before
+
+
+def test_update_at_the_shallow_edge_trains_reports_progress_and_draws():
+    calls = []
+    fig = W.capstone_explorer_update(branch_depth=1, method="famo", progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(k, 6) for k in range(1, 7)]
+    assert "branch depth 1" in fig._suptitle.get_text()
+    assert C.capstone_run("famo", 1, 2).branch_depth == 1
+
+
+@pytest.mark.parametrize("controls, words", [({"branch_depth": 0, "method": "equal"}, "shares no layer"),
+                                             ({"branch_depth": 3, "method": "equal"}, "from 0 to 2"),
+                                             ({"branch_depth": 2, "method": "adam"}, "Unknown method")])
+def test_update_explains_settings_it_cannot_draw(controls, words):
+    with pytest.raises(ValueError, match=words):
+        W.capstone_explorer_update(**controls)
+
+
+def test_widget_redraws_explains_depth_zero_and_recovers():
+    explorer = W.capstone_explorer()
+    assert W.EXPLORER_CLASS in explorer._dom_classes and explorer.values() == W.CAPSTONE_DEFAULTS
+    assert all(c.continuous_update is False for c in explorer.controls.values() if hasattr(c, "continuous_update"))
+    first = shown(explorer).get("image/png")
+    assert first is not None
+    explorer.controls["method"].value = "famo"
+    second = shown(explorer).get("image/png")
+    assert second is not None and second != first
+    explorer.controls["branch_depth"].value = 0
+    assert "shares no layer" in shown(explorer)["text/plain"] and "image/png" not in shown(explorer)
+    explorer.controls["branch_depth"].value = 1
+    assert shown(explorer).get("image/png") not in (None, first, second)
+    with pytest.raises(TypeError, match="no control named"):
+        W.capstone_explorer(depth=1)
+
+
+# ---- the exercise checkers ------------------------------------------------------------------------------
+
+def good_standardise(X_train, X_val, X_test):
+    for_val = datasets.standardize(X_train, X_val, columns=[0, 1, 2])
+    for_test = datasets.standardize(X_train, X_test, columns=[0, 1, 2])
+    return for_val.train, for_val.test, for_test.test
+
+
+def _scaled(stats_rows, *parts, columns=slice(0, 3)):
+    mean, std = stats_rows[:, columns].mean(axis=0), stats_rows[:, columns].std(axis=0)
+    out = [p.copy() for p in parts]
+    for o in out:
+        o[:, columns] = (o[:, columns] - mean) / std
+    return out
+
+
+def pooled_standardise(X_train, X_val, X_test):
+    return _scaled(np.vstack([X_train, X_val, X_test]), X_train, X_val, X_test)
+
+
+def own_statistics(X_train, X_val, X_test):
+    return [_scaled(X, X)[0] for X in (X_train, X_val, X_test)]
+
+
+def every_column(X_train, X_val, X_test):
+    return _scaled(X_train, X_train, X_val, X_test, columns=slice(0, 6))
+
+
+def in_place(X_train, X_val, X_test):
+    mean, std = X_train[:, :3].mean(axis=0), X_train[:, :3].std(axis=0)
+    for X in (X_train, X_val, X_test):
+        X[:, :3] = (X[:, :3] - mean) / std
+    return X_train, X_val, X_test
+
+
+def train_only_scaled(X_train, X_val, X_test):
+    return _scaled(X_train, X_train)[0], X_val.copy(), X_test.copy()
+
+
+def sample_std(X_train, X_val, X_test):
+    mean, std = X_train[:, :3].mean(axis=0), X_train[:, :3].std(axis=0, ddof=1)
+    out = [X.copy() for X in (X_train, X_val, X_test)]
+    for o in out:
+        o[:, :3] = (o[:, :3] - mean) / std
+    return out
+
+
+def good_seeds(metrics, stl, better):
+    values = [multitask.delta_m(m, s, better) for m, s in zip(metrics, stl)]
+    return np.mean(values), np.std(values)
+
+
+def stub(*args):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("check, answer", [(E.check_train_only_standardisation, good_standardise),
+                                           (E.check_train_only_standardisation, sample_std),
+                                           (E.check_delta_m_over_seeds, good_seeds),
+                                           (E.check_beats_stl, lambda: ("famo", 2)),
+                                           (E.check_beats_stl, lambda: {"method": "FAMO", "branch_depth": 2})])
+def test_checkers_tick_a_right_answer(check, answer, capsys):
+    check(answer)
+    assert capsys.readouterr().out.startswith("✓ Correct")
+
+
+@pytest.mark.parametrize("check", [E.check_train_only_standardisation, E.check_delta_m_over_seeds, E.check_beats_stl])
+def test_checkers_wait_for_a_stub(check, capsys):
+    check(stub)
+    assert capsys.readouterr().out.strip() == E.NOT_ATTEMPTED
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (pooled_standardise, "train, validation and test together"), (own_statistics, "its own mean and std"),
+    (every_column, "island columns"), (in_place, "in place"), (train_only_scaled, "came back unscaled"),
+    (lambda a, b, c: None, "forget the `return`"), (lambda a, b, c: (a, b), "three arrays"),
+])
+def test_standardisation_checker_names_the_slip(wrong, words):
+    with pytest.raises(E.ExerciseError, match=words):
+        E.check_train_only_standardisation(wrong)
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda m, s, b: good_seeds(m, s, b)[::-1], "swapped"),
+    (lambda m, s, b: (-good_seeds(m, s, b)[0], good_seeds(m, s, b)[1]), "sign is flipped"),
+    (lambda m, s, b: (good_seeds(m, s, b)[0] / 100, good_seeds(m, s, b)[1] / 100), "Multiply by 100"),
+    (lambda m, s, b: (multitask.delta_m(m.mean(axis=0), s.mean(axis=0), b), 0.0), "averaged the metrics"),
+    (lambda m, s, b: good_seeds(m, np.broadcast_to(s.mean(axis=0), s.shape), b), "same seed"),
+    (lambda m, s, b: (good_seeds(m, s, b)[0], np.std([multitask.delta_m(x, y, b) for x, y in zip(m, s)], ddof=1)),
+     "ddof=1"),
+    (lambda m, s, b: good_seeds(m, s, b)[0], "pair"),
+])
+def test_delta_m_over_seeds_checker_names_the_slip(wrong, words):
+    with pytest.raises(E.ExerciseError, match=words):
+        E.check_delta_m_over_seeds(wrong)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (("uncertainty", 2), "worse than the single-task"), (("mgda", 2), "not a win you could claim"),
+    (("stl", 0), "single-task setting itself"), (("equal", 0), "single-task setting itself"),
+    (("adam", 2), "unknown method"), (("famo", 5), "from 0 to 2"), ("famo", "pair"),
+])
+def test_beats_stl_checker_names_the_problem(answer, words):
+    with pytest.raises(E.ExerciseError, match=words):
+        E.check_beats_stl(lambda: answer)
+
+
+def test_beats_stl_checker_reports_the_test_set_after_a_validation_pass(capsys):
+    E.check_beats_stl(lambda: ("famo", 2))
+    out = capsys.readouterr().out
+    test = C.capstone_scores("famo", 2, "test").delta_m
+    assert "validation Δm%" in out and f"{test.mean():+.2f} ± {test.std():.2f}" in out
