@@ -1,0 +1,359 @@
+"""Lesson 09: the generators of Caruana's mechanisms, the effects the lesson reports (with the lesson's own
+settings and seeds), the mechanism explorer, its figures and the exercise checkers."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from mtl_edu import exercises as E  # noqa: E402
+from mtl_edu import widgets as W  # noqa: E402
+from mtl_edu.datasets import (make_eavesdropping_tasks, make_parity_tasks,  # noqa: E402
+                              make_representation_bias_tasks)
+from mtl_edu.multitask import HardSharingNet  # noqa: E402
+
+SIZES = list(W.MECHANISM_SIZES)
+
+
+def median(values) -> np.ndarray:
+    return np.median(values, axis=-1)
+
+
+def title_of(fig: Figure) -> str:
+    texts = [ax.get_title() for ax in fig.axes] + [fig._suptitle.get_text() if fig._suptitle else ""]
+    return " ".join(texts)
+
+
+# ---- the generators ------------------------------------------------------------------------------------
+
+def test_eavesdropping_tasks_hard_target_has_no_linear_trace_of_the_feature_the_easy_one_has():
+    data = make_eavesdropping_tasks(40_000, rng=3, noise=0.0)
+    hard, easy = data.clean_targets
+    assert data.X.shape == (40_000, 10) and np.isclose(np.linalg.norm(data.feature_direction), 1.0)
+    np.testing.assert_allclose(data.feature, data.X @ data.feature_direction)
+    for target in (hard, easy):
+        assert abs(target.mean()) < 0.02 and abs(target.std() - 1.0) < 0.02  # scaled to variance 1
+    # The hard task is even in F: no correlation with any input, nor with F itself; the easy one follows F.
+    assert np.abs(np.corrcoef(data.X.T, hard)[-1, :-1]).max() < 0.03
+    assert abs(np.corrcoef(data.feature, hard)[0, 1]) < 0.03
+    assert np.corrcoef(data.feature, easy)[0, 1] > 0.9
+    np.testing.assert_allclose(hard, (np.abs(data.feature) - np.sqrt(2 / np.pi)) / np.sqrt(1 - 2 / np.pi))
+
+
+def test_eavesdropping_tasks_are_reproducible_noisy_and_checked():
+    a, b = make_eavesdropping_tasks(50, rng=7), make_eavesdropping_tasks(50, rng=np.random.default_rng(7))
+    np.testing.assert_array_equal(a.X, b.X)
+    np.testing.assert_array_equal(a.targets[0], b.targets[0])
+    # w is drawn before X: one seed, one feature direction, whatever n
+    np.testing.assert_array_equal(a.feature_direction, make_eavesdropping_tasks(500, rng=7).feature_direction)
+    noisy = make_eavesdropping_tasks(20_000, rng=1, noise=0.5)
+    assert abs(np.std(noisy.targets[1] - noisy.clean_targets[1]) - 0.5) < 0.02
+    with pytest.raises(ValueError, match="make_eavesdropping_tasks: noise must be >= 0"):
+        make_eavesdropping_tasks(10, rng=0, noise=-1.0)
+    with pytest.raises(ValueError, match="make_eavesdropping_tasks: n_features must be >= 2"):
+        make_eavesdropping_tasks(10, rng=0, n_features=1)
+    with pytest.raises(TypeError, match="make_eavesdropping_tasks: rng must be"):
+        make_eavesdropping_tasks(10, rng="seed")
+
+
+def test_representation_bias_tasks_give_the_main_task_two_equal_copies_and_the_helper_one():
+    data = make_representation_bias_tasks(40_000, rng=2, noise=0.0, copy_noise=0.5, n_irrelevant=3)
+    assert data.X.shape == (40_000, 5)
+    for column in (0, 1):
+        assert abs(np.std(data.X[:, column] - data.latent) - 0.5) < 0.01
+    main, helper = data.clean_targets
+    for target in (main, helper):
+        assert abs(target.mean()) < 0.02 and abs(target.std() - 1.0) < 0.02
+    # For the main task the copies are interchangeable; the helper reads copy A itself.
+    assert abs(np.corrcoef(data.X[:, 0], main)[0, 1] - np.corrcoef(data.X[:, 1], main)[0, 1]) < 0.02
+    assert np.corrcoef(np.sin(2 * data.X[:, 0]), helper)[0, 1] > 0.999
+    assert abs(np.corrcoef(np.sin(2 * data.X[:, 1]), helper)[0, 1]) < 0.5
+    with pytest.raises(ValueError, match="make_representation_bias_tasks: copy_noise must be >= 0"):
+        make_representation_bias_tasks(10, rng=0, copy_noise=-0.1)
+
+
+# ---- the experiment's plumbing ---------------------------------------------------------------------------
+
+def test_training_sets_are_nested_and_parity_tests_only_on_unseen_patterns():
+    small, large = W.mechanism_data("eavesdropping", 40, 3), W.mechanism_data("eavesdropping", 80, 3)
+    np.testing.assert_array_equal(large.X_train[:40], small.X_train)
+    np.testing.assert_array_equal(large.X_test, small.X_test)
+    parity = W.mechanism_data("parity", 120, 1)
+    seen = {tuple(row) for row in parity.X_train}
+    assert len(seen) == 120 and not seen & {tuple(row) for row in parity.X_test}
+    assert parity.X_test.shape == (136, 8) and set(np.unique(parity.targets)) == {-1.0, 1.0}
+    with pytest.raises(ValueError, match="Unknown mechanism 'dropout'"):
+        W.mechanism_data("dropout", 40, 0)
+    with pytest.raises(ValueError, match="n_train must be a whole number from 1 to 200"):
+        W.mechanism_data("parity", 0, 0)
+
+
+def test_extra_output_moves_the_noisy_feature_from_the_stl_inputs_to_the_mtl_outputs():
+    data = W.mechanism_data("extra_output", 80, 2, feature_noise=0.5)
+    assert data.stl_X_train.shape == (80, 11) and data.X_train.shape == (80, 10)
+    np.testing.assert_array_equal(data.stl_X_train[:, :10], data.X_train)
+    np.testing.assert_array_equal(data.stl_X_train[:, 10], data.targets[1])
+    clean = W.mechanism_data("extra_output", 80, 2, feature_noise=0.0)
+    assert abs(np.std(data.targets[1] - clean.targets[1]) - 0.5) < 0.1  # the noise is what feature_noise says
+
+
+def test_stl_and_mtl_start_from_the_same_first_layer_and_main_head():
+    stl = HardSharingNet(32, [2], [1], branch_depth=0, rng=5)
+    mtl = HardSharingNet(32, [2], [1, 1, 1, 1], branch_depth=1, rng=5)
+    np.testing.assert_array_equal(W.first_layer_weights(stl), W.first_layer_weights(mtl))
+    np.testing.assert_array_equal(stl.towers[0].layers[-1].weight.data, mtl.towers[0].layers[-1].weight.data)
+
+
+def test_first_layer_diagnostics_on_hand_made_layers():
+    W_layer = np.array([[1.0, -2.0], [0.5, 0.5], [0.0, -1.0], [0.5, 0.0]])
+    np.testing.assert_allclose(W.input_weight_mass(W_layer), [3.0, 1.0, 1.0, 0.5])
+    assert W.input_weight_share(W_layer, [0, 2]) == pytest.approx(4.0 / 5.5)
+    direction = np.array([3.0, 4.0, 0.0])
+    along = np.outer(direction, [1.0, -2.0])
+    assert W.feature_alignment(along, direction) == pytest.approx(1.0)
+    assert W.feature_alignment(np.outer([4.0, -3.0, 0.0], [1.0, 1.0]), direction) == pytest.approx(0.0)
+    random_layer = np.random.default_rng(0).standard_normal((10, 400))
+    assert W.feature_alignment(random_layer, np.eye(10)[0]) == pytest.approx(0.1, abs=0.02)
+
+
+def test_input_sensitivity_share_matches_finite_differences():
+    net = HardSharingNet(4, [3], [1, 1], branch_depth=1, rng=0)
+    X = np.random.default_rng(1).standard_normal((50, 4))
+    eps = 1e-6
+    slopes = []
+    for column in (0, 1):
+        shift = np.zeros(4)
+        shift[column] = eps
+        slopes.append(np.mean(np.abs(W._main_output(net, X + shift) - W._main_output(net, X - shift)) / (2 * eps)))
+    assert W.input_sensitivity_share(net, X) == pytest.approx(slopes[0] / (slopes[0] + slopes[1]), rel=1e-6)
+
+
+def test_effective_sample_size_from_curve_inverts_a_power_law_and_does_not_extrapolate():
+    sizes = np.array([10.0, 20.0, 40.0, 80.0])
+    errors = 3.0 * sizes**-0.5
+    assert W.effective_sample_size_from_curve(sizes, errors, 3.0 * 30.0**-0.5) == pytest.approx(30.0)
+    assert np.isnan(W.effective_sample_size_from_curve(sizes, errors, 0.01))
+    assert np.isnan(W.effective_sample_size_from_curve(sizes, errors, 5.0))
+
+
+# ---- the effects the lesson reports ----------------------------------------------------------------------
+
+def test_amplification_mtl_is_worth_two_to_four_times_the_data():
+    runs = W.mechanism_runs("amplification")
+    assert np.all(median(runs.mtl_error) < 0.6 * median(runs.stl_error))
+    assert np.all(np.sum(runs.mtl_error < runs.stl_error, axis=1) >= 7)
+    reference_sizes = (40, 80, 120, 160, 200, 400, 800)
+    reference = W.stl_reference_errors("amplification", reference_sizes)
+    np.testing.assert_array_equal(reference[:5], runs.stl_error)  # the same STL nets, retrained
+    gains = [W.effective_sample_size_from_curve(reference_sizes, median(reference), error) / n
+             for n, error in zip(runs.sizes, median(runs.mtl_error))]
+    assert all(2.0 < gain < 4.0 for gain in gains), gains
+
+
+def test_attribute_selection_shared_layer_finds_the_relevant_inputs():
+    runs = W.mechanism_runs("attribute_selection")
+    assert np.all(runs.mtl_diagnostic > runs.stl_diagnostic)  # every size, every seed
+    assert np.all(median(runs.stl_diagnostic) < 0.2)
+    assert np.all(median(runs.mtl_diagnostic)[1:] > 0.5)
+    assert np.all(np.sum(runs.mtl_error < runs.stl_error, axis=1)[1:] == 8)
+    stl_net, mtl_net, _ = W.mechanism_nets("attribute_selection", 80, 0)
+    assert set(np.argsort(-W.input_weight_mass(W.first_layer_weights(mtl_net)))[:2]) == {0, 1}
+    assert set(np.argsort(-W.input_weight_mass(W.first_layer_weights(stl_net)))[:2]) != {0, 1}
+
+
+def test_eavesdropping_helps_with_little_data_and_the_shared_layer_finds_the_feature():
+    runs = W.mechanism_runs("eavesdropping")
+    wins = np.sum(runs.mtl_error < runs.stl_error, axis=1)
+    assert wins[0] == 8 and wins[1] >= 7
+    assert median(runs.stl_error)[1] > 1.0 > 0.6 > median(runs.mtl_error)[1]  # STL worse than predicting 0
+    # with 200 examples the single-task net has found |F| too: no clear difference left
+    assert abs(median(runs.stl_error)[-1] - median(runs.mtl_error)[-1]) < 0.03 and 3 <= wins[-1] <= 5
+    assert np.all(median(runs.mtl_diagnostic) > median(runs.stl_diagnostic) + 0.1)
+    assert np.all(runs.mtl_diagnostic[-1] > runs.stl_diagnostic[-1])
+
+
+def test_representation_bias_moves_the_main_task_to_copy_a_and_costs_it_with_more_data():
+    runs = W.mechanism_runs("representation_bias")
+    assert np.all(runs.mtl_diagnostic[2:] > runs.stl_diagnostic[2:])  # n >= 120: every seed
+    assert np.all(median(runs.mtl_diagnostic)[2:] > 0.7)
+    assert np.all(np.abs(median(runs.stl_diagnostic) - 0.5) < 0.12)
+    assert np.all(np.sum(runs.mtl_error > runs.stl_error, axis=1)[3:] >= 7)  # n >= 160: MTL worse
+
+
+def test_parity_mtl_helps_in_the_middle_and_nothing_is_learned_at_the_edges():
+    runs = W.mechanism_runs("parity")
+    wins = np.sum(runs.mtl_error < runs.stl_error, axis=1)
+    assert wins[1] == 8 and wins[2] >= 7  # n = 80 and 120
+    assert np.all(median(runs.stl_error[0]) > 0.25) and np.all(median(runs.mtl_error[0]) > 0.25)  # n = 40
+    assert median(runs.stl_error[-1]) == 0.0 and median(runs.mtl_error[-1]) == 0.0  # n = 200
+
+
+def test_parity_related_extra_tasks_beat_every_control():
+    study = W.parity_extra_task_study(120)
+    means = study.accuracy.mean(axis=1)
+    related, controls = means[study.related], means[1:][~study.related[1:]]
+    assert study.accuracy.shape == (7, 32) and study.related.sum() == 2
+    assert related.min() > controls.max()
+    assert related.min() > means[0] + 0.04
+    assert np.all(np.abs(controls - means[0]) < 0.035)
+
+
+def test_parity_study_targets_line_up_with_the_main_task_patterns():
+    main = make_parity_tasks(256, rng=4)
+    copies = W._parity_extra_targets("3 copies of the main task", 4)
+    np.testing.assert_array_equal(copies, np.repeat(main.targets[0][None], 3, axis=0))
+    other = W._parity_extra_targets("b0 AND parity(b3..b7)", 4)[0]
+    parity = main.X[:, 3:8].sum(axis=1) % 2
+    np.testing.assert_array_equal(other, (main.X[:, 0] * parity).astype(int))
+
+
+def test_a_noisy_feature_works_better_as_an_output_until_its_noise_is_large():
+    study = W.extra_output_study()
+    without, as_input, as_output = (study.errors[v] for v in W.EXTRA_OUTPUT_VARIANTS)
+    for k in range(3):  # feature noise 0, 0.25, 0.5
+        assert np.sum(as_output[k] < as_input[k]) >= 7 and np.sum(as_output[k] < without[k]) >= 7
+    assert median(as_output[-1]) > median(without[-1]) + 0.1  # noise 2: the extra output hurts
+    assert np.all(np.abs(median(as_input) - median(without)) < 0.12)  # as an input it hardly matters
+    with pytest.raises(ValueError, match="feature_noises must be finite numbers >= 0"):
+        W.extra_output_study([-1.0])
+
+
+# ---- the explorer -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("mechanism", list(W.MECHANISMS))
+@pytest.mark.parametrize("n_train, seed", [(SIZES[0], 0), (SIZES[-1], W.MECHANISM_SEEDS[-1])])
+def test_explorer_draws_every_mechanism_at_the_edges(mechanism, n_train, seed):
+    fig = W.mechanisms_explorer_update(mechanism, n_train, seed)
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    assert W.MECHANISMS[mechanism].label[1:] in title_of(fig) and f"n = {n_train}" in title_of(fig)
+    assert W.figure_to_png(fig).startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("controls, words", [
+    ({"mechanism": "dropout"}, "Unknown mechanism 'dropout'"),
+    ({"n_train": 100}, "training-set size must be one of the computed sizes 40, 80"),
+    ({"n_train": True}, "training-set size must be one of"),
+    ({"seed": 8}, "seed must be a whole number from 0 to 7"),
+    ({"seed": 1.5}, "seed must be a whole number"),
+])
+def test_explorer_explains_settings_it_cannot_draw(controls, words):
+    with pytest.raises(ValueError, match=words):
+        W.mechanisms_explorer_update(**{**W.MECHANISMS_DEFAULTS, **controls})
+
+
+def test_explorer_reports_progress_once_per_size():
+    calls = []
+    W.mechanisms_explorer_update("attribute_selection", 80, 1, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(k, len(SIZES)) for k in range(1, len(SIZES) + 1)]
+
+
+def test_widget_redraws_for_every_control_and_highlights_the_seed():
+    explorer = W.mechanisms_explorer()
+    assert "mechanisms" in W.EXPLORERS and W.EXPLORER_CLASS in explorer._dom_classes
+    shown = [explorer.output.outputs[0]["data"]["image/png"]]
+    for name, value in (("seed", 3), ("n_train", 160), ("mechanism", "parity")):
+        explorer.controls[name].value = value
+        data = explorer.output.outputs[0]["data"]
+        assert "image/png" in data, f"changing {name} showed {data.get('text/plain')!r}"
+        assert data["image/png"] not in shown
+        shown.append(data["image/png"])
+    assert "mechanism = parity" in explorer.status.value and "seed = 3" in explorer.status.value
+
+
+def test_static_figures_have_titles_and_refuse_what_they_cannot_draw():
+    runs = W.mechanism_runs("attribute_selection")
+    assert "first layer learned" in title_of(W.plot_mechanism_diagnostic(runs, 2 / 32, "at init"))
+    stl_net, mtl_net, data = W.mechanism_nets("attribute_selection", 80, 0)
+    fig = W.plot_input_weight_mass(W.first_layer_weights(stl_net), W.first_layer_weights(mtl_net),
+                                   data.info["relevant"], "weights")
+    assert "relevant share" in title_of(fig)
+    assert "Which extra task helps" in title_of(W.plot_extra_task_study(W.parity_extra_task_study(120)))
+    assert "better as outputs" in title_of(W.plot_extra_output_study(W.extra_output_study()))
+    with pytest.raises(ValueError, match="amplification: this mechanism has no first-layer diagnostic"):
+        W.plot_mechanism_diagnostic(W.mechanism_runs("amplification"))
+
+
+# ---- the exercise checkers ------------------------------------------------------------------------------------
+
+def reference_effective_sample_size(n, noise_stds):
+    variances = np.asarray(noise_stds, dtype=float) ** 2
+    return n * variances.size**2 * variances[0] / variances.sum()
+
+
+def reference_top_inputs(W_layer, k):
+    return np.argsort(-np.abs(W_layer).sum(axis=1))[:k]
+
+
+def reference_uses_shared_parity(X, labels, parity_bits):
+    bits = X.astype(int)
+    parity = bits[:, parity_bits].sum(axis=1) % 2
+    others = [b for b in range(bits.shape[1]) if b not in parity_bits]
+    table = {}
+    for key, label in zip(zip(parity, map(tuple, bits[:, others])), labels):
+        if table.setdefault(key, label) != label:
+            return False
+    return any(table[(0, rest)] != table[(1, rest)] for p, rest in table if p == 0 and (1, rest) in table)
+
+
+def not_attempted(*args):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("checker, answer", [
+    (E.check_effective_sample_size, reference_effective_sample_size),
+    (E.check_top_inputs, reference_top_inputs),
+    (E.check_uses_shared_parity, reference_uses_shared_parity),
+])
+def test_checkers_accept_the_reference_and_wait_for_the_stub(checker, answer, capsys):
+    checker(answer)
+    assert capsys.readouterr().out.startswith("✓ Correct:")
+    checker(not_attempted)
+    assert capsys.readouterr().out.strip() == E.NOT_ATTEMPTED
+
+
+@pytest.mark.parametrize("answer, words", [
+    (lambda n, s: n * len(s), "n·T holds only when every task is as noisy"),
+    (lambda n, s: n * np.sum(s[0] ** 2 / np.asarray(s) ** 2), "inverse-variance"),
+    (lambda n, s: n * len(s) ** 2 * s[0] / np.sum(s), "square the stds"),
+    (lambda n, s: n * len(s) * s[0] ** 2 / np.sum(np.asarray(s) ** 2), "with T² below, not T"),
+    (lambda n, s: None, "forget the `return`"),
+])
+def test_effective_sample_size_checker_names_the_slip(answer, words):
+    with pytest.raises(E.ExerciseError, match=words):
+        E.check_effective_sample_size(answer)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (lambda W_, k: np.sort(np.abs(W_).sum(axis=1))[::-1][:k], "Those are the masses"),
+    (lambda W_, k: np.argsort(np.abs(W_).sum(axis=1))[:k], "Those are the k smallest"),
+    (lambda W_, k: np.argsort(-W_.sum(axis=1))[:k], r"sum \|W_ij\|, not W_ij"),
+    (lambda W_, k: np.argsort(-np.abs(W_).sum(axis=1))[:k][::-1], "wrong order"),
+    (lambda W_, k: np.argsort(-np.abs(W_).sum(axis=1))[: k + 1], "Return exactly k"),
+])
+def test_top_inputs_checker_names_the_slip(answer, words):
+    with pytest.raises(E.ExerciseError, match=words):
+        E.check_top_inputs(answer)
+
+
+def test_uses_shared_parity_checker_gives_a_counterexample_or_says_the_parity_is_ignored():
+    with pytest.raises(E.ExerciseError, match="b0 OR parity\\(b3..b7\\).*same parity and the same other bits"):
+        E.check_uses_shared_parity(lambda X, labels, bits: True)
+
+    def ignores_dependence(X, labels, parity_bits):  # forgets to ask whether the parity matters at all
+        return reference_uses_shared_parity(X, labels, parity_bits) or _is_function_of_others(X, labels, parity_bits)
+
+    with pytest.raises(E.ExerciseError, match="never change with parity"):
+        E.check_uses_shared_parity(ignores_dependence)
+    with pytest.raises(E.ExerciseError, match="built on parity|computed from parity"):
+        E.check_uses_shared_parity(lambda X, labels, bits: False)
+    with pytest.raises(E.ExerciseError, match="should return True or False"):
+        E.check_uses_shared_parity(lambda X, labels, bits: "yes")
+
+
+def _is_function_of_others(X, labels, parity_bits):
+    bits = X.astype(int)
+    others = [b for b in range(bits.shape[1]) if b not in parity_bits]
+    table = {}
+    return all(table.setdefault(tuple(row), label) == label for row, label in zip(bits[:, others], labels))
