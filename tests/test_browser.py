@@ -21,6 +21,7 @@ notebooks/[0-9][0-9]_*.ipynb.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nbformat
@@ -129,6 +130,10 @@ def check_explorer(page, explorer, position: int) -> None:
     assert not tracebacks, f"explorer {position}: traceback after {action}:\n{tracebacks[0]}"
 
 
+# MTL_EDU_SCREENSHOTS=DIR saves each explorer, after its slider moved, as DIR/<lesson>_explorerN.png.
+SCREENSHOT_DIR = os.environ.get("MTL_EDU_SCREENSHOTS")
+
+
 def test_notebook_runs_and_explorers_respond_in_jupyterlab(notebook_path, browser, lab_server, tmp_path):
     nb = nbformat.read(notebook_path, as_version=4)
     relative_path = f"{NOTEBOOK_DIR.name}/{notebook_path.name}"
@@ -176,6 +181,10 @@ def test_notebook_runs_and_explorers_respond_in_jupyterlab(notebook_path, browse
         )
         for position in range(1, n_explorers + 1):
             check_explorer(page, explorers.nth(position - 1), position)
+            if SCREENSHOT_DIR:  # what a learner sees, for a person to look at
+                explorers.nth(position - 1).screenshot(
+                    path=str(Path(SCREENSHOT_DIR) / f"{notebook_path.stem}_explorer{position}.png")
+                )
         logged = lab.log_console_tracebacks(page)
         assert not logged, f"JupyterLab's log console shows a traceback:\n{lab.traceback_summary(logged[-1])}"
     except Exception as failure:
