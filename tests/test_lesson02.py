@@ -16,6 +16,7 @@ from mtl_edu import Tensor, functional, nn, no_grad, train  # noqa: E402
 from mtl_edu import exercises as E  # noqa: E402
 from mtl_edu import widgets as W  # noqa: E402
 from mtl_edu.datasets import make_circles  # noqa: E402
+from mtl_edu.exercises import lesson02 as E02  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 FAST = {"steps": 50}  # enough to draw a boundary; keeps each widget redraw quick
@@ -321,8 +322,8 @@ def test_accuracy_names_the_slip(answer, fragment):
 
 def test_accuracy_slips_all_differ_from_the_right_answer_on_the_exercise_logits():
     # otherwise a slip would pass the first case silently
-    right = train.accuracy(E._ACCURACY_LOGITS.reshape(-1, 1), E._ACCURACY_LABELS)
-    slips = E._accuracy_slips(E._ACCURACY_LOGITS.reshape(-1, 1), E._ACCURACY_LABELS)
+    right = train.accuracy(E02._ACCURACY_LOGITS.reshape(-1, 1), E02._ACCURACY_LABELS)
+    slips = E02._accuracy_slips(E02._ACCURACY_LOGITS.reshape(-1, 1), E02._ACCURACY_LABELS)
     values = list(slips.values())
     assert all(abs(v - right) > 1e-9 for v in values) and len(set(values)) == len(values)
 
@@ -330,7 +331,7 @@ def test_accuracy_slips_all_differ_from_the_right_answer_on_the_exercise_logits(
 # ---- exercise 3: the spirals -------------------------------------------------------------------------------
 
 def test_spiral_exercise_uses_the_explorers_spirals():
-    assert all(np.array_equal(a, b) for a, b in zip(E._spirals_split(), W.toy_split("spirals")))
+    assert all(np.array_equal(a, b) for a, b in zip(E02._spirals_split(), W.toy_split("spirals")))
 
 
 def test_spiral_settings_that_work_pass(capsys):

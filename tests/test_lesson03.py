@@ -18,6 +18,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from mtl_edu import exercises as E  # noqa: E402
 from mtl_edu import nn  # noqa: E402
 from mtl_edu import widgets as W  # noqa: E402
+from mtl_edu.exercises import lesson03 as E03  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -69,7 +70,7 @@ def test_tanh_gain_moves_the_net_from_fading_to_saturated():
 
 def test_the_checker_network_is_the_explorer_network():
     for settings in [(20, "sigmoid", "xavier_normal", 1.0), (7, "relu", "he_uniform", 0.7)]:
-        ours, theirs = W.gradient_flow(*settings), E._fresh_network_statistics(*settings)
+        ours, theirs = W.gradient_flow(*settings), E03._fresh_network_statistics(*settings)
         np.testing.assert_array_equal(ours.grad_norm, theirs.grad_norm)
         np.testing.assert_array_equal(ours.activation_std, theirs.activation_std)
 

@@ -15,6 +15,7 @@ from mtl_edu.datasets import make_related_tasks  # noqa: E402
 from mtl_edu.multitask import HardSharingNet, SoftSharingNet, Task, delta_m, task_loss  # noqa: E402
 from mtl_edu.optim import Adam  # noqa: E402
 from mtl_edu.train import History  # noqa: E402
+from mtl_edu.widgets import transfer as W05  # noqa: E402
 
 RHOS = list(W.TRANSFER_RHOS)
 
@@ -139,7 +140,7 @@ def test_transfer_errors_are_cached_read_only_and_reproducible():
     assert W.transfer_test_errors(30, 1) is first
     with pytest.raises(ValueError):
         first[0, 0, 0] = 0.0
-    fresh = W._transfer_test_errors_cached.__wrapped__(30, 1)
+    fresh = W05._transfer_test_errors_cached.__wrapped__(30, 1)
     assert fresh is not first
     np.testing.assert_array_equal(fresh, first)
 

@@ -15,6 +15,7 @@ from mtl_edu import exercises as E  # noqa: E402
 from mtl_edu import widgets as W  # noqa: E402
 from mtl_edu.multitask import task_gradients, task_loss  # noqa: E402
 from mtl_edu.probes import task_gradient_norms  # noqa: E402
+from mtl_edu.widgets import task_weights as W06  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 REGRESSION_PAIR, MIXED_PAIR = "regression + regression", "classification + regression"
@@ -110,7 +111,7 @@ def test_the_classification_regression_sweep_trades_accuracy_for_rmse():
 
 def test_a_new_setting_reports_its_progress_once_per_model():
     key = (REGRESSION_PAIR, 3)
-    W._TASK_WEIGHT_SWEEPS.pop(key, None)  # start from an empty cache for this setting
+    W06._TASK_WEIGHT_SWEEPS.pop(key, None)  # start from an empty cache for this setting
     calls = []
     W.task_weight_sweep(*key, progress=lambda done, total: calls.append((done, total)))
     assert calls == [(k, 13) for k in range(1, 14)]

@@ -9,6 +9,8 @@ from mtl_edu import exercises as E
 from mtl_edu import functional as F
 from mtl_edu import multitask as mtl
 from mtl_edu import widgets as W
+from mtl_edu.exercises import lesson08 as E08
+from mtl_edu.widgets import deep_supervision as W08
 
 DEPTH = W.DEEP_SUPERVISION_SETTINGS["depth"]
 
@@ -120,7 +122,7 @@ def test_under_adam_an_intermediate_head_helps_more_seeds_leave_the_plateau():
 def test_runs_are_cached_deterministic_and_read_only():
     first = W.deep_supervision_run(3, 0.3, "sgd")
     assert W.deep_supervision_run(3, 0.3, "sgd") is first
-    fresh = W._deep_supervision_run_cached.__wrapped__(3, 0.3, "sgd", W.DEEP_SUPERVISION_SETTINGS["net_seed"])
+    fresh = W08._deep_supervision_run_cached.__wrapped__(3, 0.3, "sgd", W.DEEP_SUPERVISION_SETTINGS["net_seed"])
     np.testing.assert_array_equal(first.main_loss, fresh.main_loss)
     np.testing.assert_array_equal(first.aux_loss, fresh.aux_loss)
     assert first.steps[-1] == W.DEEP_SUPERVISION_SETTINGS["steps"]
@@ -133,11 +135,11 @@ def test_runs_are_cached_deterministic_and_read_only():
 def test_a_diverged_run_ends_in_nan_and_still_draws(monkeypatch):
     # Sigmoid nets with a stable cross-entropy do not diverge at any control value, so fake it.
     def diverging_fit(model, X, targets, *args, **kwargs):
-        history = W._ds_train.History(steps=[0, 5], task_losses=[[0.7, 0.8], [0.69, 0.5]])
-        raise W._ds_train.TrainingDiverged(7, float("inf"), lr=0.3, history=history)
+        history = W08.train.History(steps=[0, 5], task_losses=[[0.7, 0.8], [0.69, 0.5]])
+        raise W08.train.TrainingDiverged(7, float("inf"), lr=0.3, history=history)
 
-    monkeypatch.setattr(W._ds_train, "fit_multitask", diverging_fit)
-    run = W._deep_supervision_run_cached.__wrapped__(2, 1.0, "sgd", 1)
+    monkeypatch.setattr(W08.train, "fit_multitask", diverging_fit)
+    run = W08._deep_supervision_run_cached.__wrapped__(2, 1.0, "sgd", 1)
     assert run.diverged_at == 7
     assert list(run.steps) == [0, 5, 7] and np.isnan(run.main_loss[-1]) and np.isnan(run.aux_loss[-1])
     assert np.isnan(run.main_accuracy)
@@ -364,7 +366,7 @@ def test_gradient_at_layer_one_wrong_answers_are_named(answer, fragments):
 
 
 def test_gradient_at_layer_one_checker_uses_the_autodiff_gradient():
-    weights, zs, head_weight, g, expected = E._l08_layer_one_case(3, 3, 4, 2, 5, 1)
+    weights, zs, head_weight, g, expected = E08._layer_one_case(3, 3, 4, 2, 5, 1)
     np.testing.assert_allclose(_backward(weights, zs, head_weight, g), expected, rtol=1e-10)
 
 

@@ -13,6 +13,7 @@ from mtl_edu import widgets as W  # noqa: E402
 from mtl_edu.datasets import (make_eavesdropping_tasks, make_parity_tasks,  # noqa: E402
                               make_representation_bias_tasks)
 from mtl_edu.multitask import HardSharingNet  # noqa: E402
+from mtl_edu.widgets import mechanisms as W09  # noqa: E402
 
 SIZES = list(W.MECHANISM_SIZES)
 
@@ -126,7 +127,7 @@ def test_input_sensitivity_share_matches_finite_differences():
     for column in (0, 1):
         shift = np.zeros(4)
         shift[column] = eps
-        slopes.append(np.mean(np.abs(W._main_output(net, X + shift) - W._main_output(net, X - shift)) / (2 * eps)))
+        slopes.append(np.mean(np.abs(W09._main_output(net, X + shift) - W09._main_output(net, X - shift)) / (2 * eps)))
     assert W.input_sensitivity_share(net, X) == pytest.approx(slopes[0] / (slopes[0] + slopes[1]), rel=1e-6)
 
 
@@ -202,9 +203,9 @@ def test_parity_related_extra_tasks_beat_every_control():
 
 def test_parity_study_targets_line_up_with_the_main_task_patterns():
     main = make_parity_tasks(256, rng=4)
-    copies = W._parity_extra_targets("3 copies of the main task", 4)
+    copies = W09._parity_extra_targets("3 copies of the main task", 4)
     np.testing.assert_array_equal(copies, np.repeat(main.targets[0][None], 3, axis=0))
-    other = W._parity_extra_targets("b0 AND parity(b3..b7)", 4)[0]
+    other = W09._parity_extra_targets("b0 AND parity(b3..b7)", 4)[0]
     parity = main.X[:, 3:8].sum(axis=1) % 2
     np.testing.assert_array_equal(other, (main.X[:, 0] * parity).astype(int))
 

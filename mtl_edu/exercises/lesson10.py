@@ -1,0 +1,208 @@
+"""Lesson 10 (`10_capstone`): the checkers
+`check_train_only_standardisation`, `check_delta_m_over_seeds`, `check_beats_stl`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import aggregators, capstone, datasets, multitask
+from .core import _array, _call, _fail, _number, _ok, exercise_checker
+
+__all__ = ["check_train_only_standardisation", "check_delta_m_over_seeds", "check_beats_stl"]
+
+def _standardisation_cases() -> list:
+    """(X_train, X_val, X_test, description): the lesson's penguin split, and a small split whose held-out
+    rows come from a shifted distribution, so any use of their statistics shows plainly."""
+    penguins = datasets.load_penguins()
+    data = capstone.capstone_data()
+    cases = [(penguins.features[data.rows_train], penguins.features[data.rows_val],
+              penguins.features[data.rows_test], "the lesson's penguin split")]
+    rng = np.random.default_rng(10)
+
+    def rows(n, shift):
+        measurements = rng.normal([44.0, 17.0, 201.0], [5.0, 2.0, 14.0], size=(n, 3)) + shift
+        islands = np.eye(3)[rng.integers(0, 3, size=n)]
+        return np.hstack([measurements, islands])
+
+    cases.append((rows(40, 0.0), rows(15, [6.0, -2.0, 20.0]), rows(12, [-4.0, 3.0, -15.0]),
+                  "a small split whose validation and test rows are shifted"))
+    return cases
+
+
+def _standardised_with(mean, std, X) -> np.ndarray:
+    out = np.array(X, dtype=float, copy=True)
+    out[:, :3] = (out[:, :3] - mean) / std
+    return out
+
+
+@exercise_checker
+def check_train_only_standardisation(standardise) -> None:
+    """Exercise 10.1: `standardise(X_train, X_val, X_test)` returns the three arrays with columns 0–2
+    (bill length, bill depth, flipper length) rescaled by the TRAINING rows' mean and std, and the island
+    columns 3–5 unchanged; compared with `datasets.standardize` (std with ddof 0 or 1 both accepted)."""
+    names = ("X_train", "X_val", "X_test")
+    for X_train, X_val, X_test, shown in _standardisation_cases():
+        given = [X_train.copy(), X_val.copy(), X_test.copy()]
+        call = f"standardise(...) on {shown}"
+        answer = _call(standardise, *given, description=call)
+        if answer is None:
+            _fail(f"{call} returned None; did you forget the `return`?")
+        if not isinstance(answer, (tuple, list)) or len(answer) != 3:
+            _fail(f"{call} should return three arrays (train, validation, test), got {type(answer).__name__}")
+        originals = (X_train, X_val, X_test)
+        changed = [name for name, before, after in zip(names, originals, given) if not np.array_equal(before, after)]
+        if changed:
+            _fail(f"{call} changed {', '.join(changed)} in place; work on copies (e.g. X.copy() or "
+                  "arithmetic that makes new arrays), so the raw data stays available.")
+        got = [_array(a, X.shape, f"{call}: the {name} part") for a, X, name in zip(answer, originals, names)]
+        mean = X_train[:, :3].mean(axis=0)
+        candidates = [[_standardised_with(mean, X_train[:, :3].std(axis=0, ddof=ddof), X) for X in originals]
+                      for ddof in (0, 1)]
+        if any(all(np.allclose(g, e, rtol=1e-9, atol=1e-9) for g, e in zip(got, expected)) for expected in candidates):
+            continue
+        expected = candidates[0]
+        for g, X, name in zip(got, originals, names):
+            if not np.allclose(g[:, 3:], X[:, 3:]):
+                _fail(f"{call}: the island columns 3–5 of {name} changed. They are one-hot 0/1 indicators; "
+                      "rescale only columns 0–2 (datasets.standardize(..., columns=[0, 1, 2])).")
+        pooled = np.vstack(originals)[:, :3]
+        for label, stats_rows in (("train, validation and test together", pooled),
+                                  ("train and validation together", np.vstack([X_train, X_val])[:, :3])):
+            leaked = [_standardised_with(stats_rows.mean(axis=0), stats_rows.std(axis=0), X) for X in originals]
+            if all(np.allclose(g, e, rtol=1e-6, atol=1e-6) for g, e in zip(got, leaked)):
+                _fail(f"{call}: you took the mean and std over {label}. That leaks the held-out rows into the "
+                      "preprocessing: the validation and test scores would no longer measure data the model never "
+                      "saw. Use the training rows' statistics for all three parts.")
+        own = [_standardised_with(X[:, :3].mean(axis=0), X[:, :3].std(axis=0), X) for X in originals]
+        for index in (1, 2):
+            if np.allclose(got[index], own[index], rtol=1e-6, atol=1e-6) \
+                    and not np.allclose(got[index], expected[index], rtol=1e-6, atol=1e-6):
+                _fail(f"{call}: {names[index]} was standardised with its own mean and std. That uses the held-out "
+                      "rows' statistics (a leak) and moves them differently from the training rows, so the model "
+                      "sees shifted inputs. Apply the training mean and std to every part.")
+            if np.allclose(got[index], originals[index]):
+                _fail(f"{call}: {names[index]} came back unscaled; the network was trained on standardised inputs, "
+                      "so the held-out parts need the same transformation (with the training statistics).")
+        for g, e, name in zip(got, expected, names):
+            if not np.allclose(g, e, rtol=1e-9, atol=1e-9):
+                row, column = np.unravel_index(int(np.argmax(np.abs(g - e))), g.shape)
+                _fail(f"{call}: {name}[{row}, {column}] should be {e[row, column]:.6g}, got {g[row, column]:.6g}. "
+                      "Each of columns 0–2 becomes (x − mean_train) / std_train.")
+    _ok("your standardisation uses the training rows' mean and std for all three parts and leaves the island "
+        "columns alone, on the lesson's split and on a split with shifted held-out rows (agrees with "
+        "datasets.standardize to within 1e-9).")
+
+
+# (metrics (S, T), stl_metrics (S, T), higher_is_better (T,)): the lesson's tasks, two RMSE tasks, two seeds.
+_SEED_CASES = (
+    (np.array([[0.985, 0.868, 342.0], [0.971, 0.882, 351.0], [1.000, 0.853, 333.0]]),
+     np.array([[0.985, 0.838, 324.0], [0.985, 0.853, 330.0], [0.985, 0.824, 318.0]]), (True, True, False)),
+    (np.array([[0.31, 0.52], [0.29, 0.55], [0.35, 0.49], [0.30, 0.50], [0.33, 0.51]]),
+     np.array([[0.30, 0.50], [0.30, 0.50], [0.32, 0.53], [0.31, 0.52], [0.30, 0.50]]), (False, False)),
+    (np.array([[0.90, 0.80, 2.0], [0.95, 0.70, 2.5]]), np.array([[0.85, 0.85, 2.2], [0.90, 0.75, 2.0]]),
+     (True, True, False)),
+)
+
+
+@exercise_checker
+def check_delta_m_over_seeds(delta_m_over_seeds) -> None:
+    """Exercise 10.2: `delta_m_over_seeds(metrics, stl_metrics, higher_is_better)` returns (mean, std) of the
+    per-seed Δm% (each seed against the STL networks of the same seed, `multitask.delta_m`; std = np.std)."""
+    for metrics, stl, better in _SEED_CASES:
+        n_seeds, n_tasks = metrics.shape
+        call = f"delta_m_over_seeds(...) with {n_seeds} seeds × {n_tasks} tasks, higher_is_better={list(better)}"
+        answer = _call(delta_m_over_seeds, metrics.copy(), stl.copy(), list(better), description=call)
+        if answer is None:
+            _fail(f"{call} returned None; did you forget the `return`?")
+        if isinstance(answer, (str, bytes)) or not hasattr(answer, "__len__") or len(answer) != 2:
+            _fail(f"{call} should return a pair (mean, std), got {answer!r}")
+        mean, spread = (_number(value, f"{call}[{k}]") for k, value in enumerate(answer))
+        per_seed = np.array([multitask.delta_m(m, s, better) for m, s in zip(metrics, stl)])
+        expected_mean, expected_std = float(per_seed.mean()), float(per_seed.std())
+        if np.isclose(mean, expected_mean, rtol=1e-9, atol=1e-9) and np.isclose(spread, expected_std, rtol=1e-9,
+                                                                                atol=1e-9):
+            continue
+        where = (f"{call}: expected (mean, std) = ({expected_mean:.4g}, {expected_std:.4g}), "
+                 f"got ({mean:.4g}, {spread:.4g})")
+        if np.isclose(mean, expected_std, rtol=1e-9) and np.isclose(spread, expected_mean, rtol=1e-9):
+            _fail(f"{where}. The two numbers are swapped: the mean first, then the std.")
+        if np.isclose(mean, -expected_mean, rtol=1e-9):
+            _fail(f"{where}. The sign is flipped: in this course Δm% is lower-is-better, so a task that improves "
+                  "on its STL baseline contributes a negative term.")
+        if np.isclose(mean, expected_mean / 100, rtol=1e-9):
+            _fail(f"{where}. Multiply by 100: Δm% is a percentage.")
+        unpaired = np.array([multitask.delta_m(m, stl.mean(axis=0), better) for m in metrics])
+        if np.isclose(spread, unpaired.std(), rtol=1e-9) and not np.isclose(unpaired.std(), expected_std, rtol=1e-9):
+            _fail(f"{where}. Each seed was compared with the STL average; compare it with the STL run of the same "
+                  "seed (row s with row s): pairing removes the part of the spread the two share.")
+        pooled = multitask.delta_m(metrics.mean(axis=0), stl.mean(axis=0), better)
+        if np.isclose(mean, pooled, rtol=1e-9) and not np.isclose(pooled, expected_mean, rtol=1e-9):
+            _fail(f"{where}. You averaged the metrics over seeds first and took one Δm%. Take each seed's Δm% "
+                  "(row s of metrics against row s of stl_metrics), then their mean and std.")
+        if np.isclose(spread, 0.0, atol=1e-12) and expected_std > 0:
+            _fail(f"{where}. A std of 0 means you computed one Δm% only; compute one per seed (row), then their "
+                  "spread.")
+        if n_seeds > 1 and np.isclose(spread, per_seed.std(ddof=1), rtol=1e-9):
+            _fail(f"{where}. The mean is right; for the std use np.std (ddof=0), as the lesson's table does; you "
+                  "used the sample std (ddof=1).")
+        if np.isclose(mean, expected_mean, rtol=1e-9):
+            _fail(f"{where}. The mean is right; the spread is the std of the {n_seeds} per-seed Δm% values.")
+        _fail(f"{where}. Per seed s: Δm%_s = delta_m(metrics[s], stl_metrics[s], higher_is_better); "
+              "return (mean, std) over s.")
+    _ok(f"your mean and std of the per-seed Δm% agree with multitask.delta_m seed by seed, to within 1e-9, on "
+        f"{len(_SEED_CASES)} cases (the lesson's three tasks, two RMSE tasks, two seeds).")
+
+
+def _signed(value: float) -> str:
+    """"+1.23" / "-0.45", never "-0.00"."""
+    return f"{round(float(value), 2) + 0.0:+.2f}"
+
+
+def _setting(answer) -> tuple:
+    if isinstance(answer, dict):
+        answer = (answer.get("method"), answer.get("branch_depth"))
+    if isinstance(answer, (str, bytes)) or not hasattr(answer, "__len__") or len(answer) != 2:
+        _fail(f"return a pair (method, branch_depth), e.g. ('equal', 2); got {answer!r}")
+    method, depth = answer
+    if not isinstance(method, str):
+        _fail(f"the method should be a name such as 'equal' or 'famo', got {method!r}")
+    key = method.strip().lower().replace("-", "_").replace(" ", "_")
+    by_label = {label.lower().replace(" ", "_"): name for name, label in capstone.CAPSTONE_METHODS.items()}
+    key = by_label.get(key, key)
+    if key == "stl" or depth == 0:
+        _fail(f"({method!r}, {depth!r}) is the single-task setting itself (nothing shared): Δm% against itself is "
+              "0. Share at least one layer: branch depth 1 or 2.")
+    known = list(capstone.CAPSTONE_METHODS) + [m for m in aggregators.AGGREGATORS
+                                               if m not in capstone.CAPSTONE_METHODS]
+    if key not in known:
+        _fail(f"unknown method {method!r}; choose one of {list(capstone.CAPSTONE_METHODS)} (the explorer's "
+              f"balancers) or another aggregator: {known[len(capstone.CAPSTONE_METHODS):]}")
+    try:
+        capstone.check_capstone_setting(key, depth)
+    except ValueError as error:
+        _fail(str(error))
+    return key, int(depth)
+
+
+@exercise_checker
+def check_beats_stl(my_setting) -> None:
+    """Exercise 10.3: `my_setting()` returns (method, branch_depth); the checker trains that setting on the
+    lesson's three seeds (`capstone.capstone_scores`) and requires a validation Δm% whose mean ± std lies
+    below zero; then it reports the test Δm% of the same choice."""
+    method, depth = _setting(_call(my_setting, description="my_setting()"))
+    label = capstone.CAPSTONE_METHODS.get(method, method)
+    validation = capstone.capstone_scores(method, depth, "validation")
+    delta = validation.delta_m
+    verdict = capstone.delta_m_verdict(delta)
+    score = f"{label} at branch depth {depth}: validation Δm% = {_signed(delta.mean())} ± {delta.std():.2f} " \
+            f"over {delta.size} seeds (lower is better)"
+    if verdict.startswith("worse"):
+        _fail(f"{score}: worse than the single-task networks. Look in the explorer for a setting whose Δm% "
+              "lies below zero.")
+    if not verdict.startswith("better"):
+        side = "below" if delta.mean() < 0 else "above"
+        _fail(f"{score}: the mean is {side} zero, but zero lies within one std of it, so with {delta.size} seeds "
+              "this is not a win you could claim. Look for a setting whose mean ± std stays below zero.")
+    test = capstone.capstone_scores(method, depth, "test").delta_m
+    _ok(f"{score}: {verdict}. On the test set, which played no part in your choice, the same setting scores "
+        f"Δm% = {_signed(test.mean())} ± {test.std():.2f}: {capstone.delta_m_verdict(test)}.")

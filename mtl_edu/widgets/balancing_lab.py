@@ -1,0 +1,585 @@
+"""Lesson 07 (`07_balancing_methods`): can the weights set themselves? The balancing lab on the
+CAGrad toy, what each method does with two gradients, and the methods on a network.
+"""
+from __future__ import annotations
+
+import functools
+import html
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import BoundaryNorm
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from .. import aggregators, balancers, datasets, multitask, toys, train
+from ..autodiff import no_grad
+from ..plots import category_style
+from .core import (
+    Explorer, FIGURE_DPI, _control_style, dropdown, initial_values, new_figure, plain_log_ticks, register_explorer,
+)
+
+__all__ = [
+    "BALANCING_LAB", "TOY_METHOD_LABELS", "TOY_START_CHOICES", "BalancingLabRuns", "balancing_lab_runs", "toy_verdict",
+    "ToyOutcome", "toy_outcomes", "toy_outcome_table_html", "plot_balancing_lab", "balancing_lab_explorer_update",
+    "balancing_lab_explorer", "two_task_directions", "plot_two_task_directions", "SCALE_MISMATCH",
+    "NETWORK_METHOD_LABELS", "LOSS_BASED_METHODS", "ScaleMismatchData", "scale_mismatch_data", "NetworkRun",
+    "balancing_network_run", "plot_delta_m", "plot_weight_ratios",
+]
+
+# The CAGrad toy as the lesson runs it. Liu et al. (2021, NeurIPS) take 100k Adam steps at lr 1e-3
+# from three starts. An Adam step moves each coordinate by about lr, so half the steps at twice the
+# rate cover the same ground: the outcome is the same (tests/test_lesson07.py checks it, and
+# tests/test_toys.py checks the paper's own protocol) at half the cost.
+BALANCING_LAB = {
+    "steps": 50_000,
+    "lr": 2e-3,
+    "c": 0.5,  # CAGrad's radius on the toy
+    "record_every": 50,  # 1001 points per path: plenty for a plot
+    "grid": 121,  # contour grid points per axis over [-10, 10]
+    "seed": 0,
+}
+TOY_METHOD_LABELS = {
+    "mean": "mean (plain GD)", "mgda": "MGDA", "pcgrad": "PCGrad", "cagrad": "CAGrad (c = 0.5)",
+    "imtl_g": "IMTL-G", "nash_mtl": "Nash-MTL", "aligned_mtl": "Aligned-MTL", "graddrop": "GradDrop",
+}
+"""The aggregators run on the toy, in drawing order (which also fixes each one's colour)."""
+TOY_START_CHOICES = {"all three starts": -1, "start 1: (−8.5, 7.5)": 0, "start 2: (−8.5, −5)": 1,
+                     "start 3: (9, 9)": 2}
+
+
+@dataclass(frozen=True)
+class BalancingLabRuns:
+    """Every method's paths on the CAGrad toy, and what a plot of them needs.
+
+    paths / loss_paths: {method: (S, n, 2)} points (x1, x2) and losses (L1, L2) along each path,
+    every `record_every`-th Adam step (and the last). starts: (S, 2). grid_x1, grid_x2, grid_average:
+    (H, W) the average loss (L1 + L2)/2 on a grid; levels: its contour levels. pareto_set,
+    pareto_front: (K, 2); optimum: (2,) the minimiser of the average loss.
+    """
+
+    paths: dict
+    loss_paths: dict
+    starts: np.ndarray
+    steps: int
+    lr: float
+    record_every: int
+    grid_x1: np.ndarray
+    grid_x2: np.ndarray
+    grid_average: np.ndarray
+    levels: np.ndarray
+    pareto_set: np.ndarray
+    pareto_front: np.ndarray
+    optimum: np.ndarray
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
+@functools.lru_cache(maxsize=32)
+def _toy_method_paths(method: str, steps: int, lr: float, c: float, record_every: int, seed: int) -> tuple:
+    """(paths, loss_paths) of one method from every published start, cached: the explorer only draws."""
+    hyper = {"cagrad": {"c": c}} if method == "cagrad" else None
+    paths = toys.run_toy_many_fast([method], steps=steps, lr=lr, seed=seed, hyper=hyper,
+                                   record_every=record_every)[method]
+    losses = np.stack(toys.cagrad_toy_grid(paths[..., 0], paths[..., 1]), axis=-1)
+    return _read_only(paths), _read_only(losses)
+
+
+@functools.lru_cache(maxsize=4)
+def _toy_landscape(grid: int) -> tuple:
+    axis = np.linspace(-10.0, 10.0, grid)
+    X1, X2 = np.meshgrid(axis, axis)
+    L1, L2 = toys.cagrad_toy_grid(X1, X2)
+    average = 0.5 * (L1 + L2)
+    levels = MaxNLocator(12).tick_values(average.min(), average.max())
+    pareto_set, pareto_front = toys.pareto_front_toy(201)
+    return tuple(_read_only(a) for a in (X1, X2, average, levels, pareto_set, pareto_front))
+
+
+def balancing_lab_runs(steps: int | None = None, lr: float | None = None, record_every: int | None = None,
+                       progress=None) -> BalancingLabRuns:
+    """Run every method of TOY_METHOD_LABELS on the CAGrad toy from the three published starts.
+
+    Defaults: BALANCING_LAB (Adam, lr 2e-3, 50k steps, CAGrad c = 0.5; Liu et al. 2021, NeurIPS, take
+    100k steps at lr 1e-3, which covers the same distance). Each method's runs are cached, so calling
+    this again, or moving the explorer, costs nothing. progress: optional callable(done, total), told
+    after each method. About 2 s of CPU time the first time.
+    """
+    settings = BALANCING_LAB
+    steps = settings["steps"] if steps is None else steps
+    lr = settings["lr"] if lr is None else lr
+    record_every = settings["record_every"] if record_every is None else record_every
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= 1_000_000:
+        raise ValueError(f"steps must be a whole number from 1 to 1,000,000, got {steps!r}.")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.floating)) or not 0 < lr <= 1:
+        raise ValueError(f"The learning rate must be a number above 0 (and at most 1), got {lr!r}.")
+    paths, loss_paths = {}, {}
+    for done, method in enumerate(TOY_METHOD_LABELS, start=1):
+        paths[method], loss_paths[method] = _toy_method_paths(method, int(steps), float(lr), settings["c"],
+                                                              int(record_every), settings["seed"])
+        if progress is not None:
+            progress(done, len(TOY_METHOD_LABELS))
+    X1, X2, average, levels, pareto_set, pareto_front = _toy_landscape(settings["grid"])
+    return BalancingLabRuns(paths=paths, loss_paths=loss_paths, starts=np.array(toys.TOY_STARTS), steps=int(steps),
+                            lr=float(lr), record_every=int(record_every), grid_x1=X1, grid_x2=X2,
+                            grid_average=average, levels=levels, pareto_set=pareto_set,
+                            pareto_front=pareto_front, optimum=toys.toy_average_optimum())
+
+
+def toy_verdict(end, distance_to_front: float, distance_to_optimum: float) -> str:
+    """Where a run on the toy ended, in a few words. end: (2,) the last point (x1, x2)."""
+    x1, x2 = (float(v) for v in end)
+    if distance_to_optimum < 0.01:
+        return "average-loss optimum"
+    if distance_to_front < 0.01:
+        return f"Pareto front, x₁ = {round(x1, 2) + 0.0:+.2f}"  # + 0.0: no "-0.00"
+    if distance_to_front < 0.1:
+        return f"{distance_to_front:.3f} short of the front"
+    # In a crease of a log loss, a or b (see toys) is nearly 0 and that loss's gradient ~ 1/a flips sign.
+    a = -0.5 * x1 - 3.5 + np.tanh(x2)
+    b = -0.5 * x1 + 3.5 - np.tanh(x2)
+    if x2 > 0 and min(abs(a), abs(b)) < 0.05:
+        return f"stuck in the crease of L{'₁' if abs(a) < abs(b) else '₂'}"
+    return f"stopped {distance_to_front:.2f} from the front"
+
+
+class ToyOutcome(NamedTuple):
+    """Where one run ended: method, start (0-based), end (2,), distances to the Pareto set and to the
+    average-loss optimum, and `toy_verdict` in words."""
+
+    method: str
+    start: int
+    end: np.ndarray
+    distance_to_front: float
+    distance_to_optimum: float
+    verdict: str
+
+
+def toy_outcomes(runs: BalancingLabRuns, methods=None, start_indices=None) -> list:
+    """A ToyOutcome per (method, start), methods in TOY_METHOD_LABELS order."""
+    methods = list(TOY_METHOD_LABELS) if methods is None else _check_toy_methods(methods)
+    start_indices = list(range(len(runs.starts)) if start_indices is None else start_indices)
+    outcomes = []
+    for method in methods:
+        ends = runs.paths[method][start_indices, -1]
+        to_front = toys.distance_to_pareto_set(ends)
+        to_optimum = np.linalg.norm(ends - runs.optimum, axis=1)
+        for index, end, d_front, d_optimum in zip(start_indices, ends, to_front, to_optimum):
+            outcomes.append(ToyOutcome(method, int(index), end, float(d_front), float(d_optimum),
+                                       toy_verdict(end, d_front, d_optimum)))
+    return outcomes
+
+
+def _check_toy_methods(methods) -> list:
+    if isinstance(methods, str):
+        methods = [methods]
+    methods = list(methods)
+    if not methods:
+        raise ValueError("Pick at least one method to draw (Ctrl-click or ⌘-click picks several).")
+    unknown = [m for m in methods if m not in TOY_METHOD_LABELS]
+    if unknown:
+        raise ValueError(f"Unknown method(s) {unknown}; choose from {list(TOY_METHOD_LABELS)}.")
+    return [m for m in TOY_METHOD_LABELS if m in methods]  # drawing order = legend order
+
+
+def _check_start(start) -> list:
+    if isinstance(start, bool) or start not in (-1, 0, 1, 2):
+        raise ValueError(f"start must be 0, 1 or 2 (one of the published starts) or -1 (all three), got {start!r}.")
+    return [0, 1, 2] if start == -1 else [int(start)]
+
+
+def plot_balancing_lab(runs: BalancingLabRuns, methods=("mean", "mgda", "pcgrad", "cagrad"),
+                       start: int = -1) -> Figure:
+    """Left: paths on the average-loss map with the Pareto set (black) and the average-loss optimum
+    (star); right: the same paths in loss space with the Pareto front. Each path ends in its
+    method's marker; white circles are the starts. start: 0, 1, 2, or -1 for all three."""
+    methods = _check_toy_methods(methods)
+    starts = _check_start(start)
+    fig, (left, right) = new_figure((10.5, 4.6), ncols=2, margins=(0.065, 0.985, 0.21, 0.9))
+    # A banded image looks like filled contours and draws in a fraction of the time.
+    extent = (runs.grid_x1[0, 0], runs.grid_x1[0, -1], runs.grid_x2[0, 0], runs.grid_x2[-1, 0])
+    left.imshow(runs.grid_average, origin="lower", extent=extent, cmap="viridis", aspect="auto",
+                norm=BoundaryNorm(runs.levels, 256), interpolation="bilinear")
+    left.plot(runs.pareto_set[:, 0], runs.pareto_set[:, 1], color="black", linewidth=3.0, label="Pareto set / front")
+    right.plot(runs.pareto_front[:, 0], runs.pareto_front[:, 1], color="black", linewidth=3.0)
+    left.plot(*runs.optimum, marker="*", markersize=14, color="white", markeredgecolor="black", linestyle="none",
+              label="average-loss optimum")
+    chosen = runs.starts[starts]
+    left.plot(chosen[:, 0], chosen[:, 1], "o", color="white", markeredgecolor="black", markersize=8, label="start",
+              linestyle="none")
+    for method in methods:
+        style = category_style(list(TOY_METHOD_LABELS).index(method))
+        for number, index in enumerate(starts):
+            for ax, path in ((left, runs.paths[method][index]), (right, runs.loss_paths[method][index])):
+                label = TOY_METHOD_LABELS[method] if ax is left and number == 0 else None
+                ax.plot(path[:, 0], path[:, 1], color=style["color"], linestyle=style["linestyle"], linewidth=2.0,
+                        marker=style["marker"], markevery=[path.shape[0] - 1], markersize=8,
+                        markeredgecolor="black", label=label)
+        start_losses = runs.loss_paths[method][starts, 0]
+        right.plot(start_losses[:, 0], start_losses[:, 1], "o", color="white", markeredgecolor="black", markersize=7,
+                   linestyle="none")
+    left.set_xlim(-10, 10)
+    left.set_ylim(-10, 10)
+    left.set_xlabel("x₁")
+    left.set_ylabel("x₂")
+    left.set_title("Paths on the average loss (darker = lower)", y=1.0, fontsize=10)
+    right.set_xlabel("L₁")
+    right.set_ylabel("L₂")
+    right.set_title("The same paths in loss space", y=1.0, fontsize=10)
+    for ax in (left, right):
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.yaxis.set_major_locator(MaxNLocator(4))
+    handles, labels = left.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncols=min(6, len(labels)), fontsize=8.5, frameon=False)
+    which = "all three starts" if start == -1 else f"start {start + 1}"
+    fig.suptitle(f"Balancing lab: the CAGrad toy from {which}, Adam lr {runs.lr:.3g}, {runs.steps:,} steps",
+                 fontsize=10.5)
+    return fig
+
+
+def toy_outcome_table_html(outcomes: list) -> str:
+    """The outcomes as a small HTML table (one row per method, one column per start) for the explorer."""
+    starts = sorted({o.start for o in outcomes})
+    rows = {}
+    for outcome in outcomes:
+        rows.setdefault(outcome.method, {})[outcome.start] = outcome
+    header = "".join(f"<th style='padding:0 0.8em'>start {s + 1}: {_point_text(toys.TOY_STARTS[s])}</th>"
+                     for s in starts)
+    body = "".join(
+        f"<tr><td><b>{html.escape(TOY_METHOD_LABELS[method])}</b></td>"
+        + "".join(f"<td style='padding:0 0.8em'>{html.escape(cells[s].verdict)} {_point_text(cells[s].end)}</td>"
+                  for s in starts) + "</tr>"
+        for method, cells in rows.items())
+    return f"<b>Where each run ended</b><table><tr><th></th>{header}</tr>{body}</table>"
+
+
+def _point_text(point) -> str:
+    # round(...) + 0.0 turns -0.00 into 0.00, so a run ending at -1e-14 prints like one ending at +1e-14.
+    return "(" + ", ".join(f"{round(float(v), 2) + 0.0:.2f}" for v in point) + ")"
+
+
+def balancing_lab_explorer_update(methods=("mean", "mgda", "pcgrad", "cagrad"), start: int = -1,
+                                  runs: BalancingLabRuns | None = None, progress=None) -> Figure:
+    """Lesson 07: draw the chosen methods' precomputed paths from the chosen start(s).
+
+    runs: the result of `balancing_lab_runs()` (computed once, and cached, when not given).
+    """
+    methods = _check_toy_methods(methods)
+    _check_start(start)
+    if runs is None:
+        runs = balancing_lab_runs(progress=progress)
+    return plot_balancing_lab(runs, methods, start)
+
+
+def balancing_lab_explorer(runs: BalancingLabRuns | None = None, **initial) -> Explorer:
+    """Pick methods and a starting point: their paths on the toy, in loss space, and a table of where
+    each run ended. runs: from `balancing_lab_runs()`; pass it so the explorer only draws."""
+    values = initial_values("balancing_lab", initial)
+    controls = {  # the dropdown first: the generic widget and browser tests nudge the first control
+        "start": dropdown("start", list(TOY_START_CHOICES.items()), values["start"]),
+        "methods": widgets.SelectMultiple(options=[(label, key) for key, label in TOY_METHOD_LABELS.items()],
+                                          value=tuple(values["methods"]), rows=len(TOY_METHOD_LABELS),
+                                          description="methods", style=_control_style()),
+    }
+    table = widgets.HTML()
+
+    def update(start, methods, progress=None):
+        table.value = ""
+        figure = balancing_lab_explorer_update(methods, start, runs=runs, progress=progress)
+        shown = runs if runs is not None else balancing_lab_runs()
+        table.value = toy_outcome_table_html(toy_outcomes(shown, methods, _check_start(start)))
+        return figure
+
+    explorer = Explorer(update, controls, title="Balancing lab: who reaches the Pareto front, and where?",
+                        help_text="Ctrl-click (⌘-click) picks several methods. The paths were computed once; "
+                                  "the explorer only draws them.", reports_progress=True)
+    explorer.outcome_table = table
+    explorer.children = explorer.children + (table,)
+    return explorer
+
+
+register_explorer("balancing_lab", balancing_lab_explorer_update,
+                  {"start": -1, "methods": ("mean", "mgda", "pcgrad", "cagrad")}, balancing_lab_explorer)
+
+
+# Lesson 07's static figure of what each method does to two task gradients.
+
+def two_task_directions(G, c: float = 0.5, rng_seed: int = 0) -> dict:
+    """{label: d (2,)} every aggregator's direction for one two-task, two-parameter G (2, 2).
+
+    GradDrop is random: its entry is a (K, 2) array of its possible directions, one per sign choice
+    that has a non-zero chance, with their probabilities in the entry "GradDrop probabilities".
+    Keys follow TOY_METHOD_LABELS.
+    """
+    G = np.asarray(G, dtype=float)
+    if G.shape != (2, 2):
+        raise ValueError(f"two_task_directions: G must be (2, 2), two tasks by two parameters, got {G.shape}")
+    rng = np.random.default_rng(rng_seed)
+    directions = {}
+    for method, label in TOY_METHOD_LABELS.items():
+        if method == "graddrop":
+            continue
+        hyper = {"c": c} if method == "cagrad" else {}
+        directions[label] = aggregators.aggregate(method, G, rng=rng, **hyper)
+    # GradDrop keeps, per coordinate, the positive parts with probability P = (1 + Σg / Σ|g|) / 2.
+    total, magnitude = G.sum(axis=0), np.abs(G).sum(axis=0)
+    purity = 0.5 * (1.0 + np.divide(total, magnitude, out=np.zeros(2), where=magnitude > 0))
+    outcomes, chances = [], []
+    for keep_first in (True, False):
+        for keep_second in (True, False):
+            chance = (purity[0] if keep_first else 1 - purity[0]) * (purity[1] if keep_second else 1 - purity[1])
+            if chance > 1e-12:
+                keep = np.array([keep_first, keep_second])
+                mask = np.where(keep, G > 0, G < 0)
+                outcomes.append((G * mask).mean(axis=0))
+                chances.append(chance)
+    directions[TOY_METHOD_LABELS["graddrop"]] = np.array(outcomes)
+    directions["GradDrop probabilities"] = np.array(chances)
+    return directions
+
+
+def _arrow(ax, vector, colour, linewidth: float = 2.0, alpha: float = 1.0) -> None:
+    """An arrow from the origin to `vector`."""
+    ax.annotate("", xy=(float(vector[0]), float(vector[1])), xytext=(0.0, 0.0),
+                arrowprops=dict(arrowstyle="-|>", color=colour, lw=linewidth, alpha=alpha, shrinkA=0, shrinkB=0,
+                                mutation_scale=12))
+
+
+def _gains_text(G: np.ndarray, d: np.ndarray) -> str:
+    """"g₁·d = 1.02, g₂·d = 0.00": each task's first-order gain (+ 0.0 keeps "-0.00" from showing)."""
+    return ", ".join(f"g{sub}·d = {round(float(v), 2) + 0.0:.2f}" for sub, v in zip("₁₂", G @ d))
+
+
+def plot_two_task_directions(G, methods=None, title: str = "What each method does with two conflicting gradients",
+                             c: float = 0.5, n_random_weights: int = 25, rng_seed: int = 0) -> Figure:
+    """One panel per method: the task gradients g₁ (blue) and g₂ (orange) and the update d (black).
+
+    Each panel prints g₁·d and g₂·d: a small step x ← x − η d changes L_t by about −η g_t·d, so a
+    negative value means that task's loss goes up. The "loss weighting" panel: any weights w ≥ 0 give
+    d = w₁g₁ + w₂g₂ inside the grey cone, whatever the angle between g₁ and g₂; its dots are
+    random-loss-weighting draws w = softmax(ε) (Lin et al. 2022, TMLR), which sum to 1.
+    G: (2, 2) rows g₁, g₂. methods: keys of TOY_METHOD_LABELS and/or "loss weighting" (default: all);
+    an empty tuple draws the two gradients alone.
+    """
+    G = np.asarray(G, dtype=float)
+    directions = two_task_directions(G, c=c, rng_seed=rng_seed)
+    chances = directions.pop("GradDrop probabilities")
+    keys = list(TOY_METHOD_LABELS) + ["loss weighting"] if methods is None else list(methods)
+    unknown = [k for k in keys if k not in TOY_METHOD_LABELS and k != "loss weighting"]
+    if unknown:
+        raise ValueError(f"plot_two_task_directions: unknown methods {unknown}; use keys of TOY_METHOD_LABELS "
+                         "or 'loss weighting'")
+    panels = [(k, None if k == "loss weighting" else directions[TOY_METHOD_LABELS[k]]) for k in keys] or [("", None)]
+    ncols = min(5, len(panels))
+    nrows = -(-len(panels) // ncols)
+    # A lone panel (the gradients alone) gets more room; equal axis scales leave it wider than tall.
+    width, height = (2.2 * ncols + 0.3, 2.5 * nrows + 0.5) if len(panels) > 1 else (4.2, 3.6)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), dpi=FIGURE_DPI, sharex=True, sharey=True,
+                             squeeze=False)
+    plt.close(fig)
+    fig.subplots_adjust(left=0.3 / width + 0.05, right=0.99, bottom=0.55 / height + 0.02,
+                        top=1 - (0.75 if len(panels) > 1 else 0.45) / height, wspace=0.08, hspace=0.45)
+    drawn = [G] + [np.atleast_2d(d) for k, d in panels if d is not None]
+    span = 1.15 * float(max(np.abs(a).max() for a in drawn))
+    blue, orange = category_style(0)["color"], category_style(1)["color"]
+    for ax, (key, d) in zip(axes.ravel(), panels):
+        ax.axhline(0, color="0.85", linewidth=0.8)
+        ax.axvline(0, color="0.85", linewidth=0.8)
+        _arrow(ax, G[0], blue, linewidth=2.5)
+        _arrow(ax, G[1], orange, linewidth=2.5)
+        ax.text(*(G[0] * 1.06), "g₁", color=blue, fontsize=11, ha="center", va="bottom")
+        ax.text(*(G[1] * 1.06), "g₂", color=orange, fontsize=11, ha="center", va="bottom")
+        if key == "loss weighting":
+            ax.fill([0, G[0, 0] * 4, G[1, 0] * 4], [0, G[0, 1] * 4, G[1, 1] * 4], color="0.6", alpha=0.25)
+            weights = np.exp(np.random.default_rng(rng_seed).standard_normal((n_random_weights, 2)))
+            points = (weights / weights.sum(axis=1, keepdims=True)) @ G
+            ax.plot(points[:, 0], points[:, 1], "o", color="black", markersize=3)
+            ax.set_title("loss weighting\ndots: RLW; grey: any w ≥ 0", fontsize=9, y=1.0)
+        elif key == "graddrop":  # its possible directions, darker = more likely
+            for outcome, chance in zip(d, chances):
+                _arrow(ax, outcome, "black", linewidth=2.5, alpha=0.25 + 0.75 * chance)
+            ax.set_title(f"GradDrop (random)\non average {_gains_text(G, chances @ d)}", fontsize=9, y=1.0)
+        elif d is not None:
+            _arrow(ax, d, "black", linewidth=3.0)
+            ax.set_title(f"{TOY_METHOD_LABELS[key]}\n{_gains_text(G, d)}", fontsize=9, y=1.0)
+        ax.set_xlim(-span, span)
+        ax.set_ylim(-0.5 * span, span)
+        ax.set_aspect("equal", adjustable="box")
+    for ax in axes[-1]:
+        ax.set_xlabel("parameter 1")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("parameter 2")
+    for ax in axes.ravel()[len(panels):]:
+        ax.set_visible(False)
+    fig.suptitle(title, fontsize=11)
+    return fig
+
+
+# Lesson 07 on a network: two related tasks whose losses live on different scales.
+
+SCALE_MISMATCH = {
+    "n_train": 200, "n_test": 2000, "n_features": 10, "rho": 0.9, "noise": 0.3, "data_seed": 0,
+    "value_scale": 10.0,  # the regression target in other units: its MSE is ~100x the label's cross-entropy
+    "hidden_sizes": (32, 16), "branch_depth": 1, "steps": 200, "lr": 0.01, "record_every": 10,
+}
+NETWORK_METHOD_LABELS = {
+    "equal": "equal weights", "uncertainty": "uncertainty", "dwa": "DWA", "gradnorm": "GradNorm", "rlw": "RLW",
+    "famo": "FAMO", "mgda": "MGDA", "pcgrad": "PCGrad", "cagrad": "CAGrad", "imtl_g": "IMTL-G",
+    "nash_mtl": "Nash-MTL", "aligned_mtl": "Aligned-MTL", "graddrop": "GradDrop",
+}
+"""The balancers compared on the network, in table order: loss-based first, then gradient-based."""
+LOSS_BASED_METHODS = ("equal", "uncertainty", "dwa", "gradnorm", "rlw", "famo")
+
+
+class ScaleMismatchData(NamedTuple):
+    """Train and test sets of the two lesson-07 tasks. targets: (value (n,) float, label (n,) int);
+    tasks: (Task "value" regression, Task "label" binary); losses: ("mse", "bce")."""
+
+    X_train: np.ndarray
+    targets_train: tuple
+    X_test: np.ndarray
+    targets_test: tuple
+    tasks: tuple
+    losses: tuple
+
+
+@functools.lru_cache(maxsize=2)
+def scale_mismatch_data(data_seed: int | None = None) -> ScaleMismatchData:
+    """Two related tasks from `datasets.make_related_tasks` (rho 0.9, noise 0.3): a regression target
+    "value" multiplied by SCALE_MISMATCH["value_scale"] = 10 (as if measured in other units), and a
+    binary "label". Read-only arrays."""
+    setup = SCALE_MISMATCH
+    seed = setup["data_seed"] if data_seed is None else data_seed
+    data = datasets.make_related_tasks(setup["n_train"], setup["rho"], rng=seed, n_features=setup["n_features"],
+                                       noise=setup["noise"], task_types=("regression", "classification"))
+    test = data.teacher.sample(setup["n_test"], rng=seed + 100)
+    scale = setup["value_scale"]
+    arrays = [data.X, data.targets[0] * scale, data.targets[1], test.X, test.targets[0] * scale, test.targets[1]]
+    for array in arrays:
+        array.setflags(write=False)
+    tasks = (multitask.Task("value", "regression"), multitask.Task("label", "binary"))
+    return ScaleMismatchData(arrays[0], (arrays[1], arrays[2]), arrays[3], (arrays[4], arrays[5]), tasks,
+                             ("mse", "bce"))
+
+
+class NetworkRun(NamedTuple):
+    """One trained network. test_metrics: (2,) RMSE of "value" (lower is better) and accuracy of
+    "label" (higher is better) on the test set; steps (S,), weights (S, 2) and task_losses (S, 2):
+    the task weights the method used and the training losses, every record_every steps."""
+
+    method: str
+    seed: int
+    test_metrics: np.ndarray
+    steps: np.ndarray
+    weights: np.ndarray
+    task_losses: np.ndarray
+
+
+def _network_balancer(method: str, seed: int):
+    if method in ("equal", "stl"):
+        return None
+    options = {"kinds": ("regression", "classification")} if method == "uncertainty" else {}
+    if method == "cagrad":
+        options = {"c": 0.5}
+    return balancers.make_balancer(method, 2, rng=np.random.default_rng(seed), **options)
+
+
+def balancing_network_run(method: str, seed: int = 0) -> NetworkRun:
+    """Train `HardSharingNet(10, [32, 16], (value, label), branch_depth=1)` on `scale_mismatch_data()`
+    with one balancer and score it on the test set.
+
+    method: a key of NETWORK_METHOD_LABELS, or "stl": branch_depth = 0, two separate networks of the
+    same per-task size (the single-task baselines). "equal" is the plain sum L_value + L_label. The
+    rest use `balancers.make_balancer` with the defaults of their papers (CAGrad c = 0.5; GradNorm
+    alpha = 1.5; DWA temperature 2 with one full-batch step as its "epoch"). Training: Adam, lr 0.01,
+    200 full-batch steps (SCALE_MISMATCH); seed sets the initial weights (and RLW's, PCGrad's and
+    GradDrop's random draws). About 0.1 s.
+    """
+    if method != "stl" and method not in NETWORK_METHOD_LABELS:
+        raise ValueError(f"Unknown method {method!r}; choose 'stl' or one of {list(NETWORK_METHOD_LABELS)}.")
+    setup = SCALE_MISMATCH
+    data = scale_mismatch_data()
+    model = multitask.HardSharingNet(data.X_train.shape[1], list(setup["hidden_sizes"]), list(data.tasks),
+                                     branch_depth=0 if method == "stl" else setup["branch_depth"], rng=seed)
+    history = train.fit_multitask(model, data.X_train, list(data.targets_train), list(data.losses),
+                                  balancer=_network_balancer(method, seed), optimizer="adam", lr=setup["lr"],
+                                  steps=setup["steps"], record_every=setup["record_every"], progress=False)
+    with no_grad():
+        outputs = model(data.X_test)
+    metrics = np.array([multitask.task_metric(task, out, target)
+                        for task, out, target in zip(data.tasks, outputs, data.targets_test)])
+    return NetworkRun(method, seed, metrics, np.asarray(history.steps), np.asarray(history.weights, dtype=float),
+                      np.asarray(history.task_losses, dtype=float))
+
+
+def plot_delta_m(delta_m: dict, spread: dict | None = None,
+                 title: str = "Δm% against single-task baselines (lower is better)") -> Figure:
+    """Horizontal bars of Δm% per method (negative: better than the single-task networks).
+
+    delta_m: {method key or label: mean Δm%}; spread: optional {same keys: std over seeds} as error bars.
+    Loss-based methods are drawn plain, gradient-based ones hatched.
+    """
+    if not delta_m:
+        raise ValueError("plot_delta_m: delta_m is empty; give at least one method -> Δm%")
+    labels = list(delta_m)
+    values = np.array([float(delta_m[k]) for k in labels])
+    errors = None if spread is None else np.array([float(spread[k]) for k in labels])
+    fig, ax = new_figure((7.4, 4.6), margins=(0.2, 0.97, 0.13, 0.9))
+    positions = np.arange(len(labels))[::-1]
+    loss_based = np.array([k in LOSS_BASED_METHODS for k in labels])
+    for chosen, colour_index, hatch, family in ((loss_based, 0, "", "loss-based"),
+                                                (~loss_based, 1, "//", "gradient-based")):
+        if chosen.any():
+            ax.barh(positions[chosen], values[chosen], xerr=None if errors is None else errors[chosen],
+                    color=category_style(colour_index)["color"], hatch=hatch, edgecolor="black", linewidth=0.6,
+                    capsize=3, label=family)
+    ax.set_yticks(positions, [NETWORK_METHOD_LABELS.get(k, k) for k in labels])
+    ax.axvline(0.0, color="black", linewidth=1.0)
+    ax.set_xlabel("Δm% (negative = better than the single-task networks)")
+    ax.set_title(title, y=1.0, fontsize=10.5)
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    return fig
+
+
+def plot_weight_ratios(runs: dict, title: str = "How each method weighs the two tasks during training",
+                       floor: float = 1e-6) -> Figure:
+    """w_value / w_label over training, one line per method, on a log axis; loss-based methods on the
+    left, gradient-based ones on the right. runs: {method: NetworkRun}. For gradient-based methods the
+    weights are the effective ones (the least-squares w with Gᵀw = d, see balancers.GradientAggregation).
+    Ratios below `floor` (MGDA's is 0 up to round-off while it follows one task alone) are drawn at the
+    floor, and ratios ≤ 0 left out; a note says how many.
+    """
+    if not runs:
+        raise ValueError("plot_weight_ratios: runs is empty")
+    fig, (left, right) = new_figure((10.5, 4.2), ncols=2, margins=(0.08, 0.98, 0.14, 0.87))
+    at_floor = 0
+    for index, (method, run) in enumerate(runs.items()):
+        ax = left if method in LOSS_BASED_METHODS else right
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = run.weights[:, 0] / run.weights[:, 1]
+        shown = np.where(np.isfinite(ratio), np.maximum(ratio, floor), np.nan)
+        at_floor += int(np.sum(np.isfinite(ratio) & (ratio < floor)))
+        ax.plot(run.steps, shown, label=NETWORK_METHOD_LABELS.get(method, method), linewidth=1.8,
+                markevery=max(1, len(run.steps) // 6), markersize=5, **category_style(index))
+    for ax, family in ((left, "loss-based"), (right, "gradient-based")):
+        ax.set_yscale("log")
+        ax.set_ylim(floor / 2, 50.0)
+        plain_log_ticks(ax.yaxis, step=1)
+        ax.axhline(1.0, color="0.4", linewidth=1.0, linestyle=":")
+        ax.set_xlabel("training step")
+        ax.set_ylabel("w_value / w_label (log scale)")
+        ax.set_title(f"{family} methods", y=1.0, fontsize=10)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7.5, ncols=2, loc="lower left", framealpha=0.9)
+    if at_floor:
+        right.text(0.98, 0.97, f"{at_floor} recorded ratio(s) below {floor:.0e} (or ≤ 0) drawn at {floor:.0e}",
+                   transform=right.transAxes, ha="right", va="top", fontsize=7.5)
+    fig.suptitle(title, fontsize=11)
+    return fig

@@ -1,0 +1,201 @@
+"""The explorers' framework: `register_explorer` and the registry it fills (`EXPLORERS`,
+`EXPLORER_WIDGETS`), the `Explorer` widget, figures (`new_figure`, `figure_to_png`, `plain_log_ticks`)
+and controls (`float_slider`, `int_slider`, `dropdown`). Every lesson's explorer module builds on it;
+the package docstring (`mtl_edu.widgets`) describes the three layers each explorer has.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import inspect
+from collections.abc import Callable
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
+from ..plots import DPI, figure_to_png_bytes
+
+__all__ = [
+    "Explorer", "EXPLORERS", "EXPLORER_WIDGETS", "EXPLORER_CLASS", "FIGURE_DPI", "register_explorer", "initial_values",
+    "new_figure", "figure_to_png", "plain_log_ticks", "float_slider", "int_slider", "dropdown",
+]
+
+EXPLORER_CLASS = "mtl-explorer"  # the browser test finds explorers by this CSS class
+FIGURE_DPI = DPI  # the course-wide figure resolution, from plots
+
+EXPLORERS: dict[str, tuple[Callable[..., Figure | str], dict]] = {}
+EXPLORER_WIDGETS: dict[str, Callable[..., "Explorer"]] = {}
+
+
+def register_explorer(name: str, update: Callable[..., Figure | str], defaults: dict,
+                      widget: Callable[..., "Explorer"]) -> None:
+    """Make an explorer known to the benchmark and the tests (`EXPLORERS`, `EXPLORER_WIDGETS`)."""
+    if name in EXPLORERS:
+        raise ValueError(f"register_explorer: an explorer named {name!r} is already registered")
+    missing = set(defaults) - set(inspect.signature(update).parameters)
+    if missing:
+        raise TypeError(f"register_explorer: {name}: update function takes no control named {sorted(missing)}")
+    EXPLORERS[name] = (update, dict(defaults))
+    EXPLORER_WIDGETS[name] = widget
+
+
+def initial_values(name: str, overrides: dict) -> dict:
+    """An explorer's default control values with the caller's overrides (unknown names refused)."""
+    defaults = EXPLORERS[name][1]
+    unknown = sorted(set(overrides) - set(defaults))
+    if unknown:
+        raise TypeError(f"{name} explorer: no control named {unknown}; its controls are {sorted(defaults)}")
+    return {**defaults, **overrides}
+
+
+# ---- figures and controls ------------------------------------------------------------------------
+
+def new_figure(figsize: tuple, ncols: int = 1, margins: tuple = (0.09, 0.97, 0.14, 0.9)) -> tuple:
+    """A figure and its axes, made by pyplot and closed at once, as in `plots`: Jupyter shows it once
+    when a cell returns it, and pyplot keeps no reference to it.
+
+    margins: (left, right, bottom, top) in figure fractions. Fixed margins instead of a layout
+    engine: constrained layout measures every label on each draw and would double an update's time.
+    For the same reason give titles a fixed height, `ax.set_title(text, y=1.0)`: without `y`,
+    matplotlib measures the tick labels on every draw to place the title.
+    """
+    fig, axes = plt.subplots(1, ncols, figsize=figsize, dpi=FIGURE_DPI)
+    plt.close(fig)
+    left, right, bottom, top = margins
+    fig.subplots_adjust(left=left, right=right, bottom=bottom, top=top, wspace=0.3)
+    return fig, axes
+
+
+def figure_to_png(fig: Figure) -> bytes:
+    """Render `fig` to PNG bytes at its own dpi, and make sure pyplot does not keep it open."""
+    png = figure_to_png_bytes(fig)
+    plt.close(fig)  # for an update function that forgot to close a pyplot figure
+    return png
+
+
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def plain_log_ticks(axis, step: int = 1) -> None:
+    """Label a log axis's decades as plain text "10⁻⁶" (every `step`-th decade, no minor labels).
+
+    matplotlib's default labels are mathtext, whose parsing costs more than the rest of a figure.
+    """
+    def label(value, _position):
+        exponent = int(round(np.log10(value))) if value > 0 else 0
+        return "10" + str(exponent).translate(_SUPERSCRIPTS) if exponent % step == 0 else ""
+
+    axis.set_major_locator(LogLocator(base=10.0, numticks=30))
+    axis.set_major_formatter(FuncFormatter(label))
+    axis.set_minor_locator(NullLocator())  # ~8 unlabelled ticks per decade cost more than they show
+    axis.set_tick_params(which="major", labelsize=10)
+
+
+def _control_style() -> dict:
+    return {"description_width": "initial"}
+
+
+def float_slider(description: str, value: float, min: float, max: float, step: float,
+                 readout_format: str = ".2f") -> widgets.FloatSlider:
+    return widgets.FloatSlider(value=value, min=min, max=max, step=step, description=description,
+                               readout_format=readout_format, continuous_update=False, style=_control_style())
+
+
+def int_slider(description: str, value: int, min: int, max: int, step: int = 1) -> widgets.IntSlider:
+    return widgets.IntSlider(value=value, min=min, max=max, step=step, description=description,
+                             continuous_update=False, style=_control_style())
+
+
+def dropdown(description: str, options, value) -> widgets.Dropdown:
+    return widgets.Dropdown(options=options, value=value, description=description, style=_control_style())
+
+
+def _format_value(value) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        return str(value)
+    return f"{value:.3g}"
+
+
+class Explorer(widgets.VBox):
+    """Controls, a status line and an Output showing the figure for the current control values.
+
+    update: called as `update(**{name: control.value})`; returns a Figure, or a message string for
+        a setting it cannot draw (raising ValueError works the same way). With `reports_progress`,
+        it is also given `progress=callable(done, total)` to move a progress bar.
+    controls: name -> ipywidgets control; names are update's keyword arguments.
+    After every change of a control value the figure is recomputed and drawn into `.output` as a
+    PNG; `.status` says what is shown. Construction draws the first figure.
+    """
+
+    def __init__(self, update: Callable[..., Figure | str], controls: dict, title: str, help_text: str = "",
+                 reports_progress: bool = False):
+        self.update_fn = update
+        self.controls = dict(controls)
+        self.reports_progress = reports_progress
+        for control in self.controls.values():
+            # Recompute when the learner lets go of a slider, not at every pixel of a drag.
+            if hasattr(control, "continuous_update"):
+                control.continuous_update = False
+        header = widgets.HTML(
+            f"<b>{html.escape(title)}</b>" + (f"<br><span>{html.escape(help_text)}</span>" if help_text else "")
+        )
+        controls_box = widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
+        self.status = widgets.HTML()
+        self.progress = widgets.IntProgress(min=0, max=1, value=0, layout=widgets.Layout(display="none"))
+        self.output = widgets.Output()
+        super().__init__([header, controls_box, self.status, self.progress, self.output])
+        self.add_class(EXPLORER_CLASS)
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
+        self.refresh()
+
+    def values(self) -> dict:
+        return {name: control.value for name, control in self.controls.items()}
+
+    def _on_change(self, change) -> None:
+        self.refresh()
+
+    def _report_progress(self, done: int, total: int) -> None:
+        self.progress.layout.display = None
+        self.progress.max = max(int(total), 1)
+        self.progress.value = min(int(done), self.progress.max)
+
+    def refresh(self) -> None:
+        """Recompute and redraw for the current control values."""
+        values = self.values()
+        self.status.value = "<i>drawing…</i>"
+        kwargs = dict(values, progress=self._report_progress) if self.reports_progress else values
+        try:
+            result = self.update_fn(**kwargs)
+        except ValueError as error:
+            result = str(error)
+        except Exception as error:
+            self._show_message(f"The explorer failed ({type(error).__name__}: {error}). This is a bug in the "
+                               "course, not in your settings; please report it.")
+            raise
+        finally:
+            self.progress.layout.display = "none"
+        if isinstance(result, str):
+            self._show_message(result)
+            return
+        png = figure_to_png(result)
+        self.output.outputs = ({
+            "output_type": "display_data",
+            "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": repr(result)},
+            "metadata": {},
+        },)
+        self.status.value = "showing " + ", ".join(f"{k} = {_format_value(v)}" for k, v in values.items())
+
+    def _show_message(self, message: str) -> None:
+        self.output.outputs = ({
+            "output_type": "display_data",
+            "data": {
+                "text/plain": message,
+                "text/html": f'<div style="padding:0.5em;border-left:4px solid #d62728">{html.escape(message)}</div>',
+            },
+            "metadata": {},
+        },)
+        self.status.value = "<b>not drawn:</b> this setting cannot work (see the note below)"

@@ -1,0 +1,554 @@
+"""Lesson 08 (`08_gradients_meet_tasks`): does multi-task learning cure vanishing gradients?
+Heads on top of a deep trunk, deep supervision (the deep-supervision explorer), per-task gradients.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from .. import datasets, multitask, optim, probes, train
+from .. import functional as F
+from ..autodiff import no_grad
+from ..plots import category_style, plot_layer_gradient_norms
+from .core import (
+    Explorer, _control_style, dropdown, initial_values, int_slider, new_figure, plain_log_ticks, register_explorer,
+)
+from .vanishing_gradients import _log_axis
+
+__all__ = [
+    "DEEP_SUPERVISION_SETTINGS", "DEEP_SUPERVISION_WEIGHTS", "DEEP_SUPERVISION_OPTIMIZERS", "fitted_decay_per_layer",
+    "heads_on_top_data", "heads_on_top_gradients", "plot_heads_on_top", "deep_supervision_data",
+    "deep_supervision_net", "deep_supervision_loss", "HeadGradients", "head_gradient_norms", "plot_attach_depth_sweep",
+    "DeepSupervisionRun", "deep_supervision_run", "plot_deep_supervision", "plot_seed_study",
+    "plot_task_gradient_imbalance", "deep_supervision_explorer_update", "deep_supervision_explorer",
+]
+
+# Everything the lesson's deep-supervision runs share. A 12-layer sigmoid trunk is deep enough that the
+# gradient at layer 1 is about 1e-7 of the top layer's, and small enough to train live in well under a
+# second per run.
+DEEP_SUPERVISION_SETTINGS = {
+    "depth": 12,  # hidden sigmoid layers in the trunk
+    "width": 32,  # units per hidden layer
+    "n_points": 128,  # two-moons training set, full batch
+    "noise": 0.1,
+    "data_seed": 0,
+    "net_seed": 1,  # the explorer's network; the seed study varies it
+    "steps": 200,
+    "record_every": 5,
+    "lr": {"sgd": 0.3, "adam": 0.01},
+    "momentum": 0.9,  # for "sgd"
+}
+DEEP_SUPERVISION_WEIGHTS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+DEEP_SUPERVISION_OPTIMIZERS = {"sgd": "SGD + momentum", "adam": "Adam"}
+_CHANCE_LOSS = float(np.log(2.0))  # cross-entropy of a 50 : 50 guess on two balanced classes
+
+
+def fitted_decay_per_layer(grad_norms) -> float:
+    """The factor by which a gradient norm changes per layer on its way down, from a least-squares fit.
+
+    grad_norms: (L,) positive norms, layer 1 (next to the input) first. Fits log10 ‖g_l‖ = a + s·l over
+    all L layers and returns 10^(−s): below 1 the gradient shrinks toward the input. Unlike the
+    end-to-end factor of lesson 03 (`gradient_decay_per_layer`), one unusual layer at either end moves
+    it little. NaN when a norm is 0 or not finite, or L < 2.
+    """
+    norms = np.asarray(grad_norms, dtype=float)
+    if norms.ndim != 1 or norms.size < 2 or not np.all(np.isfinite(norms)) or np.any(norms <= 0):
+        return float("nan")
+    slope = np.polyfit(np.arange(1, norms.size + 1), np.log10(norms), 1)[0]
+    return float(10.0 ** (-slope))
+
+
+# ---- section 1: extra heads on top of the trunk ------------------------------------------------------
+
+_HEADS_ON_TOP = {"n_points": 128, "n_features": 10, "rho": 0.8, "max_heads": 3, "data_seed": 0}
+
+
+@functools.lru_cache(maxsize=2)
+def heads_on_top_data():
+    """Three related regression tasks on the same inputs (`datasets.make_related_tasks`, ρ = 0.8):
+    X (128, 10) and a list of three (128,) targets, read-only."""
+    settings = _HEADS_ON_TOP
+    data = datasets.make_related_tasks(settings["n_points"], settings["rho"], rng=settings["data_seed"],
+                                       n_tasks=settings["max_heads"], n_features=settings["n_features"])
+    X = np.array(data.X)
+    targets = [np.array(t) for t in data.targets]
+    for array in [X] + targets:
+        array.setflags(write=False)
+    return X, targets
+
+
+def _sum_of_regression_losses(outputs, targets):
+    """Σ_t MSE_t with weight 1 each: the joint loss of a hard-sharing net."""
+    total = multitask.task_loss("regression", outputs[0], targets[0])
+    for output, target in zip(outputs[1:], targets[1:]):
+        total = total + multitask.task_loss("regression", output, target)
+    return total
+
+
+def heads_on_top_gradients(n_heads=(1, 3), depth: int | None = None, seed: int = 0) -> dict:
+    """{T: (depth,) ‖∂L/∂z_l‖ of the shared trunk} for a trunk with T task heads on top.
+
+    Each net is a `multitask.HardSharingNet` whose `depth` sigmoid layers (width 32) are all shared
+    (branch_depth = depth) and whose T linear heads predict the first T tasks of `heads_on_top_data`;
+    L = Σ_t MSE_t. The trunk is drawn first from the same seed, so every T gets the same trunk weights
+    and the same first head: only the extra heads differ. One forward and backward pass each.
+    """
+    depth = DEEP_SUPERVISION_SETTINGS["depth"] if depth is None else depth
+    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 2:
+        raise ValueError(f"heads_on_top_gradients: depth must be a whole number >= 2, got {depth!r}")
+    counts = [int(n) for n in n_heads]
+    top = _HEADS_ON_TOP["max_heads"]
+    if not counts or any(not 1 <= n <= top for n in counts):
+        raise ValueError(f"heads_on_top_gradients: each number of heads must be from 1 to {top}, got {list(n_heads)}")
+    X, targets = heads_on_top_data()
+    norms = {}
+    for count in counts:
+        net = multitask.HardSharingNet(X.shape[1], [DEEP_SUPERVISION_SETTINGS["width"]] * depth, [1] * count,
+                                       branch_depth=depth, activation="sigmoid", rng=seed)
+        norms[count] = probes.gradient_norms_by_layer(net, X, targets[:count], _sum_of_regression_losses)
+    return norms
+
+
+def _heads_label(count: int) -> str:
+    return "1 head on top" if count == 1 else f"{count} heads on top"
+
+
+def plot_heads_on_top(norms_by_heads: Mapping,
+                      title: str = "Extra task heads on top of a 12-layer sigmoid trunk") -> Figure:
+    """Left: ‖∂L/∂z_l‖ per trunk layer for each number of heads (log), with the fitted factor per layer.
+    Right: each profile divided by the 1-head profile, on a log axis spanning as many decades as the
+    left panel, so a ratio that stays flat reads as flat.
+
+    norms_by_heads: {T: (L,) norms}; must contain T = 1.
+    """
+    if not isinstance(norms_by_heads, Mapping) or 1 not in norms_by_heads or len(norms_by_heads) < 2:
+        raise ValueError("plot_heads_on_top: norms_by_heads must map 1 and at least one other head count to norms")
+    fig, (left, right) = new_figure((10.5, 4.0), ncols=2, margins=(0.075, 0.985, 0.13, 0.86))
+    labelled = {f"{_heads_label(n)}: ×{fitted_decay_per_layer(g):.3f} per layer": g
+                for n, g in norms_by_heads.items()}
+    plot_layer_gradient_norms(labelled, ax=left, title="Gradient reaching each trunk layer (fit: factor per layer)")
+    base = np.asarray(norms_by_heads[1], dtype=float)
+    layers = np.arange(1, base.size + 1)
+    low, high = left.get_ylim()
+    half_span = np.sqrt(high / low)
+    ratios = []
+    for index, (count, norms) in enumerate(norms_by_heads.items()):
+        if count == 1:
+            continue
+        ratio = np.asarray(norms, dtype=float) / base
+        ratios.append(ratio)
+        right.plot(layers, ratio, markersize=4, label=f"{_heads_label(count)} ÷ 1 head: {ratio.min():.2g} to "
+                   f"{ratio.max():.2g}", **category_style(index))
+    right.axhline(1.0, color="0.4", linestyle=":", linewidth=1.2, label="1 (no change)")
+    right.set_yscale("log")
+    centre = np.sqrt(np.nanmax(ratios) * np.nanmin(ratios))
+    right.set_ylim(centre / half_span, centre * half_span)
+    plain_log_ticks(right.yaxis, step=max(1, int(np.ceil(np.log10(high / low) / 6))))
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))
+    right.set_xlabel("layer l (1 = next to the input)")
+    right.set_ylabel("ratio of gradient norms (log scale)")
+    right.set_title("Ratio to 1 head (as many decades as the left panel)", y=1.0)
+    right.grid(True, alpha=0.3)
+    right.legend(fontsize=8, loc="upper right")
+    fig.suptitle(title, fontsize=11)
+    return fig
+
+
+# ---- sections 2-4: deep supervision on two moons ---------------------------------------------------------
+
+@functools.lru_cache(maxsize=2)
+def deep_supervision_data(seed: int = 0) -> tuple:
+    """The deep-supervision training set: X (128, 2), y (128,) two moons (noise 0.1), read-only."""
+    X, y = datasets.make_moons(DEEP_SUPERVISION_SETTINGS["n_points"], noise=DEEP_SUPERVISION_SETTINGS["noise"],
+                               rng=np.random.default_rng(seed))
+    X.setflags(write=False)
+    y.setflags(write=False)
+    return X, y
+
+
+def _check_attach_depth(attach_depth) -> int:
+    depth = DEEP_SUPERVISION_SETTINGS["depth"]
+    if isinstance(attach_depth, bool) or not isinstance(attach_depth, (int, np.integer)):
+        raise ValueError(f"The attach depth must be a whole number of layers (0 = no auxiliary head), "
+                         f"got {attach_depth!r}.")
+    if not 0 <= attach_depth <= depth:
+        raise ValueError(f"The auxiliary head can read the trunk after layer 1 to {depth} (0 = no auxiliary "
+                         f"head), got {attach_depth}.")
+    return int(attach_depth)
+
+
+def _check_aux_weight(aux_weight) -> float:
+    if isinstance(aux_weight, bool) or not isinstance(aux_weight, (int, float, np.number)) \
+            or not np.isfinite(aux_weight) or aux_weight <= 0:
+        raise ValueError(f"The auxiliary weight must be a positive number, got {aux_weight!r}; to switch the "
+                         "auxiliary head off, set the attach depth to 0.")
+    return float(aux_weight)
+
+
+def _check_optimizer(optimizer) -> str:
+    if optimizer not in DEEP_SUPERVISION_OPTIMIZERS:
+        raise ValueError(f"Unknown optimizer {optimizer!r}; choose one of {list(DEEP_SUPERVISION_OPTIMIZERS)}.")
+    return optimizer
+
+
+def deep_supervision_net(attach_depth: int, seed: int | None = None):
+    """A `multitask.DeepSupervisionNet` [2 → 12 sigmoid layers of 32 → 2 logits] with Xavier init, and
+    an auxiliary head (2 logits, the same two-moons label) reading the trunk after layer `attach_depth`
+    (0: no auxiliary head). The trunk and the main head come first from the seed, so every attach
+    depth gets the same trunk and main head."""
+    attach_depth = _check_attach_depth(attach_depth)
+    settings = DEEP_SUPERVISION_SETTINGS
+    seed = settings["net_seed"] if seed is None else seed
+    attach = () if attach_depth == 0 else (attach_depth,)
+    return multitask.DeepSupervisionNet(2, settings["depth"], settings["width"], n_outputs=2,
+                                        attach_depths=attach, activation="sigmoid", init="xavier_normal",
+                                        rng=np.random.default_rng(seed))
+
+
+def deep_supervision_loss(main_weight: float = 1.0, aux_weight: float = 1.0):
+    """The loss function (outputs, y) -> main_weight·CE(main, y) + aux_weight·Σ CE(aux, y), for
+    `probes.gradient_norms_by_layer`, which hands a DeepSupervisionNet's list of head outputs to it.
+    A weight of 0 leaves that part out (its gradient is then exactly 0)."""
+    def loss(outputs, y):
+        total = None
+        for weight, output in zip([main_weight] + [aux_weight] * (len(outputs) - 1), outputs):
+            if weight == 0:
+                continue
+            term = F.cross_entropy(output, y) * float(weight)
+            total = term if total is None else total + term
+        if total is None:
+            raise ValueError("deep_supervision_loss: every head has weight 0; nothing to differentiate")
+        return total
+    return loss
+
+
+class HeadGradients(NamedTuple):
+    """Per-layer gradient norms of the trunk at initialisation, each (L,) with layer 1 first.
+
+    main: from the main head alone (L_main); aux: from the weighted auxiliary head alone
+    (w·L_aux; zeros above the attach depth, and everywhere without an auxiliary head);
+    total: from L_main + w·L_aux, what training uses. kind: "pre_activation" (‖∂L/∂z_l‖) or
+    "weight" (‖∂L/∂W_l‖).
+    """
+
+    main: np.ndarray
+    aux: np.ndarray
+    total: np.ndarray
+    kind: str
+
+
+def head_gradient_norms(attach_depth: int, aux_weight: float = 1.0, kind: str = "pre_activation",
+                        seed: int | None = None) -> HeadGradients:
+    """Split the trunk's per-layer gradient norms at initialisation into the main and auxiliary heads'
+    parts (three passes of `probes.gradient_norms_by_layer`). Results are cached and read-only."""
+    attach_depth = _check_attach_depth(attach_depth)
+    aux_weight = _check_aux_weight(aux_weight)
+    if kind not in ("pre_activation", "weight"):
+        raise ValueError(f"head_gradient_norms: kind must be 'pre_activation' or 'weight', got {kind!r}")
+    seed = DEEP_SUPERVISION_SETTINGS["net_seed"] if seed is None else int(seed)
+    return _head_gradient_norms_cached(attach_depth, aux_weight, kind, seed)
+
+
+@functools.lru_cache(maxsize=256)
+def _head_gradient_norms_cached(attach_depth, aux_weight, kind, seed) -> HeadGradients:
+    X, y = deep_supervision_data(DEEP_SUPERVISION_SETTINGS["data_seed"])
+    net = deep_supervision_net(attach_depth, seed)
+    main = probes.gradient_norms_by_layer(net, X, y, deep_supervision_loss(1.0, 0.0), kind=kind)
+    if attach_depth == 0:
+        aux, total = np.zeros_like(main), main.copy()
+    else:
+        aux = probes.gradient_norms_by_layer(net, X, y, deep_supervision_loss(0.0, aux_weight), kind=kind)
+        total = probes.gradient_norms_by_layer(net, X, y, deep_supervision_loss(1.0, aux_weight), kind=kind)
+    for array in (main, aux, total):
+        array.setflags(write=False)
+    return HeadGradients(main=main, aux=aux, total=total, kind=kind)
+
+
+def plot_attach_depth_sweep(profiles: Mapping, attach_depths, measured_lift, predicted_lift,
+                            title: str = "Deep supervision: an auxiliary head part-way up the trunk") -> Figure:
+    """Left: ‖∂L/∂z_l‖ per trunk layer for a few attach depths (log). Right: the gradient at layer 1
+    with the auxiliary head divided by the gradient without it, against the attach depth k (log),
+    measured (markers) and predicted (line).
+
+    profiles: {label: (L,) norms}, all of one depth L; attach_depths, measured_lift, predicted_lift: (K,) each.
+    """
+    depths = np.asarray(attach_depths, dtype=float)
+    measured = np.asarray(measured_lift, dtype=float)
+    predicted = np.asarray(predicted_lift, dtype=float)
+    if not (depths.ndim == measured.ndim == predicted.ndim == 1 and depths.size == measured.size == predicted.size):
+        raise ValueError(f"plot_attach_depth_sweep: attach_depths, measured_lift and predicted_lift must be 1-D of "
+                         f"one length, got shapes {depths.shape}, {measured.shape}, {predicted.shape}")
+    fig, (left, right) = new_figure((10.5, 4.0), ncols=2, margins=(0.075, 0.985, 0.13, 0.86))
+    plot_layer_gradient_norms(dict(profiles), ax=left, title="Gradient reaching each trunk layer, at initialisation")
+    depth = len(next(iter(profiles.values())))
+    right.plot(depths, predicted, color="0.35", linestyle="--", linewidth=1.5,
+               label=f"predicted: (factor per layer)^−({depth} − k)")
+    right.plot(depths, measured, linestyle="none", markersize=6, label="measured", **{
+        k: v for k, v in category_style(0).items() if k != "linestyle"})
+    right.axhline(1.0, color="0.4", linestyle=":", linewidth=1.2)
+    right.set_yscale("log")
+    plain_log_ticks(right.yaxis, step=2)
+    right.xaxis.set_major_locator(MaxNLocator(integer=True))
+    right.set_xlabel("attach depth k (auxiliary head reads layer k)")
+    right.set_ylabel("lift at layer 1 (log scale)")
+    right.set_title("Lift of layer 1's gradient by the auxiliary head", y=1.0)
+    right.grid(True, alpha=0.3)
+    right.legend(fontsize=8, loc="upper right")
+    fig.suptitle(title, fontsize=11)
+    return fig
+
+
+@dataclass(frozen=True)
+class DeepSupervisionRun:
+    """One deep-supervision configuration, trained on two moons (full batch).
+
+    steps: (S,) recorded steps, the last one = the number of steps (the trained model).
+    main_loss, aux_loss: (S,) training cross-entropy of the main and the auxiliary head at those steps
+        (aux_loss is None without an auxiliary head); inf/NaN at the end if the run diverged.
+    main_accuracy, aux_accuracy: training accuracy of each head after training (NaN if it diverged;
+        aux_accuracy None without an auxiliary head).
+    spread_before, spread_after: (L,) how much each trunk layer's output h_l varies across the inputs
+        (the std over examples, averaged over units), before and after training. A layer whose spread
+        is near 0 gives (almost) the same output for every input: nothing above it can tell inputs apart.
+    diverged_at: the step where the loss became inf/NaN, else None.
+    """
+
+    steps: np.ndarray
+    main_loss: np.ndarray
+    aux_loss: np.ndarray | None
+    main_accuracy: float
+    aux_accuracy: float | None
+    spread_before: np.ndarray
+    spread_after: np.ndarray
+    diverged_at: int | None
+
+
+def _input_spread(net, X) -> np.ndarray:
+    with no_grad():
+        trace = net.forward_trace(X)
+    return np.array([h.data.std(axis=0).mean() for h in trace.activations])
+
+
+def deep_supervision_run(attach_depth: int, aux_weight: float = 1.0, optimizer: str = "sgd",
+                         seed: int | None = None) -> DeepSupervisionRun:
+    """Train `deep_supervision_net(attach_depth, seed)` on `deep_supervision_data()` with the joint loss
+    CE(main) + aux_weight·CE(aux) (`train.fit_multitask` with fixed task weights) for
+    DEEP_SUPERVISION_SETTINGS["steps"] full-batch steps of `optimizer` ("sgd": SGD with momentum 0.9,
+    lr 0.3; "adam": Adam, lr 0.01). Deterministic, so results are cached: a setting seen before comes back
+    at once (the explorer relies on this). With attach_depth = 0 the weight is ignored.
+    """
+    attach_depth = _check_attach_depth(attach_depth)
+    aux_weight = 1.0 if attach_depth == 0 else _check_aux_weight(aux_weight)
+    optimizer = _check_optimizer(optimizer)
+    seed = DEEP_SUPERVISION_SETTINGS["net_seed"] if seed is None else int(seed)
+    return _deep_supervision_run_cached(attach_depth, aux_weight, optimizer, seed)
+
+
+@functools.lru_cache(maxsize=512)
+def _deep_supervision_run_cached(attach_depth, aux_weight, optimizer, seed) -> DeepSupervisionRun:
+    settings = DEEP_SUPERVISION_SETTINGS
+    X, y = deep_supervision_data(settings["data_seed"])
+    net = deep_supervision_net(attach_depth, seed)
+    spread_before = _input_spread(net, X)
+    lr = settings["lr"][optimizer]
+    opt = (optim.SGD(net.parameters(), lr=lr, momentum=settings["momentum"]) if optimizer == "sgd"
+           else optim.Adam(net.parameters(), lr=lr))
+    n_heads = net.n_tasks
+    try:
+        history = train.fit_multitask(net, X, [y] * n_heads, ["cross_entropy"] * n_heads,
+                                      task_weights=[1.0] + [aux_weight] * (n_heads - 1), optimizer=opt,
+                                      steps=settings["steps"], record_every=settings["record_every"],
+                                      progress=False)
+        steps, losses, diverged_at = list(history.steps), [list(v) for v in history.task_losses], None
+        with no_grad():
+            outputs = net(X)
+            final = [float(F.cross_entropy(out, y).data) for out in outputs]
+            accuracies = [train.accuracy(out.data, y) for out in outputs]
+        steps.append(settings["steps"])
+        losses.append(final)
+    except train.TrainingDiverged as error:
+        steps, losses = list(error.history.steps), [list(v) for v in error.history.task_losses]
+        if not steps or steps[-1] != error.step:
+            steps.append(error.step)
+            losses.append([float("nan")] * n_heads)
+        diverged_at, accuracies = error.step, [float("nan")] * n_heads
+    losses = np.asarray(losses, dtype=float)
+    arrays = {"steps": np.asarray(steps), "main": losses[:, 0].copy(),
+              "aux": losses[:, 1].copy() if n_heads > 1 else None, "after": _input_spread(net, X)}
+    for array in list(arrays.values()) + [spread_before]:
+        if array is not None:
+            array.setflags(write=False)
+    return DeepSupervisionRun(steps=arrays["steps"], main_loss=arrays["main"], aux_loss=arrays["aux"],
+                              main_accuracy=float(accuracies[0]),
+                              aux_accuracy=float(accuracies[1]) if n_heads > 1 else None,
+                              spread_before=spread_before, spread_after=arrays["after"], diverged_at=diverged_at)
+
+
+def _describe_setting(attach_depth: int, aux_weight: float) -> str:
+    return "no auxiliary head" if attach_depth == 0 else f"aux head after layer {attach_depth}, weight {aux_weight:g}"
+
+
+def plot_deep_supervision(gradients: HeadGradients, baseline: DeepSupervisionRun, run: DeepSupervisionRun,
+                          attach_depth: int, aux_weight: float, optimizer: str) -> Figure:
+    """Left: ‖∂L/∂z_l‖ per trunk layer at initialisation without and with the auxiliary head (log).
+    Right: the main head's training loss without and with it, and the auxiliary head's own loss."""
+    fig, (left, right) = new_figure((10.5, 4.2), ncols=2, margins=(0.075, 0.985, 0.24, 0.86))
+    depth = gradients.main.size
+    layers = np.arange(1, depth + 1)
+    with_aux = attach_depth > 0
+    left.plot(layers, gradients.main, markersize=4, label="no auxiliary head", **category_style(0))
+    if with_aux:
+        left.plot(layers, gradients.total, markersize=4, label=f"with aux head (w = {aux_weight:g})",
+                  **category_style(1))
+        left.axvline(attach_depth, color="0.5", linestyle=":", linewidth=1.2)
+        lift = gradients.total[0] / gradients.main[0]
+        left_title = f"Gradient at initialisation: layer 1 lifted ×{lift:.2g}"
+    else:
+        left_title = "Gradient at initialisation (no auxiliary head)"
+    _log_axis(left, np.concatenate([gradients.main, gradients.total]))
+    left.set_ylim(top=left.get_ylim()[1] * 3)  # headroom: the peak at the attach depth can sit on a decade
+    left.set_xlabel("trunk layer l (1 = next to the input; dotted: attach depth)")
+    left.set_ylabel("‖∂L/∂z_l‖ (log scale)")
+    left.set_title(left_title, y=1.0, fontsize=10)
+    left.xaxis.set_major_locator(MaxNLocator(integer=True))
+    left.grid(True, alpha=0.3)
+
+    def label(prefix, loss, accuracy):
+        end = "diverged" if not np.isfinite(loss[-1]) else f"ends at {loss[-1]:.2f}, accuracy {accuracy:.0%}"
+        return f"{prefix} ({end})"
+
+    right.plot(baseline.steps, baseline.main_loss, markersize=4, markevery=4,
+               label=label("main task, no auxiliary head", baseline.main_loss, baseline.main_accuracy),
+               **category_style(0))
+    if with_aux:
+        right.plot(run.steps, run.main_loss, markersize=4, markevery=4,
+                   label=label("main task, with aux head", run.main_loss, run.main_accuracy), **category_style(1))
+        right.plot(run.steps, run.aux_loss, markersize=4, markevery=4, color=category_style(2)["color"],
+                   linestyle=":", marker=category_style(2)["marker"],
+                   label=label("the aux head's own loss", run.aux_loss, run.aux_accuracy))
+    # In the legend rather than as text on the line: the flat main-task curves lie on it.
+    right.axhline(_CHANCE_LOSS, color="0.4", linestyle=(0, (1, 3)), linewidth=1.0,
+                  label="log 2 ≈ 0.693: the loss of a 50 : 50 guess")
+    finite = [v for r in (baseline, run) for v in (r.main_loss, r.aux_loss) if v is not None]
+    top = max(1.0, float(np.nanmax(np.where(np.isfinite(np.concatenate(finite)), np.concatenate(finite), 0))) * 1.05)
+    right.set_ylim(0.0, min(top, 3.0))
+    right.set_xlabel(f"training step ({DEEP_SUPERVISION_OPTIMIZERS[optimizer]}, full batch)")
+    right.set_ylabel("training cross-entropy")
+    right.set_title("Learning curves", y=1.0, fontsize=10)
+    right.grid(True, alpha=0.3)
+    left.legend(fontsize=8, loc="lower right")  # the lines rise to the upper left; this corner stays empty
+    handles, labels = right.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.0), fontsize=8, frameon=False,
+               ncols=2)
+    fig.suptitle(f"{DEEP_SUPERVISION_SETTINGS['depth']} sigmoid layers, two moons: "
+                 f"{_describe_setting(attach_depth, aux_weight)}, {DEEP_SUPERVISION_OPTIMIZERS[optimizer]}",
+                 fontsize=10.5)
+    return fig
+
+
+def deep_supervision_explorer_update(attach_depth: int = 4, aux_weight: float = 1.0, optimizer: str = "sgd",
+                                     progress=None) -> Figure:
+    """Lesson 08: the trunk's gradient at initialisation and the learning curves, without and with an
+    auxiliary head after layer `attach_depth` (0 = none) weighted `aux_weight`.
+
+    progress: optional callable(done, total), told after each of the two runs (a new setting trains
+    live, about half a second; settings seen before are cached).
+    """
+    attach_depth = _check_attach_depth(attach_depth)
+    aux_weight = _check_aux_weight(aux_weight)
+    optimizer = _check_optimizer(optimizer)
+    gradients = head_gradient_norms(attach_depth, aux_weight)
+    runs = []
+    for done, depth in enumerate((0, attach_depth), start=1):
+        runs.append(deep_supervision_run(depth, aux_weight, optimizer))
+        if progress is not None:
+            progress(done, 2)
+    return plot_deep_supervision(gradients, runs[0], runs[1], attach_depth, aux_weight, optimizer)
+
+
+def deep_supervision_explorer(**initial) -> Explorer:
+    """Attach depth, auxiliary weight and optimizer → gradient per layer and learning curves."""
+    values = initial_values("deep_supervision", initial)
+    if values["aux_weight"] not in DEEP_SUPERVISION_WEIGHTS:
+        raise ValueError(f"deep_supervision explorer: aux_weight must be one of {list(DEEP_SUPERVISION_WEIGHTS)}, "
+                         f"got {values['aux_weight']!r}")
+    controls = {
+        "attach_depth": int_slider("aux head after layer (0 = none)", values["attach_depth"], 0,
+                                   DEEP_SUPERVISION_SETTINGS["depth"]),
+        "aux_weight": widgets.SelectionSlider(options=list(DEEP_SUPERVISION_WEIGHTS), value=values["aux_weight"],
+                                              description="aux weight w", continuous_update=False,
+                                              style=_control_style()),
+        "optimizer": dropdown("optimizer", [(label, key) for key, label in DEEP_SUPERVISION_OPTIMIZERS.items()],
+                              values["optimizer"]),
+    }
+    return Explorer(deep_supervision_explorer_update, controls,
+                    title="Deep supervision explorer: does an auxiliary head rescue a deep sigmoid net?",
+                    help_text="Left: the gradient reaching each trunk layer before training. Right: the main "
+                              "task's training loss, without and with the auxiliary head. A new setting trains "
+                              "a small net live (under a second); settings seen before come back at once.",
+                    reports_progress=True)
+
+
+register_explorer("deep_supervision", deep_supervision_explorer_update,
+                  {"attach_depth": 4, "aux_weight": 1.0, "optimizer": "sgd"}, deep_supervision_explorer)
+
+
+def plot_seed_study(final_losses: Mapping, title: str) -> Figure:
+    """One column per configuration, one marker per seed: the main task's loss after training.
+
+    final_losses: {label: (n_seeds,) losses}. The dotted line is log 2, a 50 : 50 guess: a run at it
+    never left the plateau.
+    """
+    if not isinstance(final_losses, Mapping) or not final_losses:
+        raise ValueError("plot_seed_study: final_losses must be a non-empty dict label -> losses")
+    fig, ax = new_figure((7.5, 3.8), margins=(0.1, 0.98, 0.2, 0.88))
+    for index, (label, losses) in enumerate(final_losses.items()):
+        losses = np.asarray(losses, dtype=float)
+        offsets = np.linspace(-0.15, 0.15, losses.size) if losses.size > 1 else np.zeros(1)
+        style = category_style(index)
+        ax.plot(index + offsets, losses, linestyle="none", marker=style["marker"], color=style["color"],
+                markersize=7, markeredgecolor="black", markeredgewidth=0.5)
+        escaped = int(np.sum(losses < _CHANCE_LOSS - 0.05))
+        ax.text(index, 0.02, f"{escaped} of {losses.size} left\nthe plateau", ha="center", va="bottom", fontsize=8.5)
+    ax.axhline(_CHANCE_LOSS, color="0.4", linestyle=":", linewidth=1.2)
+    ax.text(len(final_losses) - 0.5, _CHANCE_LOSS, "log 2 ", ha="right", va="bottom", fontsize=8, color="0.35")
+    ax.set_xticks(range(len(final_losses)), list(final_losses), fontsize=9)
+    ax.set_xlim(-0.5, len(final_losses) - 0.5)
+    ax.set_ylim(0.0, 0.8)
+    ax.set_ylabel("main-task loss after training")
+    ax.set_xlabel("configuration (one marker per random seed of the network)")
+    ax.set_title(title, y=1.0, fontsize=10)
+    ax.grid(True, axis="y", alpha=0.3)
+    return fig
+
+
+def plot_task_gradient_imbalance(per_layer: Mapping, steps, norms_over_training: Mapping, attach_depth: int,
+                                 title: str) -> Figure:
+    """Left: ‖∂L_t/∂W_l‖ per trunk layer for each task at initialisation (log). Right: each task's gradient
+    norm on the whole shared trunk over training (log), as `probes.TaskGradientRecorder` measured it.
+
+    per_layer: {label: (L,)}; steps: (S,); norms_over_training: {label: (S,)}.
+    """
+    fig, (left, right) = new_figure((10.5, 4.0), ncols=2, margins=(0.075, 0.985, 0.13, 0.86))
+    plot_layer_gradient_norms(dict(per_layer), ax=left, title="Per trunk layer, at initialisation",
+                              ylabel="‖∂L_t/∂W_l‖ (log scale)")
+    left.axvline(attach_depth, color="0.5", linestyle=":", linewidth=1.2)
+    steps = np.asarray(steps, dtype=float)
+    for index, (label, norms) in enumerate(norms_over_training.items()):
+        right.plot(steps, np.asarray(norms, dtype=float), markersize=4, markevery=max(1, steps.size // 10),
+                   label=label, **category_style(index))
+    _log_axis(right, np.concatenate([np.asarray(v, dtype=float) for v in norms_over_training.values()]))
+    right.set_xlabel("training step")
+    right.set_ylabel("gradient norm on the shared trunk (log scale)")
+    right.set_title("On the whole shared trunk, during training", y=1.0)
+    right.grid(True, alpha=0.3)
+    right.legend(fontsize=8)
+    fig.suptitle(title, fontsize=11)
+    return fig

@@ -1,0 +1,784 @@
+"""Lesson 09 (`09_why_mtl_works`): why does MTL help at all? Caruana's mechanisms as experiments
+(the mechanisms explorer), and the studies behind the lesson's static figures.
+"""
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
+
+from .. import datasets, multitask
+from ..autodiff import Tensor, no_grad
+from ..plots import category_style
+from .core import Explorer, _control_style, dropdown, initial_values, int_slider, new_figure, register_explorer
+from .transfer import train_sharing_nets
+
+__all__ = [
+    "MechanismSetup", "MECHANISMS", "MECHANISM_SIZES", "MECHANISM_SEEDS", "EXTRA_OUTPUT_FEATURE_NOISE",
+    "MechanismData", "mechanism_data", "train_stl_and_mtl", "first_layer_weights", "input_weight_mass",
+    "input_weight_share", "feature_alignment", "input_sensitivity_share", "mechanism_nets", "MechanismRuns",
+    "mechanism_runs", "MECHANISMS_DEFAULTS", "EXTRA_OUTPUT_VARIANTS", "plot_mechanism", "mechanisms_explorer_update",
+    "mechanisms_explorer", "stl_reference_errors", "effective_sample_size_from_curve", "plot_amplification",
+    "plot_input_weight_mass", "plot_mechanism_diagnostic", "PARITY_EXTRA_TASKS", "ExtraTaskStudy",
+    "parity_extra_task_study", "plot_extra_task_study", "ExtraOutputStudy", "extra_output_study",
+    "plot_extra_output_study",
+]
+
+class MechanismSetup(NamedTuple):
+    """One of Caruana's mechanisms as an experiment: a main task, what multi-task learning adds, the nets.
+
+    label: the name shown in the explorer. main_task, extra_tasks: what STL and MTL are trained on, in
+    words. n_tasks: tasks of the MTL net, the main task first. n_hidden: width of the one tanh hidden
+    layer (shared by all tasks in MTL; the STL net has the same layer for the main task alone).
+    steps, lr: full-batch Adam. metric: "rmse" (against the noiseless main target) or "error rate"
+    (a wrong sign of the ±1 output). diagnostic: what `mechanism_runs` measures on the first layer
+    besides the error (None for nothing), with its axis label.
+    """
+
+    label: str
+    main_task: str
+    extra_tasks: str
+    n_tasks: int
+    n_hidden: int
+    steps: int
+    lr: float
+    metric: str
+    diagnostic: str | None = None
+    diagnostic_label: str = ""
+
+
+#: The lesson's experiments: the mechanisms of Caruana 1997 (Machine Learning 28, "Multitask learning",
+#: Section 3), his parity tasks, and Caruana & de Sa 1997 (NIPS 9, "Promoting poor features to supervisors").
+#: tests/test_lesson09.py asserts the effects the lesson reports, with exactly these settings; change them
+#: and the lesson's text must change too.
+MECHANISMS = {
+    "amplification": MechanismSetup(
+        "statistical data amplification", "a noisy teacher function (noise std 0.5)",
+        "3 more tasks: the same function, each with its own noise", 4, 2, 300, 0.02, "rmse"),
+    "attribute_selection": MechanismSetup(
+        "attribute selection", "a linear function of 2 of 32 inputs (noise std 0.3)",
+        "3 more tasks: other linear functions of the same 2 inputs", 4, 2, 300, 0.02, "rmse",
+        "relevant_share", "share of first-layer weight mass on the 2 relevant inputs"),
+    "eavesdropping": MechanismSetup(
+        "eavesdropping", "hard: |F| of a hidden feature F = w·x (noise std 0.3)",
+        "1 more task: easy, tanh(1.5 F)", 2, 4, 300, 0.02, "rmse",
+        "alignment", "share of first-layer weight energy along w"),
+    "representation_bias": MechanismSetup(
+        "representation bias", "tanh(1.5 z), z seen through two equally noisy copies A and B",
+        "1 more task: sin(2·A), which needs copy A", 2, 2, 300, 0.02, "rmse",
+        "copy_a_share", "share of the main output's input slope on copy A"),
+    "parity": MechanismSetup(
+        "parity tasks (Caruana's B1 OR Parity(B2..B6))", "b0 OR parity(b1..b5), 8 bits",
+        "Caruana's 3 other tasks on the same parity", 4, 16, 500, 0.05, "error rate"),
+    "extra_output": MechanismSetup(
+        "an input used as an extra output", "a noisy teacher function (noise std 0.5), STL gets a noisy "
+        "feature as an extra input", "the same noisy feature as an extra output instead", 2, 2, 300, 0.02, "rmse"),
+}
+MECHANISM_SIZES = (40, 80, 120, 160, 200)
+MECHANISM_SEEDS = tuple(range(8))
+#: Noise std of the feature in "extra_output", relative to the feature's own std of 1.
+EXTRA_OUTPUT_FEATURE_NOISE = 0.5
+_MECHANISM_TEST_SIZE = 1000
+_AMPLIFICATION_POOL = 4 * max(MECHANISM_SIZES)  # enough for an STL reference with 4x the examples
+
+
+class MechanismData(NamedTuple):
+    """One seed's data for a mechanism, `n_train` training examples.
+
+    X_train: (n, d) inputs of the MTL net. targets: (T, n) training targets, the main task first (±1
+    for parity). X_test: (m, d). test_target: (m,) the main task's noiseless target (regression) or its
+    0/1 label (parity). stl_X_train (n, d'), stl_X_test (m, d'): inputs of the STL net (the same arrays,
+    except in "extra_output", where STL gets the feature as an extra input). info: what the diagnostics
+    need (relevant inputs, the feature direction).
+    """
+
+    X_train: np.ndarray
+    targets: np.ndarray
+    X_test: np.ndarray
+    test_target: np.ndarray
+    stl_X_train: np.ndarray
+    stl_X_test: np.ndarray
+    info: dict
+
+
+def _check_mechanism(mechanism) -> str:
+    if not isinstance(mechanism, str) or mechanism not in MECHANISMS:
+        raise ValueError(f"Unknown mechanism {mechanism!r}; choose one of {', '.join(MECHANISMS)}.")
+    return mechanism
+
+
+def _check_size(n_train, sizes=MECHANISM_SIZES) -> int:
+    if isinstance(n_train, bool) or not isinstance(n_train, (int, np.integer)) or int(n_train) not in sizes:
+        raise ValueError(f"The training-set size must be one of the computed sizes "
+                         f"{', '.join(str(n) for n in sizes)}, got {n_train!r}.")
+    return int(n_train)
+
+
+def _check_count(value, name: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+    return int(value)
+
+
+def _check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or int(seed) not in MECHANISM_SEEDS:
+        raise ValueError(f"The seed must be a whole number from {MECHANISM_SEEDS[0]} to {MECHANISM_SEEDS[-1]}, "
+                         f"got {seed!r}.")
+    return int(seed)
+
+
+def _tanh_unit_std(gain: float) -> float:
+    """Std of tanh(gain·z) for z ~ N(0, 1), by Gauss–Hermite quadrature."""
+    nodes, weights = np.polynomial.hermite_e.hermegauss(101)
+    values = np.tanh(gain * nodes)
+    return float(np.sqrt(weights @ values**2 / weights.sum()))
+
+
+@functools.lru_cache(maxsize=128)
+def _mechanism_pool(mechanism: str, seed: int, feature_noise: float) -> MechanismData:
+    """All of one seed's data: the largest training pool (the first rows are the training set of any
+    smaller n, so the sets are nested) and the test set."""
+    pool = max(MECHANISM_SIZES)
+    info = {}
+    if mechanism == "amplification":
+        data = datasets.make_amplification_tasks(_AMPLIFICATION_POOL, rng=seed, n_tasks=4, noise=0.5)
+        test = data.teacher.sample(_MECHANISM_TEST_SIZE, rng=seed + 1000)
+        X, targets, X_test, test_target = data.X, np.stack(data.targets), test.X, test.clean_targets[0]
+    elif mechanism == "parity":
+        # All 256 patterns in random order: train on the first n, test on the patterns never trained on.
+        data = datasets.make_parity_tasks(256, rng=seed)
+        X, targets = data.X, 2.0 * np.stack(data.targets) - 1.0
+        X_test, test_target = data.X, data.targets[0]
+        info["task_names"] = data.task_names
+    elif mechanism == "extra_output":
+        rng = np.random.default_rng(seed)
+        data = datasets.make_related_tasks(pool + _MECHANISM_TEST_SIZE, 1.0, rng=rng, n_tasks=1, noise=0.5)
+        teacher = data.teacher
+        # The feature: the teacher's first hidden unit, scaled to std 1, measured with noise.
+        unit = np.tanh(teacher.gain * data.X @ teacher.task_weights[0, 0]) / _tanh_unit_std(teacher.gain)
+        feature = unit + feature_noise * rng.standard_normal(unit.shape)
+        with_feature = np.column_stack([data.X, feature])
+        X_rest, extra_target = datasets.input_as_extra_output(with_feature, -1)
+        X, targets = X_rest[:pool], np.stack([data.targets[0], extra_target])[:, :pool]
+        X_test, test_target = X_rest[pool:], data.clean_targets[0][pool:]
+        info["stl_X"] = with_feature[:pool]
+        info["stl_X_test"] = with_feature[pool:]
+    else:
+        size = pool + _MECHANISM_TEST_SIZE
+        if mechanism == "attribute_selection":
+            data = datasets.make_attribute_selection_tasks(size, rng=seed)
+            info["relevant"] = data.relevant_features
+        elif mechanism == "eavesdropping":
+            data = datasets.make_eavesdropping_tasks(size, rng=seed)
+            info["direction"] = data.feature_direction
+        else:
+            data = datasets.make_representation_bias_tasks(size, rng=seed)
+        X, targets = data.X[:pool], np.stack(data.targets)[:, :pool]
+        X_test, test_target = data.X[pool:], data.clean_targets[0][pool:]
+    for array in (X, targets, X_test, test_target):
+        array.flags.writeable = False  # cached: a caller must not change what the next one reads
+    return MechanismData(X, targets, X_test, test_target, info.pop("stl_X", X), info.pop("stl_X_test", X_test),
+                         info)
+
+
+def mechanism_data(mechanism: str, n_train: int, seed: int,
+                   feature_noise: float = EXTRA_OUTPUT_FEATURE_NOISE) -> MechanismData:
+    """The data of one mechanism's experiment for one seed, with the first n_train examples to train on.
+
+    For every mechanism but parity the test set is 1000 fresh inputs scored against the noiseless main
+    target; for parity it is every one of the 256 bit patterns not in the training set. feature_noise
+    only matters for "extra_output". Training sets are nested: n = 80 holds the examples of n = 40.
+    """
+    mechanism = _check_mechanism(mechanism)
+    limit = _AMPLIFICATION_POOL if mechanism == "amplification" else max(MECHANISM_SIZES)
+    if isinstance(n_train, bool) or not isinstance(n_train, (int, np.integer)) or not 1 <= n_train <= limit:
+        raise ValueError(f"n_train must be a whole number from 1 to {limit} for {mechanism}, got {n_train!r}")
+    pool = _mechanism_pool(mechanism, int(seed), float(feature_noise))
+    n = int(n_train)
+    if mechanism == "parity":
+        return pool._replace(X_train=pool.X_train[:n], targets=pool.targets[:, :n], X_test=pool.X_test[n:],
+                             test_target=pool.test_target[n:], stl_X_train=pool.X_train[:n],
+                             stl_X_test=pool.X_test[n:])
+    return pool._replace(X_train=pool.X_train[:n], targets=pool.targets[:, :n], stl_X_train=pool.stl_X_train[:n])
+
+
+def train_stl_and_mtl(datasets, setup: MechanismSetup, seeds) -> tuple:
+    """Train, for each seed r, a single-task net on the main task and a multi-task net on all tasks.
+
+    datasets: one MechanismData per seed (same n). The STL net is HardSharingNet(d, [h], [main task],
+    branch_depth=0); the MTL net is HardSharingNet(d, [h], [T tasks], branch_depth=1): one shared tanh
+    layer, a linear head per task. With the same seed both start from the same first layer and the
+    same main-task head, so the only difference is the extra tasks' training signal.
+    Both train with full-batch Adam on the summed mean squared errors (`train_sharing_nets`).
+    Returns (stl_nets, mtl_nets), lists of HardSharingNet.
+    """
+    stl_nets = [multitask.HardSharingNet(d.stl_X_train.shape[1], [setup.n_hidden], [1], branch_depth=0, rng=seed)
+                for d, seed in zip(datasets, seeds)]
+    mtl_nets = [multitask.HardSharingNet(d.X_train.shape[1], [setup.n_hidden], [1] * d.targets.shape[0],
+                                         branch_depth=1, rng=seed) for d, seed in zip(datasets, seeds)]
+    train_sharing_nets(stl_nets, np.stack([d.stl_X_train for d in datasets]),
+                       np.stack([d.targets[:1] for d in datasets]), setup.steps, setup.lr)
+    train_sharing_nets(mtl_nets, np.stack([d.X_train for d in datasets]), np.stack([d.targets for d in datasets]),
+                       setup.steps, setup.lr)
+    return stl_nets, mtl_nets
+
+
+def _main_output(net, X) -> np.ndarray:
+    with no_grad():
+        return net(X)[0].data[:, 0]
+
+
+def _main_task_error(net, X_test, test_target, metric: str) -> float:
+    """Test RMSE against the noiseless target, or the error rate of the sign of a ±1 output."""
+    output = _main_output(net, X_test)
+    if metric == "error rate":
+        return float(np.mean((output > 0) != (np.asarray(test_target) == 1)))
+    return float(np.sqrt(np.mean((output - test_target) ** 2)))
+
+
+def first_layer_weights(net) -> np.ndarray:
+    """(d, h) the weights from the inputs to the first hidden layer: the shared layer of an MTL
+    HardSharingNet, the main task's own first layer of an STL one (branch_depth = 0)."""
+    layer = net.trunk.layers[0] if net.trunk is not None else net.towers[0].layers[0]
+    return np.array(layer.weight.data)
+
+
+def input_weight_mass(W) -> np.ndarray:
+    """(d,) Σ_j |W_ij|: how strongly each input feeds the hidden layer, for W (d, h) (inputs as rows)."""
+    return np.abs(np.asarray(W, dtype=float)).sum(axis=1)
+
+
+def input_weight_share(W, relevant) -> float:
+    """The share of a first layer's weight mass Σ|W_ij| that leaves the `relevant` inputs (rows of W (d, h)).
+
+    At initialisation every input gets about the same mass, so the share is about len(relevant)/d.
+    """
+    mass = input_weight_mass(W)
+    return float(mass[np.asarray(relevant, dtype=int)].sum() / mass.sum())
+
+
+def feature_alignment(W, direction) -> float:
+    """‖Wᵀw‖² / ‖W‖²: the share of a first layer's weight energy along the unit vector w (d,), for W (d, h).
+
+    1 when every hidden unit reads only w·x; about 1/d for random weights.
+    """
+    W = np.asarray(W, dtype=float)
+    direction = np.asarray(direction, dtype=float)
+    direction = direction / np.linalg.norm(direction)
+    return float(np.sum((direction @ W) ** 2) / np.sum(W**2))
+
+
+def input_sensitivity_share(net, X, inputs=(0, 1)) -> float:
+    """How much the main output relies on input a rather than input b, inputs = (a, b):
+    mean|∂ŷ/∂x_a| / (mean|∂ŷ/∂x_a| + mean|∂ŷ/∂x_b|) over the rows of X (n, d). 0.5: both equally."""
+    x = Tensor(np.asarray(X, dtype=float), requires_grad=True)
+    net(x)[0].sum().backward()  # rows are independent, so row i of x.grad is ∂ŷ_i/∂x_i
+    slope = np.abs(x.grad).mean(axis=0)
+    a, b = inputs
+    return float(slope[a] / (slope[a] + slope[b]))
+
+
+def _diagnostic(kind: str | None, net, data: MechanismData) -> float:
+    if kind == "relevant_share":
+        return input_weight_share(first_layer_weights(net), data.info["relevant"])
+    if kind == "alignment":
+        return feature_alignment(first_layer_weights(net), data.info["direction"])
+    if kind == "copy_a_share":
+        return input_sensitivity_share(net, data.X_test)
+    return float("nan")
+
+
+class _SizeRuns(NamedTuple):
+    datasets: list
+    stl_nets: list
+    mtl_nets: list
+    stl_error: np.ndarray
+    mtl_error: np.ndarray
+    stl_diagnostic: np.ndarray
+    mtl_diagnostic: np.ndarray
+
+
+@functools.lru_cache(maxsize=64)
+def _size_runs(mechanism: str, n_train: int) -> _SizeRuns:
+    setup = MECHANISMS[mechanism]
+    datasets = [mechanism_data(mechanism, n_train, seed) for seed in MECHANISM_SEEDS]
+    stl_nets, mtl_nets = train_stl_and_mtl(datasets, setup, MECHANISM_SEEDS)
+    errors = np.array([[_main_task_error(net, getattr(d, inputs), d.test_target, setup.metric)
+                        for net, d in zip(nets, datasets)]
+                       for nets, inputs in ((stl_nets, "stl_X_test"), (mtl_nets, "X_test"))])
+    diagnostics = np.array([[_diagnostic(setup.diagnostic, net, d) for net, d in zip(nets, datasets)]
+                            for nets in (stl_nets, mtl_nets)])
+    for array in (errors, diagnostics):
+        array.flags.writeable = False
+    return _SizeRuns(datasets, stl_nets, mtl_nets, errors[0], errors[1], diagnostics[0], diagnostics[1])
+
+
+def mechanism_nets(mechanism: str, n_train: int, seed: int) -> tuple:
+    """(stl_net, mtl_net, data): the two trained networks of one seed and size, and their MechanismData
+    (from the same cache as `mechanism_runs`, so they are the nets behind its numbers)."""
+    runs = _size_runs(_check_mechanism(mechanism), _check_size(n_train))
+    index = MECHANISM_SEEDS.index(_check_seed(seed))
+    return runs.stl_nets[index], runs.mtl_nets[index], runs.datasets[index]
+
+
+class MechanismRuns(NamedTuple):
+    """STL against MTL for one mechanism, at every size in MECHANISM_SIZES and seed in MECHANISM_SEEDS.
+
+    stl_error, mtl_error: (K, S) the main task's test error (RMSE or error rate, see setup.metric).
+    stl_diagnostic, mtl_diagnostic: (K, S) the setup's first-layer diagnostic (NaN when it has none).
+    """
+
+    mechanism: str
+    setup: MechanismSetup
+    sizes: np.ndarray
+    seeds: np.ndarray
+    stl_error: np.ndarray
+    mtl_error: np.ndarray
+    stl_diagnostic: np.ndarray
+    mtl_diagnostic: np.ndarray
+
+
+def mechanism_runs(mechanism: str, progress=None) -> MechanismRuns:
+    """Train STL and MTL for every size and seed of one mechanism (cached: each size trains once per
+    session, all seeds at once). progress: optional callable(done, total), told after each size."""
+    mechanism = _check_mechanism(mechanism)
+    runs = []
+    for done, n_train in enumerate(MECHANISM_SIZES, start=1):
+        runs.append(_size_runs(mechanism, n_train))
+        if progress is not None:
+            progress(done, len(MECHANISM_SIZES))
+    field = lambda name: np.stack([getattr(r, name) for r in runs])  # noqa: E731
+    return MechanismRuns(mechanism, MECHANISMS[mechanism], np.array(MECHANISM_SIZES), np.array(MECHANISM_SEEDS),
+                         field("stl_error"), field("mtl_error"), field("stl_diagnostic"), field("mtl_diagnostic"))
+
+
+def _error_label(setup: MechanismSetup) -> str:
+    if setup.metric == "error rate":
+        return "main task: test error rate (lower is better)"
+    return "main task: test RMSE (lower is better)"
+
+
+def _size_axis(ax, sizes) -> None:
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(FixedLocator(list(sizes)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _position: f"{value:g}"))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xlim(sizes[0] / 1.15, sizes[-1] * 1.15)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+# (label, colour index, marker, line style) of the two models in every lesson-09 figure
+_MODEL_STYLES = (("STL (main task alone)", 0, "o", "-"), ("MTL (shared hidden layer)", 1, "s", "--"))
+
+
+def plot_mechanism(runs: MechanismRuns, n_train: int, seed: int) -> Figure:
+    """Left: the main task's test error of STL and MTL against the training-set size (lines: median over
+    the seeds; small markers: single seeds; large open markers: the chosen seed).
+    Right: at the chosen size, each seed's STL and MTL errors joined by a line (the chosen seed in black)."""
+    index = list(runs.sizes).index(n_train)
+    seed_index = list(runs.seeds).index(seed)
+    n_seeds = runs.seeds.size
+    fig, (left, right) = new_figure((10.0, 4.3), ncols=2, margins=(0.075, 0.985, 0.12, 0.8))
+    fig.suptitle(f"{_capitalised(runs.setup.label)}: main task = {runs.setup.main_task};\n"
+                 f"MTL adds {runs.setup.extra_tasks}", fontsize=10, y=0.985)
+    jitter = np.linspace(-0.04, 0.04, n_seeds)
+    for label, colour_index, marker, linestyle in _MODEL_STYLES:
+        errors = runs.stl_error if colour_index == 0 else runs.mtl_error
+        colour = category_style(colour_index)["color"]
+        left.plot(runs.sizes, np.median(errors, axis=1), color=colour, marker=marker, linestyle=linestyle,
+                  linewidth=2, markersize=6, label=f"{label}, median")
+        left.scatter((runs.sizes[:, None] * np.exp(jitter)[None]).ravel(), errors.ravel(), s=8, color=colour,
+                     alpha=0.35, marker=marker, linewidths=0)
+        left.plot(runs.sizes, errors[:, seed_index], color=colour, marker=marker, markerfacecolor="none",
+                  markersize=9, linestyle="none", markeredgewidth=1.5)
+    left.axvline(n_train, color="0.5", linestyle=":", linewidth=1.2)
+    baseline, baseline_text = (0.25, "always answering 1") if runs.setup.metric == "error rate" \
+        else (1.0, "always predicting 0")
+    left.axhline(baseline, color="0.3", linestyle="-.", linewidth=1.0)
+    left.text(runs.sizes[-1] * 1.1, baseline, baseline_text, fontsize=8, color="0.3", va="bottom", ha="right")
+    # Few ticks: every tick label is a text to lay out, and this figure is redrawn on each slider move.
+    left.yaxis.set_major_locator(MaxNLocator(5))
+    _size_axis(left, runs.sizes)
+    left.set_xlabel("training examples per task (log scale)")
+    left.set_ylabel(_error_label(runs.setup))
+    left.set_title(f"Median of {n_seeds} seeds; open markers: seed {seed}", y=1.0, fontsize=10)
+    left.legend(fontsize=8, loc="upper right")
+    left.grid(True, alpha=0.3)
+
+    stl, mtl = runs.stl_error[index], runs.mtl_error[index]
+    for r in range(n_seeds):
+        chosen = r == seed_index
+        better = mtl[r] < stl[r]
+        right.plot([0, 1], [stl[r], mtl[r]], color="black" if chosen else "0.6", linewidth=2.4 if chosen else 1.0,
+                   linestyle="-" if better else "--", marker="o", markersize=5 if chosen else 3, zorder=3 if chosen else 2)
+    wins, losses = int(np.sum(mtl < stl)), int(np.sum(mtl > stl))
+    right.set_xticks([0, 1], ["STL", "MTL"])
+    right.set_xlim(-0.35, 1.35)
+    top = float(max(stl.max(), mtl.max()))
+    bottom = float(min(stl.min(), mtl.min()))
+    pad = 0.08 * max(top - bottom, 0.02)
+    right.set_ylim(max(0.0, bottom - pad), top + pad)
+    right.yaxis.set_major_locator(MaxNLocator(5))
+    right.set_ylabel(_error_label(runs.setup))
+    right.set_title(f"n = {n_train}: MTL better in {wins} of {n_seeds} seeds, worse in {losses}\n"
+                    f"(solid: MTL better, dashed: not; black: seed {seed})", y=1.0, fontsize=10)
+    right.grid(True, axis="y", alpha=0.3)
+    return fig
+
+
+def mechanisms_explorer_update(mechanism: str = "amplification", n_train: int = 80, seed: int = 0,
+                               progress=None) -> Figure:
+    """Lesson 09: the main task's test error, single-task against multi-task, for one of Caruana's
+    mechanisms, over the training-set sizes and seeds; n_train and seed pick what is highlighted.
+    A mechanism trains once per session (about a second), then it is read from memory."""
+    mechanism = _check_mechanism(mechanism)
+    n_train = _check_size(n_train)
+    seed = _check_seed(seed)
+    return plot_mechanism(mechanism_runs(mechanism, progress=progress), n_train, seed)
+
+
+MECHANISMS_DEFAULTS = {"mechanism": "amplification", "n_train": 80, "seed": 0}
+
+
+def mechanisms_explorer(**initial) -> Explorer:
+    """Mechanism × training-set size × seed → test error of STL and MTL on the main task."""
+    values = initial_values("mechanisms", initial)
+    controls = {
+        "mechanism": dropdown("mechanism", [(setup.label, name) for name, setup in MECHANISMS.items()],
+                              values["mechanism"]),
+        "n_train": widgets.SelectionSlider(options=list(MECHANISM_SIZES), value=values["n_train"],
+                                           description="training examples per task", continuous_update=False,
+                                           style=_control_style()),
+        "seed": int_slider("seed", values["seed"], MECHANISM_SEEDS[0], MECHANISM_SEEDS[-1]),
+    }
+    return Explorer(mechanisms_explorer_update, controls, title="Mechanism explorer: why does MTL help?",
+                    help_text=f"Each mechanism trains {2 * len(MECHANISM_SIZES) * len(MECHANISM_SEEDS)} small "
+                              "networks the first time you choose it (about a second), then reads them from memory.",
+                    reports_progress=True)
+
+
+register_explorer("mechanisms", mechanisms_explorer_update, MECHANISMS_DEFAULTS, mechanisms_explorer)
+
+
+# Lesson 09's static figures and the studies behind them.
+
+def stl_reference_errors(mechanism: str, sizes) -> np.ndarray:
+    """(len(sizes), S) the main task's test error of the STL net trained on n examples, for each n in
+    `sizes` (up to 800 for "amplification", 200 otherwise) and each seed of MECHANISM_SEEDS: the
+    curve that says how much data a single-task net needs to reach a given error."""
+    mechanism = _check_mechanism(mechanism)
+    setup = MECHANISMS[mechanism]
+    errors = []
+    for n_train in sizes:
+        datasets = [mechanism_data(mechanism, int(n_train), seed) for seed in MECHANISM_SEEDS]
+        nets = [multitask.HardSharingNet(d.stl_X_train.shape[1], [setup.n_hidden], [1], branch_depth=0, rng=seed)
+                for d, seed in zip(datasets, MECHANISM_SEEDS)]
+        train_sharing_nets(nets, np.stack([d.stl_X_train for d in datasets]),
+                           np.stack([d.targets[:1] for d in datasets]), setup.steps, setup.lr)
+        errors.append([_main_task_error(net, d.stl_X_test, d.test_target, setup.metric)
+                       for net, d in zip(nets, datasets)])
+    return np.array(errors)
+
+
+def effective_sample_size_from_curve(reference_sizes, reference_errors, error: float) -> float:
+    """The training-set size at which a single-task curve reaches `error`, by linear interpolation of
+    log error against log size between the two bracketing sizes. reference_errors must fall with size;
+    outside the curve the answer is NaN (not extrapolated)."""
+    sizes = np.log(np.asarray(reference_sizes, dtype=float))
+    errors = np.log(np.asarray(reference_errors, dtype=float))
+    target = np.log(float(error))
+    for k in range(len(sizes) - 1):
+        high, low = errors[k], errors[k + 1]
+        if low <= target <= high and high > low:
+            fraction = (high - target) / (high - low)
+            return float(np.exp(sizes[k] + fraction * (sizes[k + 1] - sizes[k])))
+    return float("nan")
+
+
+def plot_amplification(runs: MechanismRuns, reference_sizes, reference_errors) -> Figure:
+    """Left: test RMSE against training examples per task, STL over a wide range of sizes (the
+    reference) and MTL with T copies of the task; an arrow from each MTL point to the STL size with the
+    same median error. Right: that size divided by n, the measured gain in data, against the ideal T."""
+    reference_sizes = np.asarray(reference_sizes)
+    fig, (left, right) = new_figure((10.0, 4.2), ncols=2, margins=(0.075, 0.985, 0.13, 0.84))
+    stl_median = np.median(reference_errors, axis=1)
+    mtl_median = np.median(runs.mtl_error, axis=1)
+    for colour_index, sizes, errors, label, marker, linestyle in (
+            (0, reference_sizes, stl_median, "STL: main task alone", "o", "-"),
+            (1, runs.sizes, mtl_median, f"MTL: {runs.setup.n_tasks} tasks, shared layer", "s", "--")):
+        left.plot(sizes, errors, color=category_style(colour_index)["color"], marker=marker, linestyle=linestyle,
+                  linewidth=2, markersize=6, label=label)
+    gains = []
+    for n_train, error in zip(runs.sizes, mtl_median):
+        n_eff = effective_sample_size_from_curve(reference_sizes, stl_median, error)
+        gains.append(n_eff / n_train)
+        if np.isfinite(n_eff):
+            left.annotate("", xy=(n_eff, error), xytext=(n_train, error),
+                          arrowprops={"arrowstyle": "->", "color": "0.35", "linewidth": 1.0})
+    left.set_xscale("log")
+    # 160 would crowd 120 and 200 on a log axis
+    left.xaxis.set_major_locator(FixedLocator([n for n in reference_sizes if n != 160]))
+    left.xaxis.set_major_formatter(FuncFormatter(lambda value, _position: f"{value:g}"))
+    left.xaxis.set_minor_locator(NullLocator())
+    left.set_xlabel("training examples per task (log scale)")
+    left.set_ylabel(f"main task: test RMSE (median of {runs.seeds.size} seeds)")
+    left.set_title("Arrows: from MTL at n to the STL size\nwith the same error", y=1.0, fontsize=10)
+    left.legend(fontsize=8, loc="upper right")
+    left.grid(True, alpha=0.3)
+
+    positions = np.arange(len(runs.sizes))
+    right.bar(positions, gains, width=0.6, color=category_style(1)["color"], hatch="//", edgecolor="black",
+              linewidth=0.6)
+    for position, gain in zip(positions, gains):
+        right.text(position, gain, f"×{gain:.1f}", ha="center", va="bottom", fontsize=9)
+    right.axhline(runs.setup.n_tasks, color="0.3", linestyle="--", linewidth=1.2)
+    right.text(positions[-1] + 0.4, runs.setup.n_tasks, f"{runs.setup.n_tasks} tasks × n: every task's noise "
+               "averaged away", ha="right", va="bottom", fontsize=8, color="0.3")
+    right.axhline(1.0, color="0.3", linestyle=":", linewidth=1.0)
+    right.set_xticks(positions, [str(n) for n in runs.sizes])
+    right.set_ylim(0.0, runs.setup.n_tasks * 1.2)
+    right.set_xlabel("training examples per task n")
+    right.set_ylabel("STL examples needed / n")
+    right.set_title("MTL is worth this many times more data", y=1.0, fontsize=10)
+    right.grid(True, axis="y", alpha=0.3)
+    fig.suptitle("Statistical data amplification: the same function, independent noise", fontsize=11, y=0.985)
+    return fig
+
+
+def plot_input_weight_mass(stl_W, mtl_W, relevant, title: str) -> Figure:
+    """Two bar charts of each input's first-layer weight mass Σ_j|W_ij| (STL left, MTL right); the
+    relevant inputs hatched in orange, the others grey; each panel's title gives the relevant share."""
+    fig, axes = new_figure((10.0, 3.6), ncols=2, margins=(0.07, 0.985, 0.15, 0.78))
+    relevant = np.asarray(relevant, dtype=int)
+    for ax, W, name in zip(axes, (stl_W, mtl_W), ("STL: the main task's own first layer",
+                                                  "MTL: the shared first layer")):
+        mass = input_weight_mass(W)
+        is_relevant = np.zeros(mass.size, dtype=bool)
+        is_relevant[relevant] = True
+        ax.bar(np.flatnonzero(~is_relevant), mass[~is_relevant], color="0.7", edgecolor="0.4", linewidth=0.5,
+               label="irrelevant inputs")
+        ax.bar(relevant, mass[relevant], color=category_style(1)["color"], hatch="//", edgecolor="black", linewidth=0.6,
+               label="relevant inputs")
+        ax.set_title(f"{name}\nrelevant share {input_weight_share(W, relevant):.0%}", y=1.0, fontsize=10)
+        ax.set_xlabel("input index")
+        ax.set_ylabel("weight mass Σ_j |W_ij|")
+        ax.set_ylim(0.0, 1.1 * max(float(input_weight_mass(stl_W).max()), float(input_weight_mass(mtl_W).max())))
+        ax.grid(True, axis="y", alpha=0.3)
+    axes[0].legend(fontsize=8, loc="upper right")
+    fig.suptitle(title, fontsize=11, y=0.985)
+    return fig
+
+
+def plot_mechanism_diagnostic(runs: MechanismRuns, reference: float | None = None, reference_label: str = "") -> Figure:
+    """The mechanism's first-layer diagnostic (see MechanismSetup) against the training-set size, STL and
+    MTL (lines: median over the seeds; markers: single seeds); optional horizontal reference line."""
+    if runs.setup.diagnostic is None:
+        raise ValueError(f"{runs.mechanism}: this mechanism has no first-layer diagnostic to plot")
+    fig, ax = new_figure((7.6, 4.0), margins=(0.1, 0.97, 0.13, 0.88))
+    jitter = np.linspace(-0.04, 0.04, runs.seeds.size)
+    for label, colour_index, marker, linestyle in _MODEL_STYLES:
+        values = runs.stl_diagnostic if colour_index == 0 else runs.mtl_diagnostic
+        colour = category_style(colour_index)["color"]
+        ax.plot(runs.sizes, np.median(values, axis=1), color=colour, marker=marker, linestyle=linestyle,
+                linewidth=2, markersize=6, label=f"{label}, median")
+        ax.scatter((runs.sizes[:, None] * np.exp(jitter)[None]).ravel(), values.ravel(), s=10, color=colour,
+                   alpha=0.4, marker=marker, linewidths=0)
+    if reference is not None:
+        ax.axhline(reference, color="0.3", linestyle=":", linewidth=1.2, label=reference_label)
+    _size_axis(ax, runs.sizes)
+    ax.set_ylim(0.0, 1.0)
+    ax.set_xlabel("training examples per task (log scale)")
+    ax.set_ylabel(runs.setup.diagnostic_label)
+    ax.set_title(f"{_capitalised(runs.setup.label)}: what the first layer learned ({runs.seeds.size} seeds)",
+                 y=1.0, fontsize=10)
+    ax.legend(fontsize=8, loc="best")
+    ax.grid(True, alpha=0.3)
+    return fig
+
+
+#: Extra tasks tried beside the parity main task b0 OR parity(b1..b5). "related": built on the main task's
+#: parity; "tasks": how many outputs it adds; "parity_bits"/"rules": make_parity_tasks arguments (absent for
+#: the controls, which are built by hand).
+PARITY_EXTRA_TASKS = {
+    "Caruana's 3 other tasks": {"related": True, "tasks": 3},
+    "b0 AND parity(b1..b5)": {"related": True, "tasks": 1, "rules": (("and", 0, False),)},
+    "3 tasks on parity(b3..b7)": {"related": False, "tasks": 3, "parity_bits": (3, 4, 5, 6, 7),
+                                  "rules": (("or", 0, True), ("and", 0, False), ("and", 0, True))},
+    "b0 AND parity(b3..b7)": {"related": False, "tasks": 1, "parity_bits": (3, 4, 5, 6, 7),
+                              "rules": (("and", 0, False),)},
+    "3 tasks with random labels": {"related": False, "tasks": 3},
+    "3 copies of the main task": {"related": False, "tasks": 3},
+}
+_PARITY_STUDY_SEEDS = tuple(range(32))
+
+
+class ExtraTaskStudy(NamedTuple):
+    """Main-task test accuracy of the parity task trained alone and with each extra task.
+
+    labels: ("alone (STL)", *PARITY_EXTRA_TASKS). accuracy: (K, S) per configuration and seed.
+    related: (K,) whether the configuration's extra task is built on the main task's parity (False for STL).
+    n_train: training patterns (of 256). seeds: (S,).
+    """
+
+    labels: tuple
+    accuracy: np.ndarray
+    related: np.ndarray
+    n_train: int
+    seeds: np.ndarray
+
+
+def _parity_extra_targets(name: str, seed: int) -> np.ndarray:
+    """(k, 256) 0/1 targets of an extra task, on the patterns make_parity_tasks(256, rng=seed) draws."""
+    spec = PARITY_EXTRA_TASKS[name]
+    main = datasets.make_parity_tasks(256, rng=seed)
+    if name == "Caruana's 3 other tasks":
+        return np.stack(main.targets[1:])
+    if name == "3 tasks with random labels":
+        return np.random.default_rng(seed + 10_000).integers(0, 2, size=(spec["tasks"], 256))
+    if name == "3 copies of the main task":
+        return np.repeat(main.targets[0][None], spec["tasks"], axis=0)
+    options = {key: spec[key] for key in ("parity_bits", "rules") if key in spec}
+    # make_parity_tasks draws the patterns first, so the same seed gives the same rows as the main task.
+    return np.stack(datasets.make_parity_tasks(256, rng=seed, **options).targets)
+
+
+@functools.lru_cache(maxsize=8)
+def parity_extra_task_study(n_train: int = 120) -> ExtraTaskStudy:
+    """Train the parity main task alone and with each extra task of PARITY_EXTRA_TASKS (shared layer of
+    16 tanh units, the "parity" setup of MECHANISMS) on n_train of the 256 patterns, for 32 seeds; score
+    on the other patterns. Cached."""
+    setup = MECHANISMS["parity"]
+    n = _check_count(n_train, "parity_extra_task_study: n_train", 8, 248)
+    seeds = _PARITY_STUDY_SEEDS
+    mains = [datasets.make_parity_tasks(256, rng=seed) for seed in seeds]
+    labels = ("alone (STL)",) + tuple(PARITY_EXTRA_TASKS)
+    targets = {labels[0]: [2.0 * m.targets[0][None] - 1.0 for m in mains]}
+    for label in labels[1:]:
+        targets[label] = [2.0 * np.vstack([m.targets[0][None], _parity_extra_targets(label, seed)]) - 1.0
+                          for m, seed in zip(mains, seeds)]
+    accuracy = np.zeros((len(labels), len(seeds)))
+    # Configurations with the same number of tasks train as one batch: one call instead of one per label.
+    for n_tasks in sorted({t[0].shape[0] for t in targets.values()}):
+        group = [label for label in labels if targets[label][0].shape[0] == n_tasks]
+        nets = [multitask.HardSharingNet(8, [setup.n_hidden], [1] * n_tasks, branch_depth=min(1, n_tasks - 1),
+                                         rng=seed) for _ in group for seed in seeds]
+        train_sharing_nets(nets, np.stack([m.X[:n] for _ in group for m in mains]),
+                           np.stack([t[:, :n] for label in group for t in targets[label]]), setup.steps, setup.lr)
+        for k, label in enumerate(group):
+            accuracy[labels.index(label)] = [
+                1.0 - _main_task_error(net, m.X[n:], m.targets[0][n:], "error rate")
+                for net, m in zip(nets[k * len(seeds):(k + 1) * len(seeds)], mains)]
+    related = np.array([False] + [spec["related"] for spec in PARITY_EXTRA_TASKS.values()])
+    accuracy.flags.writeable = False
+    return ExtraTaskStudy(labels, accuracy, related, n, np.array(seeds))
+
+
+def plot_extra_task_study(study: ExtraTaskStudy) -> Figure:
+    """One row per configuration: each seed's main-task test accuracy (dots) and the mean (bar with a
+    ±1 standard-error line); related extra tasks in orange with hatching, controls in grey."""
+    n_rows = len(study.labels)
+    fig, ax = new_figure((8.6, 4.4), margins=(0.33, 0.97, 0.12, 0.88))
+    rows = np.arange(n_rows)[::-1]
+    means = study.accuracy.mean(axis=1)
+    errors = study.accuracy.std(axis=1, ddof=1) / np.sqrt(study.accuracy.shape[1])
+    for row, mean, error, related, values, k in zip(rows, means, errors, study.related, study.accuracy,
+                                                    range(n_rows)):
+        if k == 0:
+            style = {"color": category_style(0)["color"], "hatch": ""}
+        elif related:
+            style = {"color": category_style(1)["color"], "hatch": "//"}
+        else:
+            style = {"color": "0.75", "hatch": ""}
+        ax.barh(row, mean, height=0.6, color=style["color"], hatch=style["hatch"], edgecolor="black", linewidth=0.5,
+                alpha=0.8)
+        ax.plot([mean - error, mean + error], [row, row], color="black", linewidth=2)
+        offsets = np.linspace(-0.18, 0.18, values.size)
+        ax.plot(values, row + offsets, linestyle="none", marker="o", markersize=2.5, color="black", alpha=0.5)
+        ax.text(1.005, row, f"{mean:.3f}", va="center", ha="left", fontsize=8)
+    ax.set_yticks(rows, [("+ " if k else "") + label for k, label in enumerate(study.labels)])
+    ax.axvline(means[0], color=category_style(0)["color"], linestyle=":", linewidth=1.2)
+    ax.set_xlim(min(0.5, float(study.accuracy.min()) - 0.02), 1.06)
+    ax.set_xlabel(f"main task b0 OR parity(b1..b5): test accuracy on the {256 - study.n_train} unseen patterns")
+    ax.set_title(f"Which extra task helps? {study.n_train} training patterns, {study.seeds.size} seeds\n"
+                 "(orange, hatched: built on the same parity; grey: controls; bar: mean, line: ±1 s.e.)",
+                 y=1.0, fontsize=10)
+    ax.grid(True, axis="x", alpha=0.3)
+    return fig
+
+
+class ExtraOutputStudy(NamedTuple):
+    """The main task's test RMSE with a noisy feature left out, given as an input, or used as an extra output.
+
+    feature_noises: (K,) noise std of the feature. errors: dict variant -> (K, S). n_train: examples.
+    """
+
+    feature_noises: np.ndarray
+    errors: dict
+    n_train: int
+    seeds: np.ndarray
+
+
+EXTRA_OUTPUT_VARIANTS = ("without the feature", "feature as an input", "feature as an extra output")
+
+
+def extra_output_study(feature_noises=(0.0, 0.25, 0.5, 1.0, 2.0), n_train: int = 80) -> ExtraOutputStudy:
+    """Caruana & de Sa (1997, NIPS 9, "Promoting poor features to supervisors: some inputs work better as
+    outputs"): for each feature noise, train the main task of "extra_output" (a) on the
+    ten inputs alone, (b) with the noisy feature as an eleventh input, (c) with the feature as a second
+    output on a shared layer (`datasets.input_as_extra_output`), for the 8 seeds. Cached."""
+    noises = tuple(float(v) for v in np.asarray(feature_noises, dtype=float).reshape(-1))
+    if not noises or any(not np.isfinite(v) or v < 0 for v in noises):
+        raise ValueError(f"extra_output_study: feature_noises must be finite numbers >= 0, got {feature_noises!r}")
+    n = _check_count(n_train, "extra_output_study: n_train", 2, max(MECHANISM_SIZES))
+    return _extra_output_study_cached(noises, n)
+
+
+@functools.lru_cache(maxsize=8)
+def _extra_output_study_cached(feature_noises: tuple, n: int) -> ExtraOutputStudy:
+    setup = MECHANISMS["extra_output"]
+    errors = {variant: [] for variant in EXTRA_OUTPUT_VARIANTS}
+    for noise in feature_noises:
+        datasets = [mechanism_data("extra_output", n, seed, feature_noise=float(noise)) for seed in MECHANISM_SEEDS]
+        with_input, as_output = train_stl_and_mtl(datasets, setup, MECHANISM_SEEDS)
+        without = [multitask.HardSharingNet(d.X_train.shape[1], [setup.n_hidden], [1], branch_depth=0, rng=seed)
+                   for d, seed in zip(datasets, MECHANISM_SEEDS)]
+        train_sharing_nets(without, np.stack([d.X_train for d in datasets]), np.stack([d.targets[:1] for d in datasets]),
+                           setup.steps, setup.lr)
+        for variant, nets, inputs in ((EXTRA_OUTPUT_VARIANTS[0], without, "X_test"),
+                                      (EXTRA_OUTPUT_VARIANTS[1], with_input, "stl_X_test"),
+                                      (EXTRA_OUTPUT_VARIANTS[2], as_output, "X_test")):
+            errors[variant].append([_main_task_error(net, getattr(d, inputs), d.test_target, "rmse")
+                                    for net, d in zip(nets, datasets)])
+    errors = {variant: np.array(values) for variant, values in errors.items()}
+    for values in errors.values():
+        values.flags.writeable = False
+    return ExtraOutputStudy(np.array(feature_noises, dtype=float), errors, n, np.array(MECHANISM_SEEDS))
+
+
+def plot_extra_output_study(study: ExtraOutputStudy) -> Figure:
+    """The main task's test RMSE against the feature's noise, for the three ways of using the feature
+    (lines: median over the seeds; markers: single seeds)."""
+    fig, ax = new_figure((7.6, 4.2), margins=(0.1, 0.97, 0.13, 0.87))
+    noises = study.feature_noises
+    offsets = np.linspace(-0.02, 0.02, study.seeds.size) * (noises.max() - noises.min() or 1.0)
+    for k, (variant, errors) in enumerate(study.errors.items()):
+        style = category_style(k)
+        ax.plot(noises, np.median(errors, axis=1), color=style["color"], linestyle=style["linestyle"],
+                marker=style["marker"], linewidth=2, markersize=6, label=f"{variant}, median")
+        ax.scatter((noises[:, None] + offsets[None] + (k - 1) * 0.03).ravel(), errors.ravel(), s=9,
+                   color=style["color"], marker=style["marker"], alpha=0.35, linewidths=0)
+    ax.set_xticks(noises)
+    ax.set_xlabel("noise std of the feature (the feature itself has std 1)")
+    ax.set_ylabel("main task: test RMSE (lower is better)")
+    ax.set_title(f"Some inputs work better as outputs: n = {study.n_train} examples, {study.seeds.size} seeds",
+                 y=1.0, fontsize=10)
+    ax.legend(fontsize=8, loc="upper left")
+    ax.grid(True, alpha=0.3)
+    return fig

@@ -1,0 +1,431 @@
+"""Lesson 06 (`06_task_weights`): task weights, the trade-off they trace (the task-weights explorer),
+and loss scales.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import NamedTuple
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from .. import datasets, train
+from ..autodiff import no_grad
+from ..multitask import HardSharingNet, Task, task_loss, task_metric
+from ..plots import category_style, plot_loss_curves, plot_tradeoff_curve
+from ..probes import TaskGradientRecorder
+from .core import Explorer, dropdown, float_slider, initial_values, int_slider, new_figure, register_explorer
+
+__all__ = [
+    "TASK_WEIGHT_PAIRS", "TASK_WEIGHT_SETUP", "TASK_WEIGHT_SWEEP", "TASK_WEIGHT_DEFAULTS", "TaskPairData",
+    "task_pair_data", "normalised_task_weights", "WeightedPairRun", "train_weighted_pair", "TradeoffSweep",
+    "task_weight_sweep", "plot_task_weights", "task_weights_explorer_update", "task_weights_explorer", "MASS_UNITS",
+    "LOSS_SCALE_SETUP", "PenguinTasks", "penguin_tasks", "penguin_model", "LossScaleRun", "loss_scale_run",
+    "plot_gradient_history",
+]
+
+# Two tasks from one teacher (datasets.make_related_tasks): each target depends on one direction of
+# the input, and the two directions have cosine rho. A shared layer of ONE tanh unit cannot point
+# along both, so the weights decide which task it serves: a trade-off the learner can see.
+TASK_WEIGHT_PAIRS = {
+    "regression + regression": ("regression", "regression"),
+    "classification + regression": ("classification", "regression"),
+}
+TASK_WEIGHT_SETUP = {
+    "n_train": 200, "n_test": 2000, "n_features": 10, "rho": 0.5, "noise": 0.2, "data_seed": 0,
+    "steps": 200, "lr": 0.075, "model_seed": 0, "max_shared_units": 3,
+}
+TASK_WEIGHT_SWEEP = tuple(float(v) for v in np.round(np.linspace(0.05, 0.95, 13), 3))
+"""λ, the share of task A in the joint loss, at the 13 points of every precomputed sweep."""
+
+
+class TaskPairData(NamedTuple):
+    """Train and test data of a task pair: X (n, d); targets: (target A (n,), target B (n,));
+    tasks: two `multitask.Task` ("task A", "task B"); losses: their loss names for fit_multitask."""
+
+    X_train: np.ndarray
+    targets_train: tuple
+    X_test: np.ndarray
+    targets_test: tuple
+    tasks: tuple
+    losses: tuple
+
+
+def _task_weight_pair(pair) -> str:
+    if pair not in TASK_WEIGHT_PAIRS:
+        raise ValueError(f"Unknown task pair {pair!r}; choose one of {list(TASK_WEIGHT_PAIRS)}.")
+    return pair
+
+
+@functools.lru_cache(maxsize=4)
+def task_pair_data(pair: str = "regression + regression") -> TaskPairData:
+    """The lesson-06 task pair (read-only arrays): TASK_WEIGHT_SETUP["n_train"] training and
+    ["n_test"] test examples from `make_related_tasks` with a linear teacher, one hidden direction per
+    task, relatedness rho = 0.5 and noise 0.2. Both pairs use the same inputs and directions; in
+    "classification + regression" task A's label is 1 where its (noisy) target is positive.
+    """
+    setup = TASK_WEIGHT_SETUP
+    kinds = TASK_WEIGHT_PAIRS[_task_weight_pair(pair)]
+    data = datasets.make_related_tasks(setup["n_train"], setup["rho"], rng=setup["data_seed"],
+                                       n_features=setup["n_features"], n_hidden=1, noise=setup["noise"],
+                                       task_types=kinds, activation="linear")
+    test = data.teacher.sample(setup["n_test"], rng=setup["data_seed"] + 1)
+    arrays = [data.X, *data.targets, test.X, *test.targets]
+    for array in arrays:
+        array.setflags(write=False)
+    tasks = tuple(Task(name, "binary" if kind == "classification" else "regression")
+                  for name, kind in zip(("task A", "task B"), kinds))
+    losses = tuple("bce" if task.kind == "binary" else "mse" for task in tasks)
+    return TaskPairData(data.X, tuple(data.targets), test.X, tuple(test.targets), tasks, losses)
+
+
+def normalised_task_weights(weight_a: float, weight_b: float) -> np.ndarray:
+    """(2,) the weights scaled to sum to 1: (λ, 1 − λ) with λ = w_A / (w_A + w_B).
+
+    Only the ratio matters here: Adam divides every gradient entry by its own running size, so a
+    common factor on both weights changes (almost) nothing. Negative, non-finite or all-zero weights
+    raise ValueError with an explanation for the learner.
+    """
+    weights = np.array([weight_a, weight_b], dtype=float)
+    if not np.all(np.isfinite(weights)):
+        raise ValueError(f"The task weights must be finite numbers, got w_A = {weight_a!r}, w_B = {weight_b!r}.")
+    if np.any(weights < 0):
+        raise ValueError(f"Task weights must be ≥ 0: a negative weight rewards the network for doing that task "
+                         f"badly. Got w_A = {weight_a:.3g}, w_B = {weight_b:.3g}.")
+    if weights.sum() == 0:
+        raise ValueError("Both task weights are 0, so the joint loss 0·L_A + 0·L_B is 0 whatever the network "
+                         "does: there is nothing to learn. Give at least one task a weight above 0.")
+    return weights / weights.sum()
+
+
+def _task_weight_units(shared_units) -> int:
+    high = TASK_WEIGHT_SETUP["max_shared_units"]
+    if isinstance(shared_units, bool) or not isinstance(shared_units, (int, np.integer)) \
+            or not 1 <= shared_units <= high:
+        raise ValueError(f"The shared layer needs a whole number of units from 1 to {high}, got {shared_units!r}.")
+    return int(shared_units)
+
+
+class WeightedPairRun(NamedTuple):
+    """One model trained on λ·L_A + (1 − λ)·L_B. weights: (2,) (λ, 1 − λ); test_losses: (2,) the
+    test loss of each task (MSE, or binary cross-entropy); test_metrics: (2,) RMSE or accuracy."""
+
+    weights: np.ndarray
+    test_losses: np.ndarray
+    test_metrics: np.ndarray
+
+
+def train_weighted_pair(weight_a: float = 0.5, weight_b: float = 0.5, pair: str = "regression + regression",
+                        shared_units: int = 1) -> WeightedPairRun:
+    """Train a hard-sharing net on the weighted joint loss of a task pair and score it on the test set.
+
+    The net is `HardSharingNet(d, [shared_units], tasks, branch_depth=1)`: one shared tanh layer of
+    `shared_units` units, then a linear head per task. Training: `fit_multitask` with
+    task_weights = normalised_task_weights(weight_a, weight_b), Adam (lr 0.075), 200 full-batch steps,
+    the same initial weights for every λ (TASK_WEIGHT_SETUP). About 40 ms of CPU time.
+    """
+    weights = normalised_task_weights(weight_a, weight_b)
+    shared_units = _task_weight_units(shared_units)
+    data = task_pair_data(pair)
+    setup = TASK_WEIGHT_SETUP
+    model = HardSharingNet(data.X_train.shape[1], [shared_units], list(data.tasks), branch_depth=1,
+                           activation="tanh", rng=setup["model_seed"])
+    train.fit_multitask(model, data.X_train, list(data.targets_train), list(data.losses), task_weights=weights,
+                        optimizer="adam", lr=setup["lr"], steps=setup["steps"], record_every=setup["steps"],
+                        progress=False)
+    with no_grad():
+        outputs = model(data.X_test)
+        losses = [task_loss(task, out, y).item() for task, out, y in zip(data.tasks, outputs, data.targets_test)]
+    metrics = [task_metric(task, out, y) for task, out, y in zip(data.tasks, outputs, data.targets_test)]
+    return WeightedPairRun(weights, np.array(losses), np.array(metrics))
+
+
+class TradeoffSweep(NamedTuple):
+    """One model per λ in TASK_WEIGHT_SWEEP. lambdas: (K,); test_losses, test_metrics: (K, 2)
+    columns task A, task B; tasks: the two `Task`s; pair, shared_units: the setting."""
+
+    lambdas: np.ndarray
+    test_losses: np.ndarray
+    test_metrics: np.ndarray
+    tasks: tuple
+    pair: str
+    shared_units: int
+
+
+# Sweeps are deterministic and cost about a second each, so each setting is computed once per session.
+_TASK_WEIGHT_SWEEPS: dict = {}
+
+
+def task_weight_sweep(pair: str = "regression + regression", shared_units: int = 1,
+                      progress=None) -> TradeoffSweep:
+    """The trade-off curve: `train_weighted_pair` at λ = each value of TASK_WEIGHT_SWEEP (weights
+    (λ, 1 − λ)). Cached per (pair, shared_units). progress: None or callable(done, total), told after
+    each model when the sweep is computed."""
+    key = (_task_weight_pair(pair), _task_weight_units(shared_units))
+    if key not in _TASK_WEIGHT_SWEEPS:
+        runs = []
+        for done, lam in enumerate(TASK_WEIGHT_SWEEP, start=1):
+            runs.append(train_weighted_pair(lam, 1.0 - lam, *key))
+            if progress is not None:
+                progress(done, len(TASK_WEIGHT_SWEEP))
+        arrays = [np.array(TASK_WEIGHT_SWEEP), np.stack([r.test_losses for r in runs]),
+                  np.stack([r.test_metrics for r in runs])]
+        for array in arrays:
+            array.setflags(write=False)
+        _TASK_WEIGHT_SWEEPS[key] = TradeoffSweep(*arrays, task_pair_data(pair).tasks, *key)
+    return _TASK_WEIGHT_SWEEPS[key]
+
+
+_TASK_WEIGHT_SHOW = ("test loss", "test metric")
+
+
+def _task_weight_value_names(tasks, show: str) -> list:
+    if show == "test loss":
+        return [f"{t.name} {'cross-entropy' if t.kind == 'binary' else 'MSE'}" for t in tasks]
+    return [f"{t.name} {'accuracy' if t.kind == 'binary' else 'RMSE'}" for t in tasks]
+
+
+def _task_weight_axis_label(task, name: str, show: str) -> str:
+    better = "higher" if show == "test metric" and task.kind == "binary" else "lower"
+    return f"test {name} ({better} is better)"
+
+
+def plot_task_weights(sweep: TradeoffSweep, run: WeightedPairRun | None = None, show: str = "test loss",
+                      reference: TradeoffSweep | None = None) -> Figure:
+    """Left: each task's test loss (or metric) against λ, the sweep as labelled lines, the current run
+    as large markers on a dashed line at its λ. Right: the trade-off curve, task A against task B, with
+    the current run as a star (`plots.plot_tradeoff_curve`), and optionally a `reference` sweep of
+    another width drawn faintly behind it, so a change of scale cannot hide a change of shape."""
+    if show not in _TASK_WEIGHT_SHOW:
+        raise ValueError(f"show must be one of {list(_TASK_WEIGHT_SHOW)}, got {show!r}.")
+    values = sweep.test_losses if show == "test loss" else sweep.test_metrics
+    fig, (left, right) = new_figure((10.0, 4.2), ncols=2, margins=(0.07, 0.98, 0.13, 0.84))
+    if reference is not None:
+        reference_values = reference.test_losses if show == "test loss" else reference.test_metrics
+        plural = "s" if reference.shared_units > 1 else ""
+        right.plot(reference_values[:, 0], reference_values[:, 1], color="0.6", linestyle=":", marker=".",
+                   label=f"sweep with {reference.shared_units} shared unit{plural}")
+    current = None if run is None else (run.test_losses if show == "test loss" else run.test_metrics)
+    names = _task_weight_value_names(sweep.tasks, show)
+    higher = int(values[0, 1] > values[0, 0])  # which line starts higher: its label goes above it
+    for t, name in enumerate(names):
+        style = category_style(t)
+        left.plot(sweep.lambdas, values[:, t], markersize=5, **style)
+        # Labels on the lines themselves, at their left ends: no legend box to hide a curve.
+        left.annotate(name, (sweep.lambdas[0], values[0, t]), textcoords="offset points",
+                      xytext=(2, 8 if t == higher else -8), va="bottom" if t == higher else "top", fontsize=8,
+                      color=style["color"])
+        if run is not None:
+            left.plot(run.weights[0], current[t], marker=style["marker"], markersize=13, color=style["color"],
+                      markeredgecolor="black", linestyle="none")
+    if run is not None:
+        left.axvline(run.weights[0], color="0.3", linestyle="--", linewidth=1)
+        left.annotate("current λ", (run.weights[0], 1.0), xycoords=("data", "axes fraction"),
+                      textcoords="offset points", xytext=(3, -3), va="top", fontsize=8, color="0.3")
+    left.margins(y=0.12)
+    left.set_xlim(-0.02, 1.02)
+    left.set_xlabel("λ = w_A / (w_A + w_B), the share of task A in the joint loss")
+    left.set_ylabel(f"{show} on the test set")
+    left.set_title(f"Each task's {show} as the weight moves", y=1.0, fontsize=10)
+    left.grid(alpha=0.3)
+    plot_tradeoff_curve(values, current=current, title="The trade-off curve traced by λ",
+                        xlabel=_task_weight_axis_label(sweep.tasks[0], names[0], show),
+                        ylabel=_task_weight_axis_label(sweep.tasks[1], names[1], show), ax=right)
+    right.set_title("The trade-off curve traced by λ", y=1.0, fontsize=10)
+    right.margins(0.14)
+    # Label the two ends (they say which way λ runs): above or below the curve's middle, whichever is
+    # away from it, and towards the inside of the axes horizontally, so the text is never clipped.
+    centre = values.mean(axis=0)
+    middle_x = 0.5 * sum(right.get_xlim())
+    for k in (0, len(sweep.lambdas) - 1):
+        inward = 1 if values[k, 0] <= middle_x else -1
+        upward = 1 if values[k, 1] >= centre[1] else -1
+        right.annotate(f"λ = {sweep.lambdas[k]:.2g}", values[k], textcoords="offset points",
+                       xytext=(6 * inward, 7 * upward), ha="left" if inward > 0 else "right",
+                       va="bottom" if upward > 0 else "top", fontsize=8)
+    for ax in (left, right):  # few ticks: each tick costs a text layout on every redraw
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.yaxis.set_major_locator(MaxNLocator(4))
+    units = f"{sweep.shared_units} shared unit{'s' if sweep.shared_units > 1 else ''}"
+    if run is None:
+        fig.suptitle(f"{sweep.pair}, {units}: {len(sweep.lambdas)} models, one per λ", fontsize=11, y=0.97)
+    else:
+        scores = ", ".join(f"{name} {value:.3f}" for name, value in zip(names, current))
+        fig.suptitle(f"{sweep.pair}, {units}, λ = {run.weights[0]:.3g}: {scores}", fontsize=11, y=0.97)
+    return fig
+
+
+def task_weights_explorer_update(weight_a: float = 0.5, weight_b: float = 0.5,
+                                 pair: str = "regression + regression", shared_units: int = 1,
+                                 show: str = "test loss", progress=None) -> Figure:
+    """Lesson 06: train one model at the chosen weights (live) and place it on the precomputed sweep.
+    With more than one shared unit, the one-unit sweep is drawn faintly for comparison."""
+    normalised_task_weights(weight_a, weight_b)  # an impossible weight is explained before any training
+    if show not in _TASK_WEIGHT_SHOW:
+        raise ValueError(f"show must be one of {list(_TASK_WEIGHT_SHOW)}, got {show!r}.")
+    sweep = task_weight_sweep(pair, shared_units, progress=progress)
+    reference = task_weight_sweep(pair, 1, progress=progress) if sweep.shared_units != 1 else None
+    run = train_weighted_pair(weight_a, weight_b, pair, shared_units)
+    return plot_task_weights(sweep, run, show, reference=reference)
+
+
+TASK_WEIGHT_DEFAULTS = {"weight_a": 0.5, "weight_b": 0.5, "pair": "regression + regression", "shared_units": 1,
+                        "show": "test loss"}
+
+
+def task_weights_explorer(**initial) -> Explorer:
+    """Weights of task A and task B, the task pair, the shared layer's width and what to show."""
+    values = initial_values("task_weights", initial)
+    controls = {
+        "weight_a": float_slider("weight w_A of task A", values["weight_a"], 0.0, 1.0, 0.05),
+        "weight_b": float_slider("weight w_B of task B", values["weight_b"], 0.0, 1.0, 0.05),
+        "pair": dropdown("tasks", list(TASK_WEIGHT_PAIRS), values["pair"]),
+        "shared_units": int_slider("shared units", values["shared_units"], 1, TASK_WEIGHT_SETUP["max_shared_units"]),
+        "show": dropdown("show", list(_TASK_WEIGHT_SHOW), values["show"]),
+    }
+    return Explorer(task_weights_explorer_update, controls, title="Task-weight explorer",
+                    help_text="Each change trains one network on w_A·L_A + w_B·L_B and draws it (large markers, "
+                              "star) on the curve of 13 networks trained at other weights. A new task pair or "
+                              "width first computes its curve (about a second).",
+                    reports_progress=True)
+
+
+register_explorer("task_weights", task_weights_explorer_update, TASK_WEIGHT_DEFAULTS, task_weights_explorer)
+
+
+# Loss scales: Palmer penguins, three tasks on one shared layer, body mass in one of three units.
+MASS_UNITS = ("grams", "kilograms", "standardised")
+LOSS_SCALE_SETUP = {"test_fraction": 0.3, "split_seed": 0, "hidden": 8, "model_seed": 0, "steps": 400,
+                    "lr": 0.02, "record_every": 10}
+
+
+class PenguinTasks(NamedTuple):
+    """Penguins as three tasks. X_train, X_test: (n, 6) features (bill length, bill depth, flipper
+    length standardised with training statistics; island one-hot); targets_*: (species (n,) in 0..2,
+    sex (n,) in {0, 1}, body mass (n,) in `mass_unit`); mass_to_grams: (scale, offset) with
+    grams = scale · value + offset; tasks: three `Task`s; losses: their loss names."""
+
+    X_train: np.ndarray
+    targets_train: tuple
+    X_test: np.ndarray
+    targets_test: tuple
+    mass_unit: str
+    mass_to_grams: tuple
+    tasks: tuple
+    losses: tuple
+
+
+@functools.lru_cache(maxsize=4)
+def penguin_tasks(mass_unit: str = "grams") -> PenguinTasks:
+    """The penguins split 70/30, stratified by species (LOSS_SCALE_SETUP), with body mass in grams
+    (as the file stores it), kilograms, or standardised (z-scores with the training mean and std).
+    Data: Gorman, Williams & Fraser 2014 (PLoS ONE), via `datasets.load_penguins`."""
+    if mass_unit not in MASS_UNITS:
+        raise ValueError(f"Unknown mass unit {mass_unit!r}; choose one of {list(MASS_UNITS)}.")
+    setup = LOSS_SCALE_SETUP
+    penguins = datasets.load_penguins()
+    split = datasets.train_test_split(penguins.features, penguins.species, penguins.sex, penguins.body_mass_g,
+                                      test_fraction=setup["test_fraction"], rng=setup["split_seed"],
+                                      stratify=penguins.species)
+    X_train, species_train, sex_train, grams_train = split.train
+    X_test, species_test, sex_test, grams_test = split.test
+    features = datasets.standardize(X_train, X_test, columns=[0, 1, 2])  # the island columns stay 0/1
+    if mass_unit == "grams":
+        scale, offset = 1.0, 0.0
+    elif mass_unit == "kilograms":
+        scale, offset = 1000.0, 0.0
+    else:
+        scale, offset = float(grams_train.std()), float(grams_train.mean())
+    mass_train, mass_test = (grams_train - offset) / scale, (grams_test - offset) / scale
+    arrays = [features.train, species_train, sex_train, mass_train, features.test, species_test, sex_test, mass_test]
+    for array in arrays:
+        array.setflags(write=False)
+    tasks = (Task("species", "multiclass", 3), Task("sex", "binary"), Task(f"body mass ({mass_unit})", "regression"))
+    return PenguinTasks(features.train, (species_train, sex_train, mass_train), features.test,
+                        (species_test, sex_test, mass_test), mass_unit, (scale, offset), tasks,
+                        ("cross_entropy", "bce", "mse"))
+
+
+def penguin_model(data: PenguinTasks, seed: int | None = None) -> HardSharingNet:
+    """A shared tanh layer of LOSS_SCALE_SETUP["hidden"] units and a linear head per task; the
+    same initial weights for every mass unit."""
+    seed = LOSS_SCALE_SETUP["model_seed"] if seed is None else seed
+    return HardSharingNet(data.X_train.shape[1], [LOSS_SCALE_SETUP["hidden"]], list(data.tasks), branch_depth=1,
+                          activation="tanh", rng=seed)
+
+
+class LossScaleRun(NamedTuple):
+    """A penguin run with body mass in one unit. steps: (S,) recorded steps; norms: (S, 3) each
+    task's gradient norm on the shared layer; cosines: (S, 3, 3); species_accuracy, sex_accuracy:
+    on the test set; mass_rmse_grams: test RMSE converted to grams; saturated_fraction: share of the
+    shared layer's outputs on the training set with |tanh| > 0.99 after training; task_names."""
+
+    mass_unit: str
+    steps: np.ndarray
+    norms: np.ndarray
+    cosines: np.ndarray
+    species_accuracy: float
+    sex_accuracy: float
+    mass_rmse_grams: float
+    saturated_fraction: float
+    task_names: tuple
+
+
+def loss_scale_run(mass_unit: str = "grams", steps: int | None = None) -> LossScaleRun:
+    """Train `penguin_model` on the unweighted sum of the three losses (Adam, LOSS_SCALE_SETUP),
+    recording per-task gradients on the shared layer with `probes.TaskGradientRecorder`."""
+    setup = LOSS_SCALE_SETUP
+    steps = setup["steps"] if steps is None else steps
+    data = penguin_tasks(mass_unit)
+    model = penguin_model(data)
+    recorder = TaskGradientRecorder(list(data.losses))
+    train.fit_multitask(model, data.X_train, list(data.targets_train), list(data.losses), optimizer="adam",
+                        lr=setup["lr"], steps=steps, record_every=setup["record_every"], probes=[recorder],
+                        progress=False)
+    record = recorder.as_arrays()
+    with no_grad():
+        outputs = model(data.X_test)
+        shared = model.forward_trace(data.X_train).activations[-1].data
+    species, sex, mass = data.targets_test
+    scale, offset = data.mass_to_grams
+    grams = outputs[2].data[:, 0] * scale + offset
+    return LossScaleRun(
+        mass_unit=mass_unit, steps=record["steps"], norms=record["norms"], cosines=record["cosines"],
+        species_accuracy=task_metric("multiclass", outputs[0], species),
+        sex_accuracy=task_metric("binary", outputs[1], sex),
+        mass_rmse_grams=float(np.sqrt(np.mean((grams - (mass * scale + offset)) ** 2))),
+        saturated_fraction=float(np.mean(np.abs(shared) > 0.99)),
+        task_names=tuple(task.name.split(" (")[0] for task in data.tasks),
+    )
+
+
+def plot_gradient_history(runs: Mapping[str, LossScaleRun]) -> Figure:
+    """One panel per run: each task's gradient norm on the shared layer over training (log scale,
+    one y range for all panels); a last panel: the cosine of each pair of task gradients in the last run."""
+    if not isinstance(runs, Mapping) or not runs:
+        raise ValueError("plot_gradient_history: runs must be a non-empty dict label -> LossScaleRun")
+    fig, axes = new_figure((4.0 * (len(runs) + 1), 3.9), ncols=len(runs) + 1, margins=(0.06, 0.99, 0.14, 0.82))
+    for ax, (label, run) in zip(axes, runs.items()):
+        plot_loss_curves({name: run.norms[:, t] for t, name in enumerate(run.task_names)}, steps=run.steps,
+                         title=label, ylabel="gradient norm on the shared layer", ax=ax)
+        ax.set_title(label, y=1.0, fontsize=10)
+    positive = np.concatenate([r.norms[r.norms > 0] for r in runs.values()])
+    for ax in axes[:-1]:
+        ax.set_ylim(positive.min() / 3, positive.max() * 3)
+    last_label, last = list(runs.items())[-1]
+    ax = axes[-1]
+    pairs = [(a, b) for a in range(len(last.task_names)) for b in range(a + 1, len(last.task_names))]
+    for index, (a, b) in enumerate(pairs):
+        ax.plot(last.steps, last.cosines[:, a, b], markersize=4, markevery=max(1, last.steps.size // 12),
+                label=f"{last.task_names[a]} · {last.task_names[b]}", **category_style(index + 3))
+    ax.axhline(0.0, color="0.3", linewidth=1)
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("cosine of the two task gradients")
+    ax.set_title(f"Cosine of each pair of task gradients\n({last_label})", y=1.0, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, framealpha=0.85)
+    fig.suptitle("Per-task gradients on the shared layer during training", fontsize=11, y=0.97)
+    return fig

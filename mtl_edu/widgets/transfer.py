@@ -1,0 +1,582 @@
+"""Lesson 05 (`05_multitask_learning`): what sharing a network between tasks buys: the transfer
+explorer, soft sharing, and per-task validation curves.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import NamedTuple
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
+
+from .. import multitask
+from ..autodiff import no_grad
+from ..datasets import make_related_tasks
+from ..plots import category_style, plot_loss_curves
+from .core import Explorer, _control_style, initial_values, int_slider, new_figure, register_explorer
+
+__all__ = [
+    "train_sharing_nets", "TRANSFER_SETUP", "TRANSFER_RHOS", "TRANSFER_SIZES", "TransferResult", "transfer_data",
+    "transfer_test_errors", "transfer_experiment", "plot_transfer", "plot_transfer_map", "transfer_explorer_update",
+    "transfer_explorer", "plot_sharing_diagram", "SoftSharingSweep", "soft_sharing_sweep", "plot_soft_sharing",
+    "best_validation_steps", "plot_per_task_validation", "TRANSFER_DEFAULTS",
+]
+
+def _stacked_layers(net, where: str) -> tuple:
+    """(shared Linear layers, per-task lists of Linear layers, penalty weight) of a sharing network,
+    after checking it is one `train_sharing_nets` can train: tanh, no norm or residual, float64,
+    one regression output per task."""
+    if isinstance(net, multitask.HardSharingNet):
+        mlps = ([net.trunk] if net.trunk is not None else []) + list(net.towers)
+        shared = list(net.trunk.layers) if net.trunk is not None else []
+        towers = [list(tower.layers) for tower in net.towers]
+        penalty = 0.0
+    elif isinstance(net, multitask.SoftSharingNet):
+        if net.include_bias:
+            raise ValueError(f"{where}: a SoftSharingNet with include_bias=True is not supported; "
+                             "the batched trainer ties weights only (the default)")
+        mlps, shared, towers = list(net.networks), [], [list(network.layers) for network in net.networks]
+        penalty = net.penalty_weight
+    else:
+        raise TypeError(f"{where}: expected HardSharingNet or SoftSharingNet models, got {type(net).__name__}")
+    for mlp in mlps:
+        if mlp.activation.name != "tanh" or mlp.norms or mlp.residual or mlp.dtype != np.float64:
+            raise ValueError(f"{where}: only plain float64 tanh networks (no LayerNorm, no residual) are supported")
+    bad = [task for task in net.tasks if task.kind != "regression" or task.n_outputs != 1]
+    if bad:
+        raise ValueError(f"{where}: every task must be a regression task with one output, got {bad}")
+    return shared, towers, penalty
+
+
+def train_sharing_nets(nets, X, targets, steps: int, lr: float, betas=(0.9, 0.999), eps: float = 1e-8) -> np.ndarray:
+    """Train R sharing networks of one layout at once, in place, and return their final task losses.
+
+    What it computes is, for every network r separately, exactly this loop (a test checks that
+    the weights agree with it to rounding):
+
+        optimizer = Adam(net.parameters(), lr=lr, betas=betas, eps=eps)
+        for step in range(steps):
+            optimizer.zero_grad()
+            outputs = net(X[r])
+            loss = Σ_t task_loss("regression", outputs[t], targets[r][t])  (+ net.l2_penalty() if soft)
+            loss.backward(); optimizer.step()
+
+    Doing it as one batched NumPy computation, with the forward and backward pass written out by
+    hand, is what makes the transfer explorer fast: 28 networks train in about the time one takes
+    through the autodiff engine.
+
+    nets: R HardSharingNet (same n_in, hidden sizes, tasks and branch depth) or R SoftSharingNet
+        (same layout; each keeps its own penalty weight), tanh, one regression output per task.
+    X: (R, n, d) inputs, one training set per network. targets: (R, T, n).
+    Returns (R, T) the task losses (mean squared errors) on the training data after training.
+    """
+    where = "train_sharing_nets"
+    nets = list(nets)
+    if not nets:
+        raise ValueError(f"{where}: give at least one network")
+    layouts = [_stacked_layers(net, where) for net in nets]
+    first_shared, first_towers, _ = layouts[0]
+    shape_of = lambda layers: [layer.weight.shape for layer in layers]  # noqa: E731
+    for r, (shared, towers, _) in enumerate(layouts):
+        if type(nets[r]) is not type(nets[0]) or shape_of(shared) != shape_of(first_shared) \
+                or [shape_of(tower) for tower in towers] != [shape_of(tower) for tower in first_towers]:
+            raise ValueError(f"{where}: nets[{r}] has another layout than nets[0]; all networks must match")
+    X = np.asarray(X, dtype=np.float64)
+    targets = np.asarray(targets, dtype=np.float64)
+    n_runs, n_tasks = len(nets), len(first_towers)
+    n_in = first_towers[0][0].in_features if not first_shared else first_shared[0].in_features
+    if X.ndim != 3 or X.shape[0] != n_runs or X.shape[2] != n_in:
+        raise ValueError(f"{where}: X must have shape ({n_runs}, n, {n_in}), got {X.shape}")
+    if targets.shape != (n_runs, n_tasks, X.shape[1]):
+        raise ValueError(f"{where}: targets must have shape ({n_runs}, {n_tasks}, {X.shape[1]}), got {targets.shape}")
+    steps = int(steps)
+    if steps < 1 or not np.isfinite(lr) or lr <= 0:
+        raise ValueError(f"{where}: need steps >= 1 and lr > 0, got steps={steps}, lr={lr!r}")
+
+    # Stacked parameters, the bias as an extra last input row (inputs get a constant 1 column), so one
+    # matmul gives each layer's output and its weight-and-bias gradient: shared layer (R, i + 1, o),
+    # task layer (R, T, i + 1, o).
+    n_shared, n_tower = len(first_shared), len(first_towers[0])
+    params = []
+    for l in range(n_shared):
+        params.append(np.stack([np.vstack([layout[0][l].weight.data, layout[0][l].bias.data]) for layout in layouts]))
+    for l in range(n_tower):
+        params.append(np.stack([[np.vstack([tower[l].weight.data, tower[l].bias.data]) for tower in layout[1]]
+                                for layout in layouts]))
+    # The soft-sharing penalty λ Σ_{a<b} ||W^a − W^b||² on the towers' hidden-layer weights (not biases)
+    # has gradient 2λ(T·W^a − Σ_b W^b).
+    penalty = np.array([layout[2] for layout in layouts]).reshape(n_runs, 1, 1, 1)
+    tied = [n_shared + l for l in range(n_tower - 1)] if np.any(penalty > 0) else []
+    first_moment = [np.zeros_like(p) for p in params]
+    second_moment = [np.zeros_like(p) for p in params]
+    beta1, beta2 = betas
+    n = X.shape[1]
+    with_one = lambda shape: np.ones(shape[:-1] + (shape[-1] + 1,))  # noqa: E731
+    shared_h = [with_one(X.shape)]
+    shared_h[0][..., :-1] = X
+    for W in params[:n_shared]:
+        shared_h.append(with_one((n_runs, n, W.shape[-1])))
+    tower_h = [shared_h[-1][:, None]]  # the shared representation, broadcast over the T towers
+    for W in params[n_shared:-1]:
+        tower_h.append(with_one((n_runs, n_tasks, n, W.shape[-1])))
+
+    def forward() -> np.ndarray:
+        """Fill the activations (each with its 1 column) and return the outputs (R, T, n, 1)."""
+        for l in range(n_shared):
+            np.tanh(shared_h[l] @ params[l], out=shared_h[l + 1][..., :-1])
+        for l in range(n_tower - 1):
+            np.tanh(tower_h[l] @ params[n_shared + l], out=tower_h[l + 1][..., :-1])
+        return tower_h[-1] @ params[-1]
+
+    for t in range(1, steps + 1):
+        g = (2.0 / n) * (forward() - targets[..., None])  # d(mean squared error)/d(output), (R, T, n, 1)
+        grads = [None] * len(params)
+        for l in reversed(range(n_tower)):
+            h_in, W = tower_h[l], params[n_shared + l]
+            grads[n_shared + l] = np.swapaxes(h_in, -1, -2) @ g
+            if l > 0 or n_shared:
+                g = g @ np.swapaxes(W[..., :-1, :], -1, -2)
+            if l > 0:
+                g *= 1.0 - h_in[..., :-1] ** 2
+        if n_shared:
+            g = g.sum(axis=1)  # every task's gradient meets in the trunk
+            for l in reversed(range(n_shared)):
+                g *= 1.0 - shared_h[l + 1][..., :-1] ** 2
+                grads[l] = np.swapaxes(shared_h[l], -1, -2) @ g
+                if l > 0:
+                    g = g @ np.swapaxes(params[l][..., :-1, :], -1, -2)
+        for i in tied:
+            W = params[i][..., :-1, :]
+            grads[i][..., :-1, :] += 2.0 * penalty * (n_tasks * W - W.sum(axis=1, keepdims=True))
+        # Adam, in the same order of operations as mtl_edu.optim.Adam
+        step_size = lr / (1.0 - beta1**t)
+        root_correction2 = np.sqrt(1.0 - beta2**t)
+        for p, grad, m, v in zip(params, grads, first_moment, second_moment):
+            m *= beta1
+            m += (1.0 - beta1) * grad
+            v *= beta2
+            v += (1.0 - beta2) * (grad * grad)
+            denominator = np.sqrt(v)
+            denominator /= root_correction2
+            denominator += eps
+            p -= step_size * (m / denominator)
+
+    for r, (shared, towers, _) in enumerate(layouts):
+        for l, layer in enumerate(shared):
+            layer.weight.data[...] = params[l][r, :-1]
+            layer.bias.data[...] = params[l][r, -1]
+        for task, tower in enumerate(towers):
+            for l, layer in enumerate(tower):
+                layer.weight.data[...] = params[n_shared + l][r, task, :-1]
+                layer.bias.data[...] = params[n_shared + l][r, task, -1]
+    return np.mean((forward()[..., 0] - targets) ** 2, axis=-1)
+
+
+#: The transfer experiment: two regression tasks from make_related_tasks (noise 0.4), students with
+#: two tanh hidden layers of 2 units (as many as each teacher task has), full-batch Adam.
+#: tests/test_lesson05.py asserts the outcomes the lesson describes with exactly these settings.
+TRANSFER_SETUP = {"n_features": 10, "noise": 0.4, "hidden_sizes": (2, 2), "steps": 300, "lr": 0.02,
+                  "n_test": 500, "seeds": (0, 1, 2, 3)}
+TRANSFER_RHOS = (0.0, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0)
+TRANSFER_SIZES = (30, 60, 120, 240)
+_TRANSFER_MAX_N = 480
+
+
+def transfer_data(rho: float, n_train: int, seed: int) -> tuple:
+    """(train, test) RelatedTasks of the transfer experiment: n_train examples of two tasks with
+    relatedness rho (make_related_tasks with seed `seed`) and a test set of TRANSFER_SETUP["n_test"]
+    fresh inputs from the same teacher (seed + 1000). Score models on test.clean_targets.
+    For one seed every rho uses the same inputs, noise and random directions, so curves over rho
+    are smooth rather than a new draw at each point."""
+    train = make_related_tasks(n_train, rho, rng=seed, noise=TRANSFER_SETUP["noise"],
+                               n_features=TRANSFER_SETUP["n_features"])
+    return train, train.teacher.sample(TRANSFER_SETUP["n_test"], rng=seed + 1000)
+
+
+def _check_transfer_controls(n_train, shared_layers) -> tuple:
+    depth = len(TRANSFER_SETUP["hidden_sizes"])
+    if isinstance(shared_layers, bool) or not isinstance(shared_layers, (int, np.integer)) \
+            or not 0 <= shared_layers <= depth:
+        raise ValueError(f"The number of shared layers must be a whole number from 0 (two separate networks) to "
+                         f"{depth} (every hidden layer shared), got {shared_layers!r}.")
+    if isinstance(n_train, bool) or not isinstance(n_train, (int, np.integer)) or not 10 <= n_train <= _TRANSFER_MAX_N:
+        raise ValueError(f"The training-set size must be a whole number of examples from 10 to {_TRANSFER_MAX_N}, "
+                         f"got {n_train!r}.")
+    return int(n_train), int(shared_layers)
+
+
+@functools.lru_cache(maxsize=64)
+def _transfer_test_errors_cached(n_train: int, shared_layers: int) -> np.ndarray:
+    setup = TRANSFER_SETUP
+    runs = [(rho, seed) for rho in TRANSFER_RHOS for seed in setup["seeds"]]
+    pairs = [transfer_data(rho, n_train, seed) for rho, seed in runs]
+    nets = [multitask.HardSharingNet(setup["n_features"], list(setup["hidden_sizes"]), [1, 1],
+                                     branch_depth=shared_layers, rng=seed) for _, seed in runs]
+    train_sharing_nets(nets, np.stack([train.X for train, _ in pairs]),
+                       np.stack([np.stack(train.targets) for train, _ in pairs]), setup["steps"], setup["lr"])
+    errors = np.array([_rmse_per_task(net, test) for net, (_, test) in zip(nets, pairs)])
+    errors = errors.reshape(len(TRANSFER_RHOS), len(setup["seeds"]), 2)
+    errors.flags.writeable = False  # cached: a caller must not change what the next one reads
+    return errors
+
+
+def _rmse_per_task(net, test) -> list:
+    with no_grad():
+        outputs = net(test.X)
+    return [multitask.task_metric("regression", out, clean) for out, clean in zip(outputs, test.clean_targets)]
+
+
+def transfer_test_errors(n_train: int = 120, shared_layers: int = 2) -> np.ndarray:
+    """Test RMSE against the noiseless targets, (len(TRANSFER_RHOS), n_seeds, 2): for every rho in
+    TRANSFER_RHOS and seed in TRANSFER_SETUP["seeds"], a HardSharingNet with `shared_layers` of its
+    hidden layers shared (0 = two separate single-task networks) trained on n_train examples.
+    Cached, and read-only: the explorer computes each (n_train, shared_layers) once."""
+    return _transfer_test_errors_cached(*_check_transfer_controls(n_train, shared_layers))
+
+
+class TransferResult(NamedTuple):
+    """STL against hard sharing over relatedness, for one training-set size and branch point.
+
+    rhos: (K,) the relatedness values. stl, mtl: (K, S, 2) test RMSE per rho, seed and task.
+    delta_m: (K,) Δm% of the seed-averaged RMSEs (lower is better; < 0: sharing helps).
+    delta_m_per_seed: (K, S) the same for each seed on its own.
+    """
+
+    n_train: int
+    shared_layers: int
+    rhos: np.ndarray
+    stl: np.ndarray
+    mtl: np.ndarray
+    delta_m: np.ndarray
+    delta_m_per_seed: np.ndarray
+
+
+def transfer_experiment(n_train: int = 120, shared_layers: int = 2) -> TransferResult:
+    """Single-task networks (nothing shared) against hard sharing with `shared_layers` shared hidden
+    layers, at every relatedness in TRANSFER_RHOS, for n_train training examples per task."""
+    stl = transfer_test_errors(n_train, 0)
+    mtl = transfer_test_errors(n_train, shared_layers)
+    delta = np.array([multitask.delta_m(m.mean(axis=0), s.mean(axis=0), False) for m, s in zip(mtl, stl)])
+    per_seed = np.array([[multitask.delta_m(m, s, False) for m, s in zip(mtl_k, stl_k)]
+                         for mtl_k, stl_k in zip(mtl, stl)])
+    return TransferResult(n_train=int(n_train), shared_layers=int(shared_layers), rhos=np.array(TRANSFER_RHOS),
+                          stl=stl, mtl=mtl, delta_m=delta, delta_m_per_seed=per_seed)
+
+
+def _verdict(delta: float) -> str:
+    if abs(delta) < 2.0:
+        return "about even"
+    return "sharing helps" if delta < 0 else "sharing hurts"
+
+
+def _shared_label(shared_layers: int) -> str:
+    depth = len(TRANSFER_SETUP["hidden_sizes"])
+    if shared_layers == 0:
+        return "MTL with 0 shared layers (= STL)"
+    return f"MTL, {shared_layers} of {depth} layers shared"
+
+
+def _draw_delta_m_axes(ax) -> None:
+    """Zero line and the two labelled half-planes of a Δm% axis (lower is better)."""
+    ax.axhline(0.0, color="black", linewidth=1.0)
+    ax.axhspan(0.0, 1e4, color="#f9d0c4", alpha=0.45, zorder=0)
+    ax.axhspan(-1e4, 0.0, color="#d9f0d3", alpha=0.6, zorder=0)
+    # Plain text, no background box: a box costs a noticeable share of an explorer redraw.
+    ax.text(0.02, 0.97, "above 0: sharing hurts (negative transfer)", transform=ax.transAxes, fontsize=8,
+            va="top", ha="left", color="0.2", zorder=5)
+    ax.text(0.02, 0.03, "below 0: sharing helps (positive transfer)", transform=ax.transAxes, fontsize=8,
+            va="bottom", ha="left", color="0.2", zorder=5)
+
+
+def _delta_m_limits(values) -> tuple:
+    """y limits that show every value and keep at least ±30 around 0."""
+    values = np.asarray(values, dtype=float)
+    return min(-30.0, float(values.min()) * 1.2), max(30.0, float(values.max()) * 1.2)
+
+
+def plot_transfer(result: TransferResult, rho: float) -> Figure:
+    """Left: per-task test RMSE of STL and MTL at one rho (bars: seed mean; dots: seeds).
+    Right: Δm% against rho for this training-set size and branch point, the chosen rho marked."""
+    index = int(np.argmin(np.abs(result.rhos - rho)))
+    fig, (left, right) = new_figure((10.0, 4.2), ncols=2, margins=(0.075, 0.98, 0.12, 0.8))
+    n_seeds = result.stl.shape[1]
+    fig.suptitle(f"Transfer explorer: n = {result.n_train} training examples per task, "
+                 f"{result.shared_layers} of {len(TRANSFER_SETUP['hidden_sizes'])} hidden layers shared "
+                 f"({n_seeds} seeds)", fontsize=11, y=0.98)
+    models = (("STL (separate networks)", result.stl[index]), (_shared_label(result.shared_layers), result.mtl[index]))
+    width = 0.38
+    for k, (label, errors) in enumerate(models):
+        style = category_style(k)
+        positions = np.arange(2) + (k - 0.5) * width
+        left.bar(positions, errors.mean(axis=0), width * 0.95, color=style["color"], hatch=("", "//")[k],
+                 edgecolor="black", linewidth=0.6, label=label)
+        for task in range(2):
+            left.plot(np.full(n_seeds, positions[task]), errors[:, task], linestyle="none", marker="o",
+                      markersize=3.5, color="black", alpha=0.6)
+    left.axhline(1.0, color="0.4", linestyle=":", linewidth=1.2)
+    left.text(1.45, 0.985, "1 = no better than predicting 0", ha="right", va="top", fontsize=8, color="0.3")
+    top = max(1.3, float(np.max([result.stl[index].max(), result.mtl[index].max()])) * 1.1)
+    left.set_ylim(0.0, top)
+    # Few, fixed ticks: every tick is a text to lay out, and this figure is redrawn on each slider move.
+    left.yaxis.set_major_locator(FixedLocator(np.arange(0.0, top, 0.25)))
+    left.set_xticks([0, 1], ["task 1", "task 2"])
+    left.set_ylabel("test RMSE (lower is better)")
+    delta = result.delta_m[index]
+    shown = "0" if abs(delta) < 0.5 else f"{delta:+.0f}"
+    left.set_title(f"ρ = {result.rhos[index]:.2f}: Δm% = {shown} ({_verdict(delta)})", y=1.0, fontsize=10)
+    left.legend(loc="upper center", fontsize=8, ncols=2)
+
+    _draw_delta_m_axes(right)
+    right.plot(np.repeat(result.rhos, n_seeds), result.delta_m_per_seed.ravel(), linestyle="none", marker=".",
+               markersize=5, color="0.4")
+    right.plot(result.rhos, result.delta_m, color="tab:blue", marker="o", linewidth=2)
+    right.plot([result.rhos[index]], [delta], marker="o", markersize=13, markerfacecolor="none",
+               markeredgecolor="black", markeredgewidth=2, linestyle="none")
+    right.set_ylim(*_delta_m_limits(result.delta_m_per_seed))
+    right.yaxis.set_major_locator(MaxNLocator(6))
+    right.xaxis.set_major_locator(FixedLocator([0.0, 0.25, 0.5, 0.75, 1.0]))
+    right.set_xlim(-0.03, 1.03)
+    right.set_xlabel("task relatedness ρ")
+    right.set_ylabel("Δm% of MTL vs STL (lower is better)")
+    right.set_title("Δm% at every ρ (line: seed average, dots: single seeds,\nring: the ρ on the left)", y=1.0,
+                    fontsize=9)
+    right.grid(True, alpha=0.3)
+    return fig
+
+
+def plot_transfer_map(results: Mapping, title: str = "Where sharing helps: Δm% against relatedness") -> Figure:
+    """Δm% against rho, one line per training-set size, one panel per branch point.
+
+    results: {shared_layers: {n_train: TransferResult}}.
+    """
+    panels = list(results)
+    fig, axes = new_figure((5.0 * len(panels), 4.2), ncols=len(panels), margins=(0.08, 0.98, 0.22, 0.86))
+    axes = np.atleast_1d(axes)
+    fig.suptitle(title, fontsize=11, y=0.975)
+    limits = _delta_m_limits([r.delta_m for by_n in results.values() for r in by_n.values()])
+    for ax, shared_layers in zip(axes, panels):
+        _draw_delta_m_axes(ax)
+        for k, (n_train, result) in enumerate(results[shared_layers].items()):
+            ax.plot(result.rhos, result.delta_m, label=f"n = {n_train}", markersize=5, **category_style(k))
+        ax.set_ylim(*limits)
+        ax.set_xlim(-0.03, 1.03)
+        ax.set_xlabel("task relatedness ρ")
+        ax.set_ylabel("Δm% (lower is better)")
+        ax.set_title(f"{shared_layers} of {len(TRANSFER_SETUP['hidden_sizes'])} hidden layers shared", y=1.0,
+                     fontsize=10)
+        ax.grid(True, alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncols=len(labels), fontsize=9, frameon=False,
+               title="training examples per task", title_fontsize=9, bbox_to_anchor=(0.5, 0.0))
+    return fig
+
+
+def transfer_explorer_update(rho: float = 1.0, n_train: int = 120, shared_layers: int = 2) -> Figure:
+    """Lesson 05: test error of STL and hard-sharing MTL for relatedness rho, n_train examples per
+    task and `shared_layers` shared hidden layers, with Δm% over every rho beside it."""
+    if not isinstance(rho, (int, float, np.number)) or isinstance(rho, bool) \
+            or not np.any(np.isclose(rho, TRANSFER_RHOS)):
+        raise ValueError(f"ρ must be one of the computed values {', '.join(f'{r:g}' for r in TRANSFER_RHOS)}, "
+                         f"got {rho!r}.")
+    return plot_transfer(transfer_experiment(n_train, shared_layers), float(rho))
+
+
+TRANSFER_DEFAULTS = {"rho": 1.0, "n_train": 120, "shared_layers": 2}
+
+
+def transfer_explorer(**initial) -> Explorer:
+    """Relatedness ρ, training-set size and the number of shared layers → test error of STL and MTL."""
+    values = initial_values("transfer", initial)
+    controls = {
+        "rho": widgets.SelectionSlider(options=list(TRANSFER_RHOS), value=values["rho"], description="relatedness ρ",
+                                       continuous_update=False, style=_control_style()),
+        "n_train": widgets.SelectionSlider(options=list(TRANSFER_SIZES), value=values["n_train"],
+                                           description="training examples n", continuous_update=False,
+                                           style=_control_style()),
+        "shared_layers": int_slider("shared hidden layers", values["shared_layers"], 0,
+                                    len(TRANSFER_SETUP["hidden_sizes"])),
+    }
+    return Explorer(transfer_explorer_update, controls, title="Transfer explorer: when does sharing help?",
+                    help_text="Each setting trains 28 small networks per model (7 values of ρ × 4 seeds) the "
+                              "first time you choose it, then reads them from memory.")
+
+
+register_explorer("transfer", transfer_explorer_update, TRANSFER_DEFAULTS, transfer_explorer)
+
+
+def plot_sharing_diagram(hidden_sizes, branch_depths, n_tasks: int = 2, n_in: int = 10) -> Figure:
+    """One panel per branch depth: the layers of a HardSharingNet as boxes (shared: blue, thick border,
+    one box for all tasks; task-specific: orange, one row per task), with its parameter counts."""
+    hidden_sizes = list(hidden_sizes)
+    depth = len(hidden_sizes)
+    fig, axes = new_figure((3.3 * len(branch_depths), 3.0), ncols=len(branch_depths),
+                           margins=(0.01, 0.99, 0.02, 0.76))
+    axes = np.atleast_1d(axes)
+    fig.suptitle("Hard parameter sharing: the branch point decides what the tasks share", fontsize=11, y=0.97)
+    columns = np.linspace(0.1, 0.8, depth + 2)
+    rows = np.linspace(0.8, 0.2, n_tasks) if n_tasks > 1 else np.array([0.5])
+    box = dict(boxstyle="round,pad=0.3", linewidth=1.2)
+    shared_box = {**box, "facecolor": "#c6dbef", "edgecolor": "tab:blue", "linewidth": 2.0}
+    task_box = {**box, "facecolor": "#fdd0a2", "edgecolor": "tab:orange"}
+    arrow = dict(arrowstyle="->", color="0.35", shrinkA=11, shrinkB=11)
+    for ax, branch in zip(axes, branch_depths):
+        net = multitask.HardSharingNet(n_in, hidden_sizes, [1] * n_tasks, branch_depth=branch, rng=0)
+        n_shared = sum(p.size for p in net.shared_parameters())
+        n_task = sum(p.size for params in net.task_parameters() for p in params)
+        # positions[layer] = the (x, y) of its box(es); layer 0 is the input
+        positions = [[(columns[0], 0.5)]]
+        for layer in range(1, depth + 2):
+            shared = layer <= branch
+            positions.append([(columns[layer], 0.5)] if shared else [(columns[layer], y) for y in rows])
+            label = str(hidden_sizes[layer - 1]) if layer <= depth else "1"
+            for x, y in positions[-1]:
+                ax.text(x, y, label, ha="center", va="center", fontsize=9, bbox=shared_box if shared else task_box)
+        ax.text(columns[0], 0.5, f"x\n{n_in}", ha="center", va="center", fontsize=9,
+                bbox={**box, "facecolor": "white", "edgecolor": "0.4"})
+        for layer in range(1, depth + 2):
+            before, after = positions[layer - 1], positions[layer]
+            pairs = zip(before, after) if len(before) == len(after) else [(before[0], p) for p in after]
+            for start, end in pairs:
+                ax.annotate("", xy=end, xytext=start, arrowprops=arrow)
+        for task, y in enumerate(rows):
+            ax.text(columns[-1] + 0.07, y, f"task {task + 1}", ha="left", va="center", fontsize=8, color="0.25")
+        ax.text(0.5, 0.02, "numbers: units per layer; blue: shared, orange: one per task", ha="center", va="bottom", fontsize=7, color="0.45",
+                transform=ax.transAxes)
+        what = "nothing shared (STL)" if branch == 0 else f"{branch} hidden layer{'s' if branch > 1 else ''} shared"
+        ax.set_title(f"branch depth {branch}: {what}\n{n_shared} shared + {n_task} task-specific parameters",
+                     y=1.0, fontsize=9)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.axis("off")
+    return fig
+
+
+class SoftSharingSweep(NamedTuple):
+    """Soft sharing against its two limits, over the penalty weight λ.
+
+    penalty_weights: (L,) λ values. rhos: (K,). n_train: training examples per task.
+    soft: (L, K, S, 2) test RMSE per λ, rho, seed and task; stl, hard: (K, S, 2) separate networks
+    and hard sharing of every hidden layer (the λ → ∞ limit has the same layers tied).
+    """
+
+    penalty_weights: np.ndarray
+    rhos: np.ndarray
+    n_train: int
+    soft: np.ndarray
+    stl: np.ndarray
+    hard: np.ndarray
+
+
+def soft_sharing_sweep(penalty_weights, rhos=(0.0, 0.9, 1.0), n_train: int = 120,
+                       steps: int | None = None) -> SoftSharingSweep:
+    """Train a SoftSharingNet (hidden layers as in TRANSFER_SETUP) for every penalty weight, rho and
+    seed of the transfer experiment (λ = 0 gives the separate networks exactly). `steps` (default
+    TRANSFER_SETUP["steps"]) applies to the soft-sharing runs; the STL and hard-sharing references
+    always use the transfer experiment's own runs."""
+    setup = TRANSFER_SETUP
+    steps = setup["steps"] if steps is None else steps
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= 20000:
+        raise ValueError(f"soft_sharing_sweep: steps must be a whole number from 1 to 20000, got {steps!r}")
+    penalty_weights = np.asarray(penalty_weights, dtype=float)
+    if penalty_weights.ndim != 1 or penalty_weights.size == 0 or np.any(penalty_weights < 0) \
+            or not np.all(np.isfinite(penalty_weights)):
+        raise ValueError(f"soft_sharing_sweep: penalty_weights must be a list of numbers >= 0, got {penalty_weights!r}")
+    rhos = tuple(float(r) for r in rhos)
+    unknown = [r for r in rhos if not np.any(np.isclose(r, TRANSFER_RHOS))]
+    if unknown:
+        raise ValueError(f"soft_sharing_sweep: rhos must come from TRANSFER_RHOS {TRANSFER_RHOS}, got {unknown}")
+    n_train, _ = _check_transfer_controls(n_train, 0)
+    runs = [(weight, rho, seed) for weight in penalty_weights for rho in rhos for seed in setup["seeds"]]
+    pairs = {(rho, seed): transfer_data(rho, n_train, seed) for rho in rhos for seed in setup["seeds"]}
+    nets = [multitask.SoftSharingNet(setup["n_features"], list(setup["hidden_sizes"]), [1, 1],
+                                     penalty_weight=float(weight), rng=seed) for weight, _, seed in runs]
+    train_sharing_nets(nets, np.stack([pairs[rho, seed][0].X for _, rho, seed in runs]),
+                       np.stack([np.stack(pairs[rho, seed][0].targets) for _, rho, seed in runs]),
+                       steps, setup["lr"])
+    soft = np.array([_rmse_per_task(net, pairs[rho, seed][1]) for net, (_, rho, seed) in zip(nets, runs)])
+    soft = soft.reshape(len(penalty_weights), len(rhos), len(setup["seeds"]), 2)
+    rows = [TRANSFER_RHOS.index(min(TRANSFER_RHOS, key=lambda r: abs(r - rho))) for rho in rhos]
+    depth = len(setup["hidden_sizes"])
+    return SoftSharingSweep(penalty_weights=penalty_weights, rhos=np.array(rhos), n_train=n_train, soft=soft,
+                            stl=transfer_test_errors(n_train, 0)[rows], hard=transfer_test_errors(n_train, depth)[rows])
+
+
+def plot_soft_sharing(sweep: SoftSharingSweep) -> Figure:
+    """Mean test RMSE (over tasks and seeds) against λ, one panel per rho, with the STL and hard-sharing
+    levels as horizontal lines."""
+    fig, axes = new_figure((3.6 * len(sweep.rhos), 4.0), ncols=len(sweep.rhos), margins=(0.08, 0.98, 0.25, 0.84))
+    axes = np.atleast_1d(axes)
+    fig.suptitle(f"Soft sharing: an L2 pull between the task networks (n = {sweep.n_train} per task)",
+                 fontsize=11, y=0.975)
+    positive = sweep.penalty_weights[sweep.penalty_weights > 0]
+    # λ = 0 cannot sit on a log axis: draw it one step left of the smallest positive λ and label it "0".
+    zero_at = positive.min() / (positive.max() / positive.min()) ** (1 / max(positive.size - 1, 1))
+    x = np.where(sweep.penalty_weights > 0, sweep.penalty_weights, zero_at)
+    decades = positive[np.isclose(np.log10(positive), np.round(np.log10(positive)))]
+    ticks = np.concatenate([[zero_at], decades])
+    means = [sweep.soft.mean(axis=(2, 3)), sweep.stl.mean(axis=(1, 2)), sweep.hard.mean(axis=(1, 2))]
+    low = min(float(np.min(m)) for m in means)
+    high = max(float(np.max(m)) for m in means)
+    for k, ax in enumerate(axes):
+        soft = sweep.soft[:, k].mean(axis=(1, 2))
+        ax.plot(x, soft, color="tab:green", marker="o", linewidth=2, label="soft sharing")
+        ax.axhline(sweep.stl[k].mean(), **{**category_style(0), "marker": None}, label="STL (nothing shared)")
+        ax.axhline(sweep.hard[k].mean(), **{**category_style(1), "marker": None}, label="hard sharing (all layers)")
+        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _p: "0" if np.isclose(value, zero_at) else f"{value:g}"))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.tick_params(axis="x", labelsize=8)
+        ax.set_xlabel("penalty weight λ (log scale)")
+        ax.set_ylabel("mean test RMSE (lower is better)")
+        ax.set_ylim(low - 0.05 * (high - low), high + 0.05 * (high - low))
+        ax.set_title(f"ρ = {sweep.rhos[k]:g}", y=1.0, fontsize=10)
+        ax.grid(True, alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncols=3, fontsize=9, frameon=False, bbox_to_anchor=(0.5, 0.0))
+    return fig
+
+
+def best_validation_steps(history, n_tasks: int) -> dict:
+    """Early-stopping reading of a fit_multitask History recorded with eval_data.
+
+    Returns {"task <t>": step with the lowest validation loss of task t, ..., "joint": step with
+    the lowest sum of the T validation losses}; steps are those in history.steps.
+    """
+    steps = np.asarray(history.steps)
+    losses = [np.asarray(history.metrics.get(f"eval_loss_task{t}", []), dtype=float) for t in range(n_tasks)]
+    if any(loss.shape != steps.shape for loss in losses):
+        raise ValueError("best_validation_steps: the history has no validation loss per task at every recorded "
+                         "step; train with fit_multitask(..., eval_data=(X_val, targets_val))")
+    best = {f"task {t + 1}": int(steps[np.argmin(loss)]) for t, loss in enumerate(losses)}
+    best["joint"] = int(steps[np.argmin(np.sum(losses, axis=0))])
+    return best
+
+
+def plot_per_task_validation(history, task_names, title: str = "Per-task training and validation loss") -> Figure:
+    """One panel per task: its training and validation loss over training (log scale), a dotted
+    line at the task's own best validation step and a dashed one at the best step of the summed
+    validation loss (one early-stopping point for all tasks)."""
+    task_names = list(task_names)
+    best = best_validation_steps(history, len(task_names))
+    steps = np.asarray(history.steps, dtype=float)
+    train = np.asarray(history.task_losses, dtype=float)
+    fig, axes = new_figure((3.5 * len(task_names), 3.9), ncols=len(task_names), margins=(0.06, 0.98, 0.25, 0.82))
+    axes = np.atleast_1d(axes)
+    fig.suptitle(title, fontsize=11, y=0.975)
+    for t, (ax, name) in enumerate(zip(axes, task_names)):
+        validation = np.asarray(history.metrics[f"eval_loss_task{t}"], dtype=float)
+        plot_loss_curves({"training": train[:, t], "validation": validation}, steps=steps, log=True,
+                         title=f"{name}\nown best validation step: {best[f'task {t + 1}']}", ylabel="loss", ax=ax)
+        ax.title.set_fontsize(9.5)
+        ax.get_legend().remove()
+        ax.axvline(best[f"task {t + 1}"], color="black", linestyle=":", linewidth=1.5, label="this task's best step")
+        ax.axvline(best["joint"], color="tab:red", linestyle="--", linewidth=1.2,
+                   label=f"best step of the summed validation loss ({best['joint']})")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncols=len(labels), fontsize=8.5, frameon=False,
+               bbox_to_anchor=(0.5, 0.0))
+    return fig

@@ -1,0 +1,216 @@
+"""Lesson 03 (`03_vanishing_gradients`): the gradient-flow explorer.
+
+Lesson 08 (`deep_supervision`) reuses this module's log axis `_log_axis`.
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from .. import nn, probes
+from ..plots import category_style
+from .core import Explorer, FIGURE_DPI, dropdown, float_slider, initial_values, int_slider, register_explorer
+
+__all__ = [
+    "GRADIENT_FLOW_ACTIVATIONS", "GRADIENT_FLOW_INITS", "GRADIENT_FLOW_MAX_DEPTH", "gradient_flow",
+    "gradient_decay_per_layer", "plot_gradient_flow", "gradient_flow_explorer_update", "gradient_flow_explorer",
+]
+
+GRADIENT_FLOW_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "gelu", "identity")
+GRADIENT_FLOW_INITS = ("xavier_normal", "xavier_uniform", "he_normal", "he_uniform", "lecun_normal",
+                       "orthogonal", "normal", "uniform")
+GRADIENT_FLOW_MAX_DEPTH = 100
+_GRADIENT_FLOW_CLASSES = 10
+
+
+def gradient_flow(depth: int = 20, activation: str = "sigmoid", init: str = "xavier_normal", gain: float = 1.0,
+                  width: int = 32, batch: int = 64, seed: int = 0):
+    """One forward and backward pass through a fresh deep MLP: its per-layer statistics.
+
+    The network has `depth` hidden layers of `width` units (`activation`, weights from the scheme
+    `init` of `mtl_edu.init` times `gain`; for "normal" and "uniform" the gain is the weight std or
+    bound itself), a linear output layer with 10 classes, and sees `batch` standard-normal inputs
+    with random labels under cross-entropy, so the gradient at the top is of ordinary size whatever
+    the settings. Returns `mtl_edu.probes.LayerStats` for layers 1..depth+1 (depth + 1 = output).
+    Raises ValueError, with a sentence for the learner, for settings that cannot be built.
+    """
+    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or not 1 <= depth <= GRADIENT_FLOW_MAX_DEPTH:
+        raise ValueError(f"The depth must be a whole number of hidden layers from 1 to {GRADIENT_FLOW_MAX_DEPTH}, "
+                         f"got {depth!r}.")
+    if activation not in GRADIENT_FLOW_ACTIVATIONS:
+        raise ValueError(f"Unknown activation {activation!r}; choose one of {', '.join(GRADIENT_FLOW_ACTIVATIONS)}.")
+    if init not in GRADIENT_FLOW_INITS:
+        raise ValueError(f"Unknown initialisation {init!r}; choose one of {', '.join(GRADIENT_FLOW_INITS)}.")
+    if isinstance(gain, bool) or not isinstance(gain, (int, float, np.floating)) or not np.isfinite(gain) or gain <= 0:
+        raise ValueError(f"The weight gain must be a positive number, got {gain!r}: with gain 0 every weight is 0 "
+                         "and no signal passes at all.")
+    for name, value in (("width", width), ("batch", batch)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"The {name} must be a positive whole number, got {value!r}.")
+    rng = np.random.default_rng(seed)
+    model = nn.MLP([width] * (depth + 1) + [_GRADIENT_FLOW_CLASSES], activation=activation, init=init,
+                   gain=float(gain), rng=rng)
+    X = rng.standard_normal((batch, width))
+    y = rng.integers(0, _GRADIENT_FLOW_CLASSES, size=batch)
+    return probes.layer_statistics(model, X, y, loss="cross_entropy", bins=30)
+
+
+def gradient_decay_per_layer(grad_norm: np.ndarray) -> float:
+    """The geometric-mean factor by which ‖∂L/∂z_l‖ changes per layer on the way down.
+
+    grad_norm: (L,) norms, layer 1 first, layer L the output layer. Returns
+    (g_1 / g_L)^(1/(L−1)): below 1 the gradient vanishes toward the input, above 1 it explodes;
+    NaN when either end is zero or not finite (or L = 1).
+    """
+    grad_norm = np.asarray(grad_norm, dtype=float)
+    first, last = grad_norm[0], grad_norm[-1]
+    if grad_norm.size < 2 or not (np.isfinite(first) and np.isfinite(last) and first > 0 and last > 0):
+        return float("nan")
+    return float(np.exp((np.log(first) - np.log(last)) / (grad_norm.size - 1)))
+
+
+def _finite_positive(values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    return np.where(np.isfinite(values) & (values > 0), values, np.nan)
+
+
+def _draw_layer_histograms(ax, pairs: list, layers: list) -> None:
+    """Normalised histogram curves (Glorot & Bengio 2010, Figs. 6–7) for the 1-based `layers`."""
+    for position, layer in enumerate(layers):
+        counts, edges = pairs[layer - 1]
+        counts = np.asarray(counts, dtype=float)
+        total = counts.sum()
+        if total == 0:
+            continue
+        density = counts / (total * np.diff(edges))
+        centres = 0.5 * (edges[:-1] + edges[1:])
+        style = category_style(position)
+        ax.plot(centres, density, label=f"layer {layer}", markersize=3.5, markevery=max(1, centres.size // 8),
+                linewidth=1.4, **style)
+
+
+def plot_gradient_flow(stats, title: str) -> Figure:
+    """Five panels from one `LayerStats`: gradient norm, activation spread and saturation per layer,
+    and histograms of activations and of log10 |∂L/∂z_l| for a few layers spread through depth."""
+    grad_norm = np.asarray(stats.grad_norm, dtype=float)
+    n_layers = grad_norm.size
+    hidden = max(n_layers - 1, 1)
+    layer_numbers = np.arange(1, n_layers + 1)
+    hidden_numbers = layer_numbers[:hidden]
+    every = max(1, n_layers // 12)
+
+    # Made by pyplot and closed at once, like `new_figure`: Jupyter then shows it when a cell returns it.
+    fig = plt.figure(figsize=(10.4, 6.6), dpi=FIGURE_DPI)
+    plt.close(fig)
+    fig.subplots_adjust(left=0.07, right=0.985, bottom=0.08, top=0.89, wspace=0.9, hspace=0.42)
+    grid = fig.add_gridspec(2, 6)
+    ax_grad = fig.add_subplot(grid[0, 0:2])
+    ax_std = fig.add_subplot(grid[0, 2:4])
+    ax_sat = fig.add_subplot(grid[0, 4:6])
+    ax_act_hist = fig.add_subplot(grid[1, 0:3])
+    ax_grad_hist = fig.add_subplot(grid[1, 3:6])
+    fig.suptitle(title, fontsize=11)
+
+    shown = _finite_positive(grad_norm)
+    ax_grad.plot(layer_numbers, shown, markersize=4, markevery=every, **category_style(0))
+    _log_axis(ax_grad, shown)
+    factor = gradient_decay_per_layer(grad_norm)
+    factor_text = f"×{factor:.3g} per layer down" if np.isfinite(factor) else "no finite gradient at one end"
+    ax_grad.set_title(f"Gradient reaching layer l ({factor_text})", fontsize=9.5, y=1.0)
+    ax_grad.set_xlabel("layer l (1 = input side, last = output)")
+    ax_grad.set_ylabel("‖∂L/∂z_l‖ (log scale)")
+    missing = int(np.sum(np.isnan(shown)))
+    if missing:
+        ax_grad.text(0.02, 0.04, f"{missing} layer(s) with gradient 0 or inf/NaN not shown",
+                     transform=ax_grad.transAxes, fontsize=7.5, color="0.35")
+
+    std = _finite_positive(np.asarray(stats.activation_std, dtype=float)[:hidden])
+    ax_std.plot(hidden_numbers, std, markersize=4, markevery=every, **category_style(1))
+    _log_axis(ax_std, std)
+    ax_std.set_title("Spread of the activations h_l", fontsize=9.5, y=1.0)
+    ax_std.set_xlabel("hidden layer l")
+    ax_std.set_ylabel("std of h_l (log scale)")
+
+    saturated = np.asarray(stats.saturated_fraction, dtype=float)[:hidden]
+    ax_sat.plot(hidden_numbers, saturated, markersize=4, markevery=every, **category_style(2))
+    ax_sat.set_ylim(-0.03, 1.03)
+    ax_sat.set_yticks([0.0, 0.5, 1.0])
+    ax_sat.set_title("Saturated or dead units", fontsize=9.5, y=1.0)
+    ax_sat.set_xlabel("hidden layer l")
+    ax_sat.set_ylabel("fraction of units")
+    ax_sat.text(0.02, 0.92, stats.saturation_rule, transform=ax_sat.transAxes, fontsize=7.5, color="0.35")
+
+    chosen = _spread_layers(hidden, 4)
+    _draw_layer_histograms(ax_act_hist, stats.activation_histograms, chosen)
+    ax_act_hist.set_title("Activation values h_l in a few hidden layers", fontsize=9.5, y=1.0)
+    ax_act_hist.set_xlabel("activation value")
+    ax_act_hist.set_ylabel("density")
+    _draw_layer_histograms(ax_grad_hist, stats.gradient_log10_histograms, chosen)
+    ax_grad_hist.set_title("Back-propagated gradients in the same layers", fontsize=9.5, y=1.0)
+    ax_grad_hist.set_xlabel("log10 |∂L/∂z_l| per entry")
+    ax_grad_hist.set_ylabel("density")
+    for ax in (ax_grad, ax_std, ax_sat, ax_act_hist, ax_grad_hist):
+        # Few ticks: creating and drawing tick artists is most of an update's time.
+        ax.xaxis.set_major_locator(MaxNLocator(4, integer=ax in (ax_grad, ax_std, ax_sat)))
+        if ax in (ax_act_hist, ax_grad_hist):
+            ax.yaxis.set_major_locator(MaxNLocator(3))
+        ax.grid(True, alpha=0.3)
+        ax.tick_params(labelsize=8)
+    ax_act_hist.legend(fontsize=8, loc="best")
+    return fig
+
+
+def _log_axis(ax, values: np.ndarray, max_ticks: int = 5) -> None:
+    """A log y axis with at most `max_ticks` plain-text decade labels and no minor ticks.
+
+    Fixed ticks instead of a locator: a log axis spanning 60 decades would otherwise make dozens of
+    tick artists, and drawing them is most of an update's time.
+    """
+    ax.set_yscale("log")
+    ax.minorticks_off()
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return
+    low, high = int(np.floor(np.log10(finite.min()))), int(np.ceil(np.log10(finite.max())))
+    if high == low:
+        low, high = low - 1, high + 1
+    stride = max(1, int(np.ceil((high - low) / (max_ticks - 1))))
+    exponents = list(range(high, low - 1, -stride))[::-1]
+    ax.set_ylim(10.0 ** (exponents[0] if exponents[0] <= low else low), 10.0 ** high)
+    ax.set_yticks([10.0**e for e in exponents], [f"1e{e}" for e in exponents])
+
+
+def _spread_layers(n_layers: int, wanted: int) -> list:
+    """About `wanted` 1-based layer numbers from the first to the last, evenly spread."""
+    if n_layers <= wanted:
+        return list(range(1, n_layers + 1))
+    return sorted({int(round(v)) for v in np.linspace(1, n_layers, wanted)})
+
+
+def gradient_flow_explorer_update(depth: int = 20, activation: str = "sigmoid", init: str = "xavier_normal",
+                                  gain: float = 1.0, width: int = 32, batch: int = 64, seed: int = 0) -> Figure:
+    """Lesson 03: per-layer gradient norms, activation spread, saturation and histograms of a fresh net."""
+    stats = gradient_flow(depth, activation, init, gain, width=width, batch=batch, seed=seed)
+    return plot_gradient_flow(stats, title=f"{depth} hidden layers of {width} {activation} units, "
+                                           f"{init} init × gain {gain:.3g}")
+
+
+def gradient_flow_explorer(**initial) -> Explorer:
+    """Depth, activation, initialisation and weight gain of a fresh deep network (width 32, batch 64)."""
+    values = initial_values("gradient_flow", initial)
+    controls = {
+        "depth": int_slider("depth (hidden layers)", values["depth"], 1, GRADIENT_FLOW_MAX_DEPTH),
+        "activation": dropdown("activation", list(GRADIENT_FLOW_ACTIVATIONS), values["activation"]),
+        "init": dropdown("init", list(GRADIENT_FLOW_INITS), values["init"]),
+        "gain": float_slider("weight gain", values["gain"], 0.05, 4.0, 0.05),
+    }
+    return Explorer(gradient_flow_explorer_update, controls, title="Gradient-flow explorer",
+                    help_text="One forward and backward pass through a fresh network. The gain multiplies "
+                              "every weight (for 'normal' and 'uniform' it is the weight std or bound itself).")
+
+
+register_explorer("gradient_flow", gradient_flow_explorer_update,
+                  {"depth": 20, "activation": "sigmoid", "init": "xavier_normal", "gain": 1.0},
+                  gradient_flow_explorer)
