@@ -98,15 +98,22 @@ def _control_style() -> dict:
     return {"description_width": "initial"}
 
 
+def _slider_layout() -> widgets.Layout:
+    # The description shares the slider's width; with the default width a long description
+    # squeezes the track to a dot.
+    return widgets.Layout(width="460px")
+
+
 def float_slider(description: str, value: float, min: float, max: float, step: float,
                  readout_format: str = ".2f") -> widgets.FloatSlider:
     return widgets.FloatSlider(value=value, min=min, max=max, step=step, description=description,
-                               readout_format=readout_format, continuous_update=False, style=_control_style())
+                               readout_format=readout_format, continuous_update=False, style=_control_style(),
+                               layout=_slider_layout())
 
 
 def int_slider(description: str, value: int, min: int, max: int, step: int = 1) -> widgets.IntSlider:
     return widgets.IntSlider(value=value, min=min, max=max, step=step, description=description,
-                             continuous_update=False, style=_control_style())
+                             continuous_update=False, style=_control_style(), layout=_slider_layout())
 
 
 def dropdown(description: str, options, value) -> widgets.Dropdown:
