@@ -12,7 +12,7 @@ from .autodiff import Tensor
 __all__ = [
     "sigmoid", "tanh", "relu", "leaky_relu", "gelu", "softplus", "identity",
     "softmax", "log_softmax", "cross_entropy", "mse_loss", "binary_cross_entropy_with_logits",
-    "concat", "stack",
+    "concat", "stack", "LOSSES", "loss_function",
 ]
 
 
@@ -142,6 +142,25 @@ def binary_cross_entropy_with_logits(logits: Tensor, targets) -> Tensor:
             f"{targets.min():.3g} to {targets.max():.3g}"
         )
     return (logits.softplus() - logits * targets).mean()
+
+
+#: The losses training loops and probes accept by name.
+LOSSES = {
+    "mse": mse_loss,
+    "cross_entropy": cross_entropy,
+    "bce": binary_cross_entropy_with_logits,
+}
+
+
+def loss_function(loss, where: str = "loss"):
+    """The function (pred, target) -> Tensor for a name in LOSSES, or `loss` itself if callable."""
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            raise ValueError(f"{where}: unknown loss {loss!r}; choose one of {list(LOSSES)} or pass a function")
+        return LOSSES[loss]
+    if callable(loss):
+        return loss
+    raise TypeError(f"{where}: loss must be a name from {list(LOSSES)} or a function (pred, y) -> Tensor, got {loss!r}")
 
 
 # ---- joining tensors -----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ the argument and the shapes involved.
 from __future__ import annotations
 
 import io
-from typing import Callable, Mapping
+from typing import Mapping
 
 import matplotlib
 import matplotlib.pyplot as plt

@@ -44,12 +44,6 @@ __all__ = [
     "gradient_magnitude_similarity",
 ]
 
-_LOSSES = {
-    "mse": F.mse_loss,
-    "cross_entropy": F.cross_entropy,
-    "bce": F.binary_cross_entropy_with_logits,
-}
-
 # ---- saturation ---------------------------------------------------------------------------------
 # Each rule is stated on a = act(z) as one would say it, and tested on z, which is equivalent and
 # works for residual blocks too (where h_l is not a_l). The thresholds mark where the slope act'(z)
@@ -169,13 +163,9 @@ def _check_batch(model, X, where: str) -> Tensor:
 
 
 def _loss_function(loss, where: str):
-    if isinstance(loss, str):
-        if loss not in _LOSSES:
-            raise ValueError(f"{where}: unknown loss {loss!r}; choose one of {list(_LOSSES)} or pass a function")
-        return loss, _LOSSES[loss]
-    if callable(loss):
-        return "custom", loss
-    raise TypeError(f"{where}: loss must be a name from {list(_LOSSES)} or a function (pred, y) -> Tensor, got {loss!r}")
+    """(name, fn); a loss given as a function is "custom" and receives targets as they are."""
+    fn = F.loss_function(loss, where)
+    return (loss if isinstance(loss, str) else "custom"), fn
 
 
 def _targets(y, n: int, loss_name: str, dtype, where: str):

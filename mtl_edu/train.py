@@ -22,11 +22,7 @@ from .init import as_generator
 
 __all__ = ["TrainingDiverged", "History", "fit", "fit_multitask", "LOSSES", "accuracy"]
 
-LOSSES = {
-    "mse": F.mse_loss,
-    "cross_entropy": F.cross_entropy,
-    "bce": F.binary_cross_entropy_with_logits,
-}
+LOSSES = F.LOSSES
 
 # A run expected to last longer than this gets a progress bar in a notebook.
 _PROGRESS_AFTER_SECONDS = 1.0
@@ -127,13 +123,8 @@ def _check_inputs(model, X, where: str) -> np.ndarray:
 
 def _resolve_loss(loss, where: str):
     """(name, fn(pred, y) -> Tensor)."""
-    if isinstance(loss, str):
-        if loss not in LOSSES:
-            raise ValueError(f"{where}: unknown loss {loss!r}; choose one of {list(LOSSES)} or pass a function")
-        return loss, LOSSES[loss]
-    if callable(loss):
-        return getattr(loss, "__name__", "loss"), loss
-    raise TypeError(f"{where}: loss must be a name from {list(LOSSES)} or a function (pred, y) -> Tensor, got {loss!r}")
+    fn = F.loss_function(loss, where)
+    return (loss if isinstance(loss, str) else getattr(loss, "__name__", "loss")), fn
 
 
 def _prepare_targets(y, n: int, loss_name: str, dtype, where: str, what: str = "y") -> np.ndarray:

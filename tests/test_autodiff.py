@@ -409,3 +409,12 @@ def test_bce_and_softplus_gradients_are_exact_at_zero():
     x = Tensor(np.zeros(2), requires_grad=True)
     F.softplus(x).sum().backward()
     np.testing.assert_allclose(x.grad, [0.5, 0.5])
+
+
+def test_loss_lookup_by_name_and_its_messages():
+    assert F.loss_function("mse") is F.mse_loss
+    assert F.loss_function(F.cross_entropy) is F.cross_entropy
+    with pytest.raises(ValueError, match=r"fit: unknown loss 'l1'; choose one of \['mse', 'cross_entropy', 'bce'\]"):
+        F.loss_function("l1", "fit")
+    with pytest.raises(TypeError, match="loss must be a name"):
+        F.loss_function(3, "fit")
