@@ -8,29 +8,9 @@ import pytest
 
 from mtl_edu import Tensor
 from mtl_edu import exercises as E
+from checker_helpers import passes, fails, stub
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def passes(checker, answer, capsys) -> str:
-    checker(answer)
-    out = capsys.readouterr().out
-    assert out.startswith("✓ Correct: "), out
-    return out
-
-
-def fails(checker, answer, *fragments) -> str:
-    with pytest.raises(E.ExerciseError) as error:
-        checker(answer)
-    message = str(error.value)
-    assert message.startswith("✗ "), message
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in {message!r}"
-    return message
-
-
-def stub(*args):
-    raise NotImplementedError
 
 
 def sigmoid(x):

@@ -17,6 +17,7 @@ from mtl_edu import exercises as E  # noqa: E402
 from mtl_edu import widgets as W  # noqa: E402
 from mtl_edu.datasets import make_circles  # noqa: E402
 from mtl_edu.exercises import lesson02 as E02  # noqa: E402
+from checker_helpers import passes, fails, stub
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 FAST = {"steps": 50}  # enough to draw a boundary; keeps each widget redraw quick
@@ -242,27 +243,6 @@ def test_boundary_panels_draw_one_titled_panel_per_run(init_runs):
 
 
 # ---- exercise 1: the forward pass -------------------------------------------------------------------------
-
-def passes(checker, answer, capsys) -> str:
-    checker(answer)
-    out = capsys.readouterr().out
-    assert out.startswith("✓ Correct: "), out
-    return out
-
-
-def fails(checker, answer, *fragments) -> str:
-    with pytest.raises(E.ExerciseError) as error:
-        checker(answer)
-    message = str(error.value)
-    assert message.startswith("✗ "), message
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in {message!r}"
-    return message
-
-
-def stub(*args):
-    raise NotImplementedError
-
 
 def test_checkers_say_not_attempted_for_the_stub(capsys):
     for checker in (E.check_mlp_forward, E.check_accuracy_from_logits, E.check_spiral_settings):

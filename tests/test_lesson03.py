@@ -19,6 +19,7 @@ from mtl_edu import exercises as E  # noqa: E402
 from mtl_edu import nn  # noqa: E402
 from mtl_edu import widgets as W  # noqa: E402
 from mtl_edu.exercises import lesson03 as E03  # noqa: E402
+from checker_helpers import passes, fails, stub
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -159,27 +160,6 @@ def test_widget_refuses_unknown_control_names():
 
 
 # ---- exercise checkers ---------------------------------------------------------------------------------
-
-def passes(checker, answer, capsys) -> str:
-    checker(answer)
-    out = capsys.readouterr().out
-    assert out.startswith("✓ Correct: "), out
-    return out
-
-
-def fails(checker, answer, *fragments) -> str:
-    with pytest.raises(E.ExerciseError) as error:
-        checker(answer)
-    message = str(error.value)
-    assert message.startswith("✗ "), message
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in {message!r}"
-    return message
-
-
-def stub(*args):
-    raise NotImplementedError
-
 
 @pytest.mark.parametrize("checker", [E.check_sigmoid_gradient_bound, E.check_flat_gradient_init, E.check_tanh_gain])
 def test_stubs_are_not_attempted(checker, capsys):

@@ -10,6 +10,7 @@ from mtl_edu import widgets as W
 from mtl_edu.datasets import make_moons
 from mtl_edu.train import TrainingDiverged, fit
 from mtl_edu.widgets import fix_it as W04
+from checker_helpers import passes as _passes, fails as _fails, stub as _stub
 
 DEPTH = 16  # the explorer's default depth
 
@@ -209,25 +210,6 @@ def test_the_lesson_network_diverges_with_a_message_that_says_what_to_try():
 
 
 # ---- exercise checkers, both ways -----------------------------------------------------------------------
-
-def _passes(checker, answer, capsys):
-    checker(answer)
-    out = capsys.readouterr().out
-    assert out.startswith("✓ Correct: "), out
-
-
-def _fails(checker, answer, *fragments):
-    with pytest.raises(E.ExerciseError) as caught:
-        checker(answer)
-    message = str(caught.value)
-    assert message.startswith("✗ ")
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in {message!r}"
-
-
-def _stub(*args):
-    raise NotImplementedError
-
 
 @pytest.mark.parametrize("checker", [E.check_clip_by_norm, E.check_he_std, E.check_leaky_relu_std])
 def test_stubs_are_not_attempted(checker, capsys):

@@ -11,6 +11,7 @@ from mtl_edu import multitask as mtl
 from mtl_edu import widgets as W
 from mtl_edu.exercises import lesson08 as E08
 from mtl_edu.widgets import deep_supervision as W08
+from checker_helpers import passes as _passes, fails as _fails, stub as _stub
 
 DEPTH = W.DEEP_SUPERVISION_SETTINGS["depth"]
 
@@ -292,25 +293,6 @@ def test_plots_refuse_bad_input(call):
 
 
 # ---- exercise checkers, both ways ----------------------------------------------------------------------------
-
-def _passes(checker, answer, capsys):
-    checker(answer)
-    out = capsys.readouterr().out
-    assert out.startswith("✓ Correct: "), out
-
-
-def _fails(checker, answer, *fragments):
-    with pytest.raises(E.ExerciseError) as caught:
-        checker(answer)
-    message = str(caught.value)
-    assert message.startswith("✗ ")
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in {message!r}"
-
-
-def _stub(*args):
-    raise NotImplementedError
-
 
 @pytest.mark.parametrize("checker", [E.check_predicted_lift, E.check_gradient_at_layer_one,
                                      E.check_balanced_aux_weight])
