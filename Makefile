@@ -10,7 +10,7 @@ LESSONS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 # tests/conftest.py gives the nbval kernels the environment tools/run_notebooks.py used.
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 120
 
-.PHONY: lab test test-package test-notebooks test-browser notebooks bench venv clean
+.PHONY: lab test test-package test-notebooks test-browser test-matrix notebooks bench venv clean
 
 venv: $(STAMP)
 
@@ -42,9 +42,15 @@ test-notebooks: $(STAMP)
 test-browser: $(STAMP)
 	$(PY) -m pytest tests/test_browser.py -p no:nbval $(addprefix --browser-notebook=,$(NB))
 
+# The reproducibility matrix: lessons under strict nbval plus the lesson tests, once per CPU level this
+# machine can run (native, AVX2, AVX) and once with the runtime dependencies at their floors
+# (.venv-floors). LEGS="avx floors" runs some of them. See tools/test_matrix.py.
+test-matrix: $(STAMP)
+	$(PY) tools/test_matrix.py --python $(PYTHON) $(if $(LEGS),--legs $(LEGS))
+
 bench: $(STAMP)
 	$(PY) benchmarks/bench_engine.py
 	$(PY) benchmarks/bench_explorers.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-floors .pytest_cache .hypothesis

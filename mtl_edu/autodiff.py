@@ -366,8 +366,8 @@ class Tensor:
     def sqrt(self):
         data = np.sqrt(self.data)
 
-        def backward(g):  # d √x = dx / (2√x)
-            return (g / (2 * data),)
+        def backward(g):  # d √x = dx / (2√x); data + data keeps float32 under any promotion rules
+            return (g / (data + data),)
 
         return Tensor._result(data, (self,), backward, "sqrt")
 

@@ -222,3 +222,23 @@ def test_tanh_gain_right_answer_passes(capsys):
 ])
 def test_tanh_gain_wrong_answers_are_named(answer, fragment):
     fails(E.check_tanh_gain, lambda: answer, fragment)
+
+
+# ---- section 4: a deep sigmoid network stalls, tanh learns ------------------------------------------------
+
+def test_the_sigmoid_stack_stalls_on_log_2_and_the_tanh_stack_ends_below_the_printed_bound():
+    # The lesson prints tanh's last loss only as "below 0.2": after ~250 steps the run is chaotic and its
+    # last loss ranges from about 0.002 to 0.07 across CPU levels. This checks the printed statements.
+    from mtl_edu import train
+    from mtl_edu.datasets import make_moons
+    X, y = make_moons(200, noise=0.1, rng=np.random.default_rng(0))
+    histories = {}
+    for activation in ("sigmoid", "tanh"):
+        net = nn.MLP([2] + [32] * 10 + [2], activation=activation, init="xavier_normal", rng=np.random.default_rng(1))
+        histories[activation] = train.fit(net, X, y, loss="cross_entropy", lr=0.1, steps=500, record_every=10)
+    sigmoid, tanh = histories["sigmoid"], histories["tanh"]
+    assert abs(sigmoid.loss[-1] - np.log(2)) < 1e-3
+    assert tanh.loss[-1] < 0.2 / 2  # a factor 2 below the printed bound
+    # the step-100 values the lesson prints with two decimals, away from their rounding boundaries
+    assert 0.2805 < tanh.loss[tanh.steps.index(100)] < 0.2845
+    assert 0.6905 < sigmoid.loss[sigmoid.steps.index(100)] < 0.6945

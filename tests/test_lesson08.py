@@ -111,13 +111,24 @@ def test_under_sgd_the_aux_head_learns_but_the_main_task_stays_on_the_plateau():
 
 
 def test_under_adam_an_intermediate_head_helps_more_seeds_leave_the_plateau():
-    escaped = {k: sum(W.deep_supervision_run(k, 1.0, optimizer="adam", seed=s).main_loss[-1] < np.log(2) - 0.05
-                      for s in range(6)) for k in (0, 4)}
-    assert escaped[4] == 6
-    assert escaped[0] <= 3
-    # under Adam the upper layers learn to carry the aux head's features to the top; under SGD they do not
-    adam, sgd = (W.deep_supervision_run(4, 1.0, optimizer=name) for name in ("adam", "sgd"))
-    assert adam.spread_after[-1] > 0.1 > 1e3 * sgd.spread_after[-1]
+    # Which seed escapes the plateau under Adam is chaotic (it changes with the CPU's rounding), so the
+    # lesson states only bounds; this checks them over 20 seeds, on whatever CPU level runs the suite.
+    runs = {k: [W.deep_supervision_run(k, 1.0, optimizer="adam", seed=s) for s in range(20)] for k in (0, 4)}
+    ended_off = {k: sum(r.main_loss[-1] < np.log(2) - 0.05 for r in rs) for k, rs in runs.items()}
+    assert all(r.main_loss.min() < 0.4 for r in runs[4])  # lesson: "20 of 20 get below 0.4 at some step"
+    assert ended_off[4] >= 15, ended_off  # measured 18-19 of 20
+    assert ended_off[0] <= 14, ended_off  # measured 8 of 20
+    # the lesson's seed study (seeds 0-5): what its printed lines state on every CPU
+    assert all(r.main_loss.min() < 0.4 for r in runs[4][:6])
+    assert not all(r.main_loss.min() < 0.4 for r in runs[0][:6])
+    on_top = [W.deep_supervision_run(12, 1.0, optimizer="adam", seed=s) for s in range(6)]
+    assert not all(r.main_loss.min() < 0.4 for r in on_top)
+    assert all(r.spread_after[3] > 0.1 for r in runs[4][:6])
+    left = [r for r in runs[0][:6] + runs[4][:6] + on_top if r.main_loss[-1] < np.log(2) - 0.05]
+    assert left and all(r.spread_after[-1] > 0.1 for r in left)
+    # under SGD the upper layers do not carry the aux head's features to the top
+    sgd = W.deep_supervision_run(4, 1.0, optimizer="sgd")
+    assert 1e3 * sgd.spread_after[-1] < 0.1
 
 
 def test_runs_are_cached_deterministic_and_read_only():

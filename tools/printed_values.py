@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""The unrounded values behind the lesson numbers that sit closest to a CPU's rounding, and how each
+lesson prints them.
+
+tests/test_reproducibility.py runs this script once per CPU level the machine can run (the legs of
+tools/test_matrix.py), then checks that every value prints the same on every level and sits well away
+from the boundary where its printed digits would change. The experiments repeat the lesson cells
+they name, with the same calls and seeds.
+
+Usage: python tools/printed_values.py   (prints JSON: name -> {"value", "format" | "below"})
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+
+
+def lesson03() -> dict:
+    from mtl_edu import nn, probes, train
+    from mtl_edu.datasets import make_moons
+
+    out = {}
+    X, y = make_moons(200, noise=0.1, rng=np.random.default_rng(0))
+    for activation in ("sigmoid", "tanh"):  # section 4, the stalled sigmoid stack
+        net = nn.MLP([2] + [32] * 10 + [2], activation=activation, init="xavier_normal",
+                     rng=np.random.default_rng(1))
+        history = train.fit(net, X, y, loss="cross_entropy", lr=0.1, steps=500, record_every=10)
+        out[f"03 {activation} loss at step 0"] = {"value": history.loss[0], "format": ".3f"}
+        out[f"03 {activation} loss at step 100"] = {"value": history.loss[history.steps.index(100)], "format": ".2f"}
+        last = history.loss[-1]
+        out[f"03 {activation} loss at step 499"] = ({"value": last, "below": 0.2} if activation == "tanh"
+                                                    else {"value": last, "format": ".2f"})
+    width, depth = 64, 30  # section 5, singular values of the end-to-end Jacobian
+    x = np.random.default_rng(2).standard_normal(width)
+    configs = {"linear, Gaussian": ("identity", "xavier_normal", 1.0), "tanh, orthogonal": ("tanh", "orthogonal", 1.0),
+               "tanh, Gaussian": ("tanh", "xavier_normal", 1.0), "relu, orthogonal": ("relu", "orthogonal", np.sqrt(2))}
+    for label, (activation, scheme, gain) in configs.items():
+        net = nn.MLP([width] * (depth + 1) + [width], activation=activation, init=scheme, gain=gain,
+                     rng=np.random.default_rng(3))
+        s = probes.jacobian_singular_values(net, x, from_layer=0, to_layer=depth)
+        out[f"03 Jacobian {label} largest"] = {"value": s[0], "format": ".2g"}
+        median = float(np.median(s))
+        out[f"03 Jacobian {label} median"] = ({"value": median / s[0], "below": 1e-12} if label.startswith("relu")
+                                              else {"value": median, "format": ".2g"})
+    return out
+
+
+def lesson04() -> dict:
+    from mtl_edu import nn, optim
+    from mtl_edu.datasets import make_moons
+    from mtl_edu.train import fit
+
+    out = {}
+    X, y = make_moons(128, noise=0.1, rng=np.random.default_rng(0))
+    for label, clipping in {"norm": {"clip_norm": 1.0}, "value": {"clip_value": 0.05}}.items():
+        net = nn.MLP([2] + [32] * 10 + [2], activation="relu", init="he_normal", gain=1.3, rng=np.random.default_rng(1))
+        history = fit(net, X, y, loss="cross_entropy", steps=100,
+                      optimizer=optim.SGD(net.parameters(), lr=0.1, momentum=0.9), **clipping)
+        out[f"04 clip by {label}, loss after 100 steps"] = {"value": history.loss[-1], "below": 0.01}
+    return out
+
+
+def lesson05() -> dict:
+    from mtl_edu.widgets import soft_sharing_sweep
+
+    sweep = soft_sharing_sweep([0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0], rhos=(0.0, 0.9, 1.0), n_train=120)
+    longer = soft_sharing_sweep([1.0], rhos=(1.0,), n_train=120, steps=3000)
+    return {"05 soft sharing, 300 steps": {"value": sweep.soft[-1, -1].mean(), "format": ".2f"},
+            "05 soft sharing, 3000 steps": {"value": longer.soft[0, 0].mean(), "format": ".1f"},
+            "05 hard sharing, 300 steps": {"value": sweep.hard[-1].mean(), "format": ".2f"}}
+
+
+def lesson08() -> dict:
+    from mtl_edu import widgets
+
+    out = {}
+    for k, label in ((0, "no aux head"), (4, "aux after layer 4")):
+        run = widgets.deep_supervision_run(k, 1.0, optimizer="sgd")
+        out[f"08 sgd, {label}, spread of h_4"] = {"value": run.spread_after[3], "format": ".1e"}
+        out[f"08 sgd, {label}, spread of h_12"] = {"value": run.spread_after[-1], "format": ".1e"}
+        out[f"08 sgd, {label}, main-task loss"] = {"value": run.main_loss[-1], "format": ".2f"}
+    return out
+
+
+def printed_values() -> dict:
+    values = {}
+    for lesson in (lesson03, lesson04, lesson05, lesson08):
+        values.update(lesson())
+    return {name: {key: float(v) for key, v in entry.items() if key != "format"}
+            | ({"format": entry["format"]} if "format" in entry else {}) for name, entry in values.items()}
+
+
+if __name__ == "__main__":
+    json.dump(printed_values(), sys.stdout, indent=1)
+    print()
