@@ -45,7 +45,7 @@ def test_an_error_in_learner_code_names_the_call_and_the_error():
 def test_environment_check_prints_requirements_only_not_installed_versions(capsys):
     E.check_environment()
     lines = capsys.readouterr().out.splitlines()
-    assert lines == ["✓ Python ≥ 3.10", "✓ numpy ≥ 1.24", "✓ matplotlib ≥ 3.7", "✓ ipywidgets ≥ 8.1", "environment OK"]
+    assert lines == ["✓ Python ≥ 3.10", "✓ numpy ≥ 2.0", "✓ matplotlib ≥ 3.9", "✓ ipywidgets ≥ 8.1", "environment OK"]
 
 
 def test_environment_check_names_packages_too_old_or_missing(capsys):

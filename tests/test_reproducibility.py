@@ -93,3 +93,22 @@ def test_each_printed_value_reads_the_same_on_every_level_with_room_to_spare(val
                             f"needs more than {needed:.3g} (spread across levels {spread:.3g})")
     assert not problems, f"levels compared: {list(values_by_level)}\n" + "\n".join(problems)
     assert len(levels[0]) >= 20  # the script still covers the lessons' exposed numbers
+
+
+def _stored_text(lesson: str) -> str:
+    (path,) = (ROOT / "notebooks").glob(f"{lesson}_*.ipynb")
+    cells = json.loads(path.read_text())["cells"]
+    return "".join("".join(output.get("text", "")) for cell in cells for output in cell.get("outputs", []))
+
+
+def test_the_values_checked_are_the_ones_the_stored_lessons_print(values_by_level):
+    # Guards against the script drifting from the lessons: each value, formatted as the lesson formats
+    # it, appears in the stored outputs of its lesson (a bound as its "below ..." or "< ..." text).
+    native = next(iter(values_by_level.values()))
+    for name, entry in native.items():
+        text = _stored_text(name[:2])
+        if "below" in entry:
+            bound = entry["below"]
+            assert f"below {bound:g}" in text or f"< {bound:g}" in text, name
+        else:
+            assert format(entry["value"], entry["format"]) in text, name

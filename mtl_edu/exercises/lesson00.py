@@ -16,7 +16,7 @@ __all__ = [
     "check_sigmoid_derivative_peak",
 ]
 
-MINIMUM_VERSIONS = {"numpy": (1, 24), "matplotlib": (3, 7), "ipywidgets": (8, 1)}
+MINIMUM_VERSIONS = {"numpy": (2, 0), "matplotlib": (3, 9), "ipywidgets": (8, 1)}
 MINIMUM_PYTHON = (3, 10)
 
 
@@ -25,7 +25,7 @@ def _version_tuple(version: str) -> tuple:
 
 
 def check_environment(minimum_versions: dict | None = None) -> None:
-    """Print one line per requirement ("✓ numpy ≥ 1.24") and "environment OK", or raise naming
+    """Print one line per requirement ("✓ numpy ≥ 2.0") and "environment OK", or raise naming
     every package that is missing or too old. Prints no installed version numbers, so the stored
     output is the same on every machine that meets the requirements."""
     minimum_versions = MINIMUM_VERSIONS if minimum_versions is None else minimum_versions
