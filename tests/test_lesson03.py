@@ -4,7 +4,9 @@ Expected values come from the theory the lesson teaches (σ' ≤ 1/4, He et al.'
 ReLU layer for Var(W) = 1/n_in), not from stored runs.
 """
 import dataclasses
+import sys
 import warnings
+from pathlib import Path
 
 import matplotlib
 
@@ -228,14 +230,12 @@ def test_tanh_gain_wrong_answers_are_named(answer, fragment):
 
 def test_the_sigmoid_stack_stalls_on_log_2_and_the_tanh_stack_ends_below_the_printed_bound():
     # The lesson prints tanh's last loss only as "below 0.2": after ~250 steps the run is chaotic and its
-    # last loss ranges from about 0.002 to 0.07 across CPU levels. This checks the printed statements.
-    from mtl_edu import train
-    from mtl_edu.datasets import make_moons
-    X, y = make_moons(200, noise=0.1, rng=np.random.default_rng(0))
-    histories = {}
-    for activation in ("sigmoid", "tanh"):
-        net = nn.MLP([2] + [32] * 10 + [2], activation=activation, init="xavier_normal", rng=np.random.default_rng(1))
-        histories[activation] = train.fit(net, X, y, loss="cross_entropy", lr=0.1, steps=500, record_every=10)
+    # last loss ranges from about 0.002 to 0.07 across CPU levels. This checks the printed statements on
+    # whatever level runs it (make test-matrix runs it on each); tests/test_reproducibility.py compares levels.
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+    from printed_values import lesson03_stall_runs
+
+    histories = lesson03_stall_runs()
     sigmoid, tanh = histories["sigmoid"], histories["tanh"]
     assert abs(sigmoid.loss[-1] - np.log(2)) < 1e-3
     assert tanh.loss[-1] < 0.2 / 2  # a factor 2 below the printed bound

@@ -18,16 +18,25 @@ import sys
 import numpy as np
 
 
-def lesson03() -> dict:
-    from mtl_edu import nn, probes, train
+def lesson03_stall_runs() -> dict:
+    """Lesson 03, section 4: 10 sigmoid or tanh layers on the two moons, 500 steps; activation -> History."""
+    from mtl_edu import nn, train
     from mtl_edu.datasets import make_moons
 
-    out = {}
     X, y = make_moons(200, noise=0.1, rng=np.random.default_rng(0))
-    for activation in ("sigmoid", "tanh"):  # section 4, the stalled sigmoid stack
+    histories = {}
+    for activation in ("sigmoid", "tanh"):
         net = nn.MLP([2] + [32] * 10 + [2], activation=activation, init="xavier_normal",
                      rng=np.random.default_rng(1))
-        history = train.fit(net, X, y, loss="cross_entropy", lr=0.1, steps=500, record_every=10)
+        histories[activation] = train.fit(net, X, y, loss="cross_entropy", lr=0.1, steps=500, record_every=10)
+    return histories
+
+
+def lesson03() -> dict:
+    from mtl_edu import nn, probes
+
+    out = {}
+    for activation, history in lesson03_stall_runs().items():
         out[f"03 {activation} loss at step 0"] = {"value": history.loss[0], "format": ".3f"}
         out[f"03 {activation} loss at step 100"] = {"value": history.loss[history.steps.index(100)], "format": ".2f"}
         last = history.loss[-1]
