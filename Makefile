@@ -50,6 +50,7 @@ test-matrix: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_engine.py
+	$(PY) benchmarks/bench_batched.py
 	$(PY) benchmarks/bench_explorers.py
 
 clean:

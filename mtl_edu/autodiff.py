@@ -82,6 +82,31 @@ def _reduced_shape(shape: tuple, axis, ndim: int) -> tuple:
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
+
+def _batched_matmul(a: "Tensor", b: "Tensor") -> "Tensor":
+    """A stack of matrix products: (..., n, k) @ (..., k, m) -> (..., n, m), leading axes broadcast.
+
+    This is how many small networks train as one: weights (S, k, m) with a leading models axis
+    multiply inputs (S, N, k), or one shared batch (N, k), and every model gets its own product.
+    """
+    if a.ndim < 2 or b.ndim < 2:
+        raise ValueError(f"matmul: a stack of matrices needs 2-D matrices on both sides, got shapes {a.shape} and {b.shape}")
+    if a.shape[-1] != b.shape[-2]:
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align ({a.shape[-1]} != {b.shape[-2]})")
+    try:
+        data = a.data @ b.data
+    except ValueError:
+        raise ValueError(f"matmul: the leading (stack) axes of shapes {a.shape} and {b.shape} cannot be "
+                         "broadcast together") from None
+    a_shape, b_shape = a.shape, b.shape
+
+    def backward(g):  # per matrix in the stack: gA = g Bᵀ, gB = Aᵀ g; summed over broadcast axes
+        ga = _unbroadcast(g @ np.swapaxes(b.data, -1, -2), a_shape) if a.requires_grad else None
+        gb = _unbroadcast(np.swapaxes(a.data, -1, -2) @ g, b_shape) if b.requires_grad else None
+        return ga, gb
+
+    return Tensor._result(data, (a, b), backward, "matmul")
+
 class Tensor:
     """A NumPy array with a gradient.
 
@@ -269,8 +294,10 @@ class Tensor:
     def __matmul__(self, other):
         other = self._lift(other)
         a, b = self, other
-        if a.ndim == 0 or b.ndim == 0 or a.ndim > 2 or b.ndim > 2:
-            raise ValueError(f"matmul: needs 1-D or 2-D operands, got shapes {a.shape} and {b.shape}")
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(f"matmul: needs operands with at least one axis, got shapes {a.shape} and {b.shape}")
+        if a.ndim > 2 or b.ndim > 2:
+            return _batched_matmul(a, b)
         k_a, k_b = a.shape[-1], b.shape[0]
         if k_a != k_b:
             raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align ({k_a} != {k_b})")

@@ -82,15 +82,29 @@ def softmax(logits: Tensor, axis: int = -1) -> Tensor:
 
 # ---- losses --------------------------------------------------------------------------------------
 
-def cross_entropy(logits: Tensor, labels) -> Tensor:
-    """Mean negative log-likelihood of integer `labels` (N,) under softmax(`logits` (N, C))."""
+def _per_model_axes(pred: Tensor, name: str) -> tuple:
+    """The axes a per-model loss averages over: all but the leading models axis."""
+    if pred.ndim < 2:
+        raise ValueError(f"{name}: per_model=True needs a leading models axis, (S, N, ...), got shape {pred.shape}")
+    return tuple(range(1, pred.ndim))
+
+
+def cross_entropy(logits: Tensor, labels, per_model: bool = False) -> Tensor:
+    """Mean negative log-likelihood of integer `labels` (N,) under softmax(`logits` (N, C)).
+
+    per_model=True: logits (S, N, C) from S models at once and labels (S, N); returns the S
+    per-model means (S,), so that summing them gives each model exactly its own gradient.
+    """
     logits = _tensor(logits)
     labels = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
-    if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must be (N, C), got shape {logits.shape}")
-    n, classes = logits.shape
-    if labels.shape != (n,):
-        raise ValueError(f"cross_entropy: labels must have shape ({n},) to match logits {logits.shape}, got {labels.shape}")
+    expected_ndim = 3 if per_model else 2
+    if logits.ndim != expected_ndim:
+        layout = "(S, N, C)" if per_model else "(N, C)"
+        raise ValueError(f"cross_entropy: logits must be {layout}, got shape {logits.shape}")
+    n, classes = logits.shape[-2:]
+    if labels.shape != logits.shape[:-1]:
+        raise ValueError(f"cross_entropy: labels must have shape {logits.shape[:-1]} to match logits {logits.shape}, "
+                         f"got {labels.shape}")
     if labels.dtype.kind == "f":
         if not np.all(labels == np.round(labels)):
             raise ValueError("cross_entropy: labels must be whole class indices, got fractional values")
@@ -103,13 +117,16 @@ def cross_entropy(logits: Tensor, labels) -> Tensor:
             f"got values from {labels.min()} to {labels.max()}"
         )
     # Selecting with a one-hot mask keeps the backward a dense multiply (no scatter).
-    one_hot = np.zeros(logits.shape, dtype=logits.dtype)
-    one_hot[np.arange(n), labels] = 1
-    return -(log_softmax(logits, axis=1) * one_hot).sum() / n
+    one_hot = (labels[..., None] == np.arange(classes)).astype(logits.dtype)
+    picked = log_softmax(logits, axis=-1) * one_hot
+    return -(picked.sum(axis=(1, 2)) if per_model else picked.sum()) / n
 
 
-def mse_loss(pred: Tensor, target) -> Tensor:
-    """Mean of (pred − target)² over all elements. Shapes must match exactly."""
+def mse_loss(pred: Tensor, target, per_model: bool = False) -> Tensor:
+    """Mean of (pred − target)² over all elements. Shapes must match exactly.
+
+    per_model=True: pred (S, N, ...) from S models at once; returns the S per-model means (S,).
+    """
     pred = _tensor(pred)
     target = _target(target, pred, "mse_loss")
     if pred.shape != target.shape:
@@ -121,11 +138,14 @@ def mse_loss(pred: Tensor, target) -> Tensor:
             "Broadcasting them would silently compare every prediction with every target."
         )
     diff = pred - target
-    return (diff * diff).mean()
+    squared = diff * diff
+    return squared.mean(axis=_per_model_axes(pred, "mse_loss")) if per_model else squared.mean()
 
 
-def binary_cross_entropy_with_logits(logits: Tensor, targets) -> Tensor:
+def binary_cross_entropy_with_logits(logits: Tensor, targets, per_model: bool = False) -> Tensor:
     """Mean BCE of targets in [0, 1] under sigmoid(logits), without ever forming sigmoid.
+
+    per_model=True: logits (S, N, ...) from S models at once; returns the S per-model means (S,).
 
     −[y log σ(x) + (1−y) log(1−σ(x))] = softplus(x) − x·y, finite for any x; its gradient is
     σ(x) − y, exact also at x = 0 (a form built from relu and |x| would give −y there).
@@ -141,7 +161,10 @@ def binary_cross_entropy_with_logits(logits: Tensor, targets) -> Tensor:
             f"binary_cross_entropy_with_logits: targets must lie in [0, 1], got values from "
             f"{targets.min():.3g} to {targets.max():.3g}"
         )
-    return (logits.softplus() - logits * targets).mean()
+    losses = logits.softplus() - logits * targets
+    if per_model:
+        return losses.mean(axis=_per_model_axes(logits, "binary_cross_entropy_with_logits"))
+    return losses.mean()
 
 
 #: The losses training loops and probes accept by name.

@@ -138,18 +138,39 @@ def _labels(pred_shape: tuple, target, where: str) -> np.ndarray:
     return labels
 
 
-def task_loss(kind, pred: Tensor, target) -> Tensor:
+def task_loss(kind, pred: Tensor, target, per_model: bool = False) -> Tensor:
     """The training loss of one task: a scalar Tensor.
 
     kind: "regression" (mean squared error), "binary" (binary cross-entropy on one logit) or
     "multiclass" (softmax cross-entropy), or a :class:`Task`.
     pred: (N, k) head output. target: regression (N, k) or (N,) when k = 1; binary (N,) in {0, 1};
     multiclass (N,) integer class indices.
+
+    per_model=True: pred (S, N, k) from S models trained at once (a ModelBatch), target as above with
+    a leading axis of the S models. Returns the S per-model losses (S,); their sum gives each model
+    exactly the gradient of its own loss.
     """
     kind = _kind(kind)
-    if not isinstance(pred, Tensor) or pred.ndim != 2:
+    expected_ndim = 3 if per_model else 2
+    if not isinstance(pred, Tensor) or pred.ndim != expected_ndim:
         shape = pred.shape if hasattr(pred, "shape") else type(pred).__name__
-        raise ValueError(f"task_loss: pred must be a 2-D Tensor (N, outputs), got {shape}")
+        layout = "(S, N, outputs)" if per_model else "(N, outputs)"
+        raise ValueError(f"task_loss: pred must be a {expected_ndim}-D Tensor {layout}, got {shape}")
+    if per_model:
+        models, example_shape = pred.shape[0], pred.shape[1:]
+        target = np.asarray(target.data if isinstance(target, Tensor) else target)
+        if target.ndim == 0 or target.shape[0] != models:
+            raise ValueError(f"task_loss: per_model targets need a leading axis of the {models} models, got shape "
+                             f"{target.shape} (np.broadcast_to(target, ({models},) + target.shape) shares one)")
+        if kind == "regression":
+            stacked = np.stack([_regression_target(example_shape, t, "task_loss") for t in target])
+            return F.mse_loss(pred, stacked, per_model=True)
+        labels = np.stack([_labels(example_shape, t, "task_loss") for t in target])
+        if kind == "binary":
+            if pred.shape[2] != 1:
+                raise ValueError(f"task_loss: a binary task needs one logit per example, got predictions of shape {pred.shape}")
+            return F.binary_cross_entropy_with_logits(pred, labels[..., None], per_model=True)
+        return F.cross_entropy(pred, labels, per_model=True)
     if kind == "regression":
         return F.mse_loss(pred, _regression_target(pred.shape, target, "task_loss"))
     labels = _labels(pred.shape, target, "task_loss")
@@ -202,8 +223,9 @@ def _check_sizes(n_in, hidden_sizes, where: str) -> list:
 
 
 def _input_tensor(x, n_in: int, where: str) -> Tensor:
+    """x (N, n_in) as a Tensor; (S, N, n_in) also passes, one batch per model of a ModelBatch."""
     x = x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=np.float64))
-    if x.ndim != 2 or x.shape[1] != n_in:
+    if x.ndim not in (2, 3) or x.shape[-1] != n_in:
         raise ValueError(f"{where}: input must have shape (N, {n_in}), got {x.shape}")
     return x
 
@@ -357,10 +379,14 @@ class SoftSharingNet(nn.Module):
         x = _input_tensor(x, self.n_in, "SoftSharingNet.forward")
         return [network(x) for network in self.networks]
 
-    def l2_penalty(self, weight: float | None = None) -> Tensor:
+    def l2_penalty(self, weight=None) -> Tensor:
         """weight · Σ_{a<b} Σ_hidden layers ||W^a − W^b||² as a scalar Tensor (weight defaults to
-        ``penalty_weight``). Its gradient on W^a is 2·weight·Σ_{b≠a} (W^a − W^b)."""
-        weight = self.penalty_weight if weight is None else float(weight)
+        ``penalty_weight``). Its gradient on W^a is 2·weight·Σ_{b≠a} (W^a − W^b).
+
+        In a ModelBatch (weights (S, in, out)) the penalty is per model, (S,), and `weight` may be
+        an array (S,) giving each model its own penalty weight."""
+        weight = self.penalty_weight if weight is None else weight
+        weight = float(weight) if np.ndim(weight) == 0 else np.asarray(weight, dtype=np.float64)
         total = None
         n_hidden = len(self.hidden_sizes)
         for a in range(self.n_tasks):
@@ -371,7 +397,8 @@ class SoftSharingNet(nn.Module):
                         pairs.append((layer_a.bias, layer_b.bias))
                     for p, q in pairs:
                         diff = p - q
-                        term = (diff * diff).sum()
+                        squared = diff * diff
+                        term = squared.sum(axis=(1, 2)) if squared.ndim == 3 else squared.sum()
                         total = term if total is None else total + term
         if total is None:  # a single task has nothing to be tied to
             return Tensor(0.0)

@@ -41,3 +41,13 @@ def test_benchmark_reports_a_ratio_per_case():
     result = bench_engine.run([case], rounds=2)[0]
     assert result["ratio"] > 0 and result["engine_ms"] > 0 and result["numpy_ms"] > 0
     assert "ratio" in bench_engine.format_table([result]).splitlines()[0]
+
+
+def test_the_batched_benchmark_times_two_paths_to_the_same_weights():
+    import bench_batched
+
+    for case in bench_batched.default_cases(steps=3):
+        assert bench_batched.max_weight_difference(case) <= 1e-12, case.name
+    result = bench_batched.measure(bench_batched.default_cases(steps=2)[0], rounds=2)
+    assert result["speedup"] > 0 and result["sequential_ms"] > 0 and result["batched_ms"] > 0
+    assert "speed-up" in bench_batched.format_table([result]).splitlines()[0]

@@ -14,7 +14,9 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLoca
 
 from .. import multitask
 from ..autodiff import no_grad
+from ..batched import ModelBatch
 from ..datasets import make_related_tasks
+from ..optim import Adam
 from ..plots import category_style, plot_loss_curves
 from .core import Explorer, _control_style, initial_values, int_slider, new_figure, register_explorer
 
@@ -25,154 +27,70 @@ __all__ = [
     "best_validation_steps", "plot_per_task_validation", "TRANSFER_DEFAULTS",
 ]
 
-def _stacked_layers(net, where: str) -> tuple:
-    """(shared Linear layers, per-task lists of Linear layers, penalty weight) of a sharing network,
-    after checking it is one `train_sharing_nets` can train: tanh, no norm or residual, float64,
-    one regression output per task."""
-    if isinstance(net, multitask.HardSharingNet):
-        mlps = ([net.trunk] if net.trunk is not None else []) + list(net.towers)
-        shared = list(net.trunk.layers) if net.trunk is not None else []
-        towers = [list(tower.layers) for tower in net.towers]
-        penalty = 0.0
-    elif isinstance(net, multitask.SoftSharingNet):
-        if net.include_bias:
-            raise ValueError(f"{where}: a SoftSharingNet with include_bias=True is not supported; "
-                             "the batched trainer ties weights only (the default)")
-        mlps, shared, towers = list(net.networks), [], [list(network.layers) for network in net.networks]
-        penalty = net.penalty_weight
-    else:
-        raise TypeError(f"{where}: expected HardSharingNet or SoftSharingNet models, got {type(net).__name__}")
-    for mlp in mlps:
-        if mlp.activation.name != "tanh" or mlp.norms or mlp.residual or mlp.dtype != np.float64:
-            raise ValueError(f"{where}: only plain float64 tanh networks (no LayerNorm, no residual) are supported")
-    bad = [task for task in net.tasks if task.kind != "regression" or task.n_outputs != 1]
-    if bad:
-        raise ValueError(f"{where}: every task must be a regression task with one output, got {bad}")
-    return shared, towers, penalty
-
-
 def train_sharing_nets(nets, X, targets, steps: int, lr: float, betas=(0.9, 0.999), eps: float = 1e-8) -> np.ndarray:
     """Train R sharing networks of one layout at once, in place, and return their final task losses.
 
-    What it computes is, for every network r separately, exactly this loop (a test checks that
-    the weights agree with it to rounding):
+    For every network r this is exactly the loop (a test checks the weights agree):
 
         optimizer = Adam(net.parameters(), lr=lr, betas=betas, eps=eps)
         for step in range(steps):
             optimizer.zero_grad()
             outputs = net(X[r])
-            loss = Σ_t task_loss("regression", outputs[t], targets[r][t])  (+ net.l2_penalty() if soft)
+            loss = Σ_t task_loss(task_t, outputs[t], targets[r][t])  (+ net.l2_penalty() if soft)
             loss.backward(); optimizer.step()
 
-    Doing it as one batched NumPy computation, with the forward and backward pass written out by
-    hand, is what makes the transfer explorer fast: 28 networks train in about the time one takes
-    through the autodiff engine.
+    run for all R networks at once as one ModelBatch (the engine's batched-models path), which is
+    what lets the lessons train ten or more seeds per setting within their time budget.
 
-    nets: R HardSharingNet (same n_in, hidden sizes, tasks and branch depth) or R SoftSharingNet
-        (same layout; each keeps its own penalty weight), tanh, one regression output per task.
-    X: (R, n, d) inputs, one training set per network. targets: (R, T, n).
-    Returns (R, T) the task losses (mean squared errors) on the training data after training.
+    nets: R HardSharingNet (same layout) or R SoftSharingNet (same layout; each keeps its own penalty
+        weight). X: (R, n, d) inputs, one training set per network. targets: (R, T, n), one target
+        (or label) per example and task.
+    Returns (R, T) the task losses on the training data after training.
     """
     where = "train_sharing_nets"
     nets = list(nets)
     if not nets:
         raise ValueError(f"{where}: give at least one network")
-    layouts = [_stacked_layers(net, where) for net in nets]
-    first_shared, first_towers, _ = layouts[0]
-    shape_of = lambda layers: [layer.weight.shape for layer in layers]  # noqa: E731
-    for r, (shared, towers, _) in enumerate(layouts):
-        if type(nets[r]) is not type(nets[0]) or shape_of(shared) != shape_of(first_shared) \
-                or [shape_of(tower) for tower in towers] != [shape_of(tower) for tower in first_towers]:
-            raise ValueError(f"{where}: nets[{r}] has another layout than nets[0]; all networks must match")
+    for r, net in enumerate(nets):
+        if not isinstance(net, (multitask.HardSharingNet, multitask.SoftSharingNet)):
+            raise TypeError(f"{where}: expected HardSharingNet or SoftSharingNet models, got {type(net).__name__} "
+                            f"at position {r}")
+    try:
+        batch = ModelBatch(nets)
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}; all networks must match") from None
     X = np.asarray(X, dtype=np.float64)
     targets = np.asarray(targets, dtype=np.float64)
-    n_runs, n_tasks = len(nets), len(first_towers)
-    n_in = first_towers[0][0].in_features if not first_shared else first_shared[0].in_features
+    n_runs, tasks, n_in = len(nets), nets[0].tasks, nets[0].n_in
     if X.ndim != 3 or X.shape[0] != n_runs or X.shape[2] != n_in:
         raise ValueError(f"{where}: X must have shape ({n_runs}, n, {n_in}), got {X.shape}")
-    if targets.shape != (n_runs, n_tasks, X.shape[1]):
-        raise ValueError(f"{where}: targets must have shape ({n_runs}, {n_tasks}, {X.shape[1]}), got {targets.shape}")
+    if targets.shape != (n_runs, len(tasks), X.shape[1]):
+        raise ValueError(f"{where}: targets must have shape ({n_runs}, {len(tasks)}, {X.shape[1]}), got {targets.shape}")
     steps = int(steps)
     if steps < 1 or not np.isfinite(lr) or lr <= 0:
         raise ValueError(f"{where}: need steps >= 1 and lr > 0, got steps={steps}, lr={lr!r}")
+    soft = isinstance(nets[0], multitask.SoftSharingNet)
+    penalty_weights = np.array([net.penalty_weight for net in nets]) if soft else None
 
-    # Stacked parameters, the bias as an extra last input row (inputs get a constant 1 column), so one
-    # matmul gives each layer's output and its weight-and-bias gradient: shared layer (R, i + 1, o),
-    # task layer (R, T, i + 1, o).
-    n_shared, n_tower = len(first_shared), len(first_towers[0])
-    params = []
-    for l in range(n_shared):
-        params.append(np.stack([np.vstack([layout[0][l].weight.data, layout[0][l].bias.data]) for layout in layouts]))
-    for l in range(n_tower):
-        params.append(np.stack([[np.vstack([tower[l].weight.data, tower[l].bias.data]) for tower in layout[1]]
-                                for layout in layouts]))
-    # The soft-sharing penalty λ Σ_{a<b} ||W^a − W^b||² on the towers' hidden-layer weights (not biases)
-    # has gradient 2λ(T·W^a − Σ_b W^b).
-    penalty = np.array([layout[2] for layout in layouts]).reshape(n_runs, 1, 1, 1)
-    tied = [n_shared + l for l in range(n_tower - 1)] if np.any(penalty > 0) else []
-    first_moment = [np.zeros_like(p) for p in params]
-    second_moment = [np.zeros_like(p) for p in params]
-    beta1, beta2 = betas
-    n = X.shape[1]
-    with_one = lambda shape: np.ones(shape[:-1] + (shape[-1] + 1,))  # noqa: E731
-    shared_h = [with_one(X.shape)]
-    shared_h[0][..., :-1] = X
-    for W in params[:n_shared]:
-        shared_h.append(with_one((n_runs, n, W.shape[-1])))
-    tower_h = [shared_h[-1][:, None]]  # the shared representation, broadcast over the T towers
-    for W in params[n_shared:-1]:
-        tower_h.append(with_one((n_runs, n_tasks, n, W.shape[-1])))
+    def task_losses():
+        outputs = batch(X)
+        return [multitask.task_loss(task, output, targets[:, t], per_model=True)
+                for t, (task, output) in enumerate(zip(tasks, outputs))]
 
-    def forward() -> np.ndarray:
-        """Fill the activations (each with its 1 column) and return the outputs (R, T, n, 1)."""
-        for l in range(n_shared):
-            np.tanh(shared_h[l] @ params[l], out=shared_h[l + 1][..., :-1])
-        for l in range(n_tower - 1):
-            np.tanh(tower_h[l] @ params[n_shared + l], out=tower_h[l + 1][..., :-1])
-        return tower_h[-1] @ params[-1]
-
-    for t in range(1, steps + 1):
-        g = (2.0 / n) * (forward() - targets[..., None])  # d(mean squared error)/d(output), (R, T, n, 1)
-        grads = [None] * len(params)
-        for l in reversed(range(n_tower)):
-            h_in, W = tower_h[l], params[n_shared + l]
-            grads[n_shared + l] = np.swapaxes(h_in, -1, -2) @ g
-            if l > 0 or n_shared:
-                g = g @ np.swapaxes(W[..., :-1, :], -1, -2)
-            if l > 0:
-                g *= 1.0 - h_in[..., :-1] ** 2
-        if n_shared:
-            g = g.sum(axis=1)  # every task's gradient meets in the trunk
-            for l in reversed(range(n_shared)):
-                g *= 1.0 - shared_h[l + 1][..., :-1] ** 2
-                grads[l] = np.swapaxes(shared_h[l], -1, -2) @ g
-                if l > 0:
-                    g = g @ np.swapaxes(params[l][..., :-1, :], -1, -2)
-        for i in tied:
-            W = params[i][..., :-1, :]
-            grads[i][..., :-1, :] += 2.0 * penalty * (n_tasks * W - W.sum(axis=1, keepdims=True))
-        # Adam, in the same order of operations as mtl_edu.optim.Adam
-        step_size = lr / (1.0 - beta1**t)
-        root_correction2 = np.sqrt(1.0 - beta2**t)
-        for p, grad, m, v in zip(params, grads, first_moment, second_moment):
-            m *= beta1
-            m += (1.0 - beta1) * grad
-            v *= beta2
-            v += (1.0 - beta2) * (grad * grad)
-            denominator = np.sqrt(v)
-            denominator /= root_correction2
-            denominator += eps
-            p -= step_size * (m / denominator)
-
-    for r, (shared, towers, _) in enumerate(layouts):
-        for l, layer in enumerate(shared):
-            layer.weight.data[...] = params[l][r, :-1]
-            layer.bias.data[...] = params[l][r, -1]
-        for task, tower in enumerate(towers):
-            for l, layer in enumerate(tower):
-                layer.weight.data[...] = params[n_shared + l][r, task, :-1]
-                layer.bias.data[...] = params[n_shared + l][r, task, -1]
-    return np.mean((forward()[..., 0] - targets) ** 2, axis=-1)
+    optimizer = Adam(batch.parameters(), lr=lr, betas=betas, eps=eps)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        losses = task_losses()
+        loss = losses[0]
+        for task_loss in losses[1:]:
+            loss = loss + task_loss
+        if soft:
+            loss = loss + batch.network.l2_penalty(penalty_weights)
+        loss.sum().backward()
+        optimizer.step()
+    batch.unstack()
+    with no_grad():
+        return np.stack([loss.data for loss in task_losses()], axis=1)
 
 
 #: The transfer experiment: two regression tasks from make_related_tasks (noise 0.4), students with
