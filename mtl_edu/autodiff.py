@@ -62,9 +62,26 @@ def _unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     if extra:
         grad = grad.sum(axis=tuple(range(extra)))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if len(stretched) == 1 and grad.ndim >= 3 and stretched[0] < grad.ndim - 1:
+        # A stack of models' biases, (S, N, out) -> (S, 1, out): NumPy's sum over a middle axis with
+        # a short last axis runs ~5x slower than einsum's loop for the same sum.
+        axes = "abcdefghijklmnopqrstuvwxyz"[:grad.ndim]
+        return np.einsum(f"{axes}->{axes.replace(axes[stretched[0]], '')}", grad).reshape(shape)
     if stretched:
         grad = grad.sum(axis=stretched, keepdims=True)
     return grad
+
+
+def _spread_middle_axis(array: np.ndarray, other_shape: tuple) -> np.ndarray:
+    """`array` repeated along its one length-1 middle axis to match `other_shape`, else unchanged.
+
+    A stack of models' biases (S, 1, out) added to (S, N, out): the same sums as broadcasting, but
+    NumPy's broadcast loop over a short last axis is ~5x slower than repeating first.
+    """
+    stretched = [i for i, (n, m) in enumerate(zip(array.shape, other_shape)) if n == 1 and m != 1]
+    if len(stretched) != 1 or stretched[0] in (0, array.ndim - 1):
+        return array
+    return np.repeat(array, other_shape[stretched[0]], axis=stretched[0])
 
 
 def _is_basic_index(index) -> bool:
@@ -213,8 +230,11 @@ class Tensor:
     # ---- element-wise arithmetic with broadcasting ---------------------------------------------
     def _binary(self, other, op: str, compute):
         other = self._lift(other)
+        a, b = self.data, other.data
+        if a.ndim >= 3 and a.ndim == b.ndim and a.shape != b.shape:
+            a, b = _spread_middle_axis(a, b.shape), _spread_middle_axis(b, a.shape)
         try:
-            return other, compute(self.data, other.data)
+            return other, compute(a, b)
         except ValueError:
             raise ValueError(
                 f"{op}: shapes {self.shape} and {other.shape} cannot be broadcast together"

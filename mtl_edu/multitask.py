@@ -163,8 +163,12 @@ def task_loss(kind, pred: Tensor, target, per_model: bool = False) -> Tensor:
             raise ValueError(f"task_loss: per_model targets need a leading axis of the {models} models, got shape "
                              f"{target.shape} (np.broadcast_to(target, ({models},) + target.shape) shares one)")
         if kind == "regression":
-            stacked = np.stack([_regression_target(example_shape, t, "task_loss") for t in target])
-            return F.mse_loss(pred, stacked, per_model=True)
+            if target.shape == pred.shape[:-1] and pred.shape[-1] == 1:
+                target = target[..., None]  # one output per example: (S, N) targets for (S, N, 1) predictions
+            if target.shape != pred.shape:
+                raise ValueError(f"task_loss: regression predictions have shape {pred.shape} but targets have shape "
+                                 f"{target.shape}")
+            return F.mse_loss(pred, target, per_model=True)
         labels = np.stack([_labels(example_shape, t, "task_loss") for t in target])
         if kind == "binary":
             if pred.shape[2] != 1:

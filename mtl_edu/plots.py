@@ -29,8 +29,11 @@ from matplotlib import ticker
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 
+from .stats import mean_interval
+
 __all__ = [
     "DPI",
+    "plot_paired_differences",
     "figure_to_png_bytes",
     "category_style",
     "decision_grid",
@@ -874,4 +877,44 @@ def plot_bar_compare(values: Mapping[str, Mapping[str, float]], ylabel: str, tit
     _title(ax, title)
     ax.grid(True, axis="y", alpha=0.3)
     _legend(ax, len(series))
+    return fig
+
+
+def plot_paired_differences(differences: Mapping[str, np.ndarray], xlabel: str,
+                            title: str = "Paired differences over seeds, with 95 % intervals",
+                            negative_means: str = "first better", positive_means: str = "second better",
+                            ax=None) -> Figure:
+    """One row per comparison: every seed's paired difference (dots), their mean (diamond) and its
+    95 % t interval (thick bar), with 0 (no difference) marked. Each row's label ends with its
+    verdict: `negative_means` when the interval lies below 0, `positive_means` when above, and
+    "no difference shown" when it contains 0.
+
+    differences: {label: (n,) per-seed differences, n >= 2}; rows are drawn top to bottom in order.
+    """
+    differences = _check_mapping(differences, "differences", "plot_paired_differences")
+    rows = list(differences.items())
+    fig, ax = _target_axes(ax, (7.5, 0.75 + 0.62 * len(rows)), margins={"left": 0.36, "right": 0.97,
+                                                                         "bottom": 0.7 / (0.75 + 0.62 * len(rows)),
+                                                                         "top": 1 - 0.42 / (0.75 + 0.62 * len(rows))})
+    ax.axvline(0.0, color="black", linewidth=1.0)
+    jitter = np.random.default_rng(0)  # fixed: the same picture on every run
+    labels = []
+    for row, (label, values) in enumerate(rows):
+        values = _as_array(values, f"differences[{label!r}]", "plot_paired_differences", ndim=1)
+        interval = mean_interval(values)
+        y = len(rows) - 1 - row
+        ax.plot(values, y + jitter.uniform(-0.17, 0.17, values.size), linestyle="none", marker="o", markersize=3.5,
+                color="0.45", alpha=0.7)
+        colour = "black" if not interval.excludes_zero else ("tab:green" if interval.high < 0 else "tab:red")
+        ax.plot([interval.low, interval.high], [y, y], color=colour, linewidth=4, solid_capstyle="butt")
+        ax.plot([interval.mean], [y], marker="D", markersize=7, color=colour, markeredgecolor="black")
+        verdict = ("no difference shown" if not interval.excludes_zero
+                   else negative_means if interval.high < 0 else positive_means)
+        labels.append(f"{label}\n{interval.mean:+.3g} [{interval.low:+.3g}, {interval.high:+.3g}]: {verdict}")
+    ax.set_yticks(range(len(rows) - 1, -1, -1), labels, fontsize=8)
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    ax.set_xlabel(xlabel)
+    ax.grid(True, axis="x", alpha=0.3)
+    _title(ax, f"{title}\n(dots: seeds; diamond and bar: mean and its 95 % interval; 0: no difference)")
+    ax.title.set_fontsize(9.5)
     return fig

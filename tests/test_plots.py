@@ -236,3 +236,17 @@ def test_bad_input_gives_a_clear_value_error(call, message):
 def test_figure_to_png_bytes_rejects_non_figures():
     with pytest.raises(TypeError, match="expected a matplotlib Figure"):
         plots.figure_to_png_bytes("not a figure")
+
+
+def test_paired_differences_figure_states_each_rows_interval_and_verdict():
+    from mtl_edu.plots import plot_paired_differences
+
+    rng = np.random.default_rng(0)
+    fig = plot_paired_differences({"clearly lower": rng.normal(-5.0, 1.0, 10), "unclear": rng.normal(0.0, 1.0, 10),
+                                   "clearly higher": rng.normal(5.0, 1.0, 10)},
+                                  xlabel="difference", negative_means="A better", positive_means="B better")
+    labels = [label.get_text() for label in fig.axes[0].get_yticklabels()]
+    assert [label.split(": ")[-1] for label in labels] == ["A better", "no difference shown", "B better"]
+    assert labels[0].startswith("clearly lower\n")
+    with pytest.raises(ValueError, match="at least 2 seeds"):
+        plot_paired_differences({"one seed": [1.0]}, xlabel="d")

@@ -27,8 +27,10 @@ LEVELS = ("native", "avx2", "avx")
 def rounding_distance(value: float, spec: str) -> float:
     """How far `value` is from the nearest value that `format(…, spec)` rounds the other way.
 
-    spec: ".Nf" (N decimals), ".Ne" (N digits after the point of a mantissa), ".Ng" (N significant digits).
+    spec: ".Nf" (N decimals), ".Ne" (N digits after the point of a mantissa), ".Ng" (N significant digits),
+    each optionally with a leading "+" (the sign is printed either way; rounding is the same).
     """
+    spec = spec.removeprefix("+")
     digits, kind = int(spec[1:-1]), spec[-1]
     magnitude = abs(value)
     if kind == "f":
@@ -48,6 +50,7 @@ def test_rounding_distance_finds_the_boundary_for_each_format():
     assert rounding_distance(9.4599e-09, ".1e") == pytest.approx(0.0099e-09)
     assert rounding_distance(2.546e-05, ".2g") == pytest.approx(0.004e-05)
     assert rounding_distance(0.25, ".1f") == pytest.approx(0.0, abs=1e-15)  # on the boundary itself
+    assert rounding_distance(-34.1, "+.0f") == pytest.approx(0.4)
 
 
 @pytest.fixture(scope="module")

@@ -73,14 +73,19 @@ def lesson04() -> dict:
 
 
 def lesson05() -> dict:
-    from mtl_edu.widgets import soft_sharing_sweep
+    from mtl_edu.stats import mean_interval
+    from mtl_edu.widgets import transfer_experiment
 
-    # the lesson's sweep trains every (λ, ρ) on its own, so its λ = 1, ρ = 1 corner is this one-point sweep
-    sweep = soft_sharing_sweep([1.0], rhos=(1.0,), n_train=120)
-    longer = soft_sharing_sweep([1.0], rhos=(1.0,), n_train=120, steps=3000)
-    return {"05 soft sharing, 300 steps": {"value": sweep.soft[0, 0].mean(), "format": ".2f"},
-            "05 soft sharing, 3000 steps": {"value": longer.soft[0, 0].mean(), "format": ".1f"},
-            "05 hard sharing, 300 steps": {"value": sweep.hard[0].mean(), "format": ".2f"}}
+    # section 3b: Δm% over 10 seeds at ρ = 1 and 0.9, n = 120, 2 layers shared, as the lesson prints it
+    result = transfer_experiment(n_train=120, shared_layers=2)
+    out = {}
+    for rho in (1.0, 0.9):
+        interval = mean_interval(result.delta_m_per_seed[list(result.rhos).index(rho)])
+        out[f"05 ρ = {rho:g} mean Δm%"] = {"value": interval.mean, "format": "+.0f"}
+        out[f"05 ρ = {rho:g} sd of Δm%"] = {"value": interval.sd, "format": ".0f"}
+        out[f"05 ρ = {rho:g} interval low"] = {"value": interval.low, "format": "+.0f"}
+        out[f"05 ρ = {rho:g} interval high"] = {"value": interval.high, "format": "+.0f"}
+    return out
 
 
 def lesson08() -> dict:

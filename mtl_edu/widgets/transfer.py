@@ -18,16 +18,35 @@ from ..batched import ModelBatch
 from ..datasets import make_related_tasks
 from ..optim import Adam
 from ..plots import category_style, plot_loss_curves
+from ..stats import mean_interval
 from .core import Explorer, _control_style, initial_values, int_slider, new_figure, register_explorer
 
 __all__ = [
-    "train_sharing_nets", "TRANSFER_SETUP", "TRANSFER_RHOS", "TRANSFER_SIZES", "TransferResult", "transfer_data",
+    "train_sharing_nets", "hidden_weight_norm", "TRANSFER_SETUP", "TRANSFER_RHOS", "TRANSFER_SIZES", "TransferResult", "transfer_data",
     "transfer_test_errors", "transfer_experiment", "plot_transfer", "plot_transfer_map", "transfer_explorer_update",
     "transfer_explorer", "plot_sharing_diagram", "SoftSharingSweep", "soft_sharing_sweep", "plot_soft_sharing",
     "best_validation_steps", "plot_per_task_validation", "TRANSFER_DEFAULTS",
 ]
 
-def train_sharing_nets(nets, X, targets, steps: int, lr: float, betas=(0.9, 0.999), eps: float = 1e-8) -> np.ndarray:
+def hidden_weight_norm(net):
+    """Σ ||W||² over the hidden layers' weights (not biases, not output layers) of a sharing network:
+    the weights a SoftSharingNet's penalty pulls together. A scalar Tensor, or (S,) for a ModelBatch's
+    stacked network."""
+    if isinstance(net, multitask.SoftSharingNet):
+        layers = [layer for network in net.networks for layer in network.layers[:-1]]
+    else:
+        layers = (list(net.trunk.layers) if net.trunk is not None else []) + \
+            [layer for tower in net.towers for layer in tower.layers[:-1]]
+    total = None
+    for layer in layers:
+        squared = layer.weight * layer.weight
+        term = squared.sum(axis=(1, 2)) if squared.ndim == 3 else squared.sum()
+        total = term if total is None else total + term
+    return total
+
+
+def train_sharing_nets(nets, X, targets, steps: int, lr: float, betas=(0.9, 0.999), eps: float = 1e-8,
+                       hidden_weight_decays=None) -> np.ndarray:
     """Train R sharing networks of one layout at once, in place, and return their final task losses.
 
     For every network r this is exactly the loop (a test checks the weights agree):
@@ -37,6 +56,7 @@ def train_sharing_nets(nets, X, targets, steps: int, lr: float, betas=(0.9, 0.99
             optimizer.zero_grad()
             outputs = net(X[r])
             loss = Σ_t task_loss(task_t, outputs[t], targets[r][t])  (+ net.l2_penalty() if soft)
+                   (+ hidden_weight_decays[r] · hidden_weight_norm(net) if given)
             loss.backward(); optimizer.step()
 
     run for all R networks at once as one ModelBatch (the engine's batched-models path), which is
@@ -71,6 +91,12 @@ def train_sharing_nets(nets, X, targets, steps: int, lr: float, betas=(0.9, 0.99
         raise ValueError(f"{where}: need steps >= 1 and lr > 0, got steps={steps}, lr={lr!r}")
     soft = isinstance(nets[0], multitask.SoftSharingNet)
     penalty_weights = np.array([net.penalty_weight for net in nets]) if soft else None
+    if hidden_weight_decays is not None:
+        hidden_weight_decays = np.asarray(hidden_weight_decays, dtype=np.float64)
+        if hidden_weight_decays.shape != (n_runs,) or not np.all(np.isfinite(hidden_weight_decays)) \
+                or np.any(hidden_weight_decays < 0):
+            raise ValueError(f"{where}: hidden_weight_decays must be {n_runs} numbers >= 0, one per network, "
+                             f"got {hidden_weight_decays!r}")
 
     def task_losses():
         outputs = batch(X)
@@ -86,6 +112,8 @@ def train_sharing_nets(nets, X, targets, steps: int, lr: float, betas=(0.9, 0.99
             loss = loss + task_loss
         if soft:
             loss = loss + batch.network.l2_penalty(penalty_weights)
+        if hidden_weight_decays is not None:
+            loss = loss + hidden_weight_norm(batch.network) * hidden_weight_decays
         loss.sum().backward()
         optimizer.step()
     batch.unstack()
@@ -97,8 +125,8 @@ def train_sharing_nets(nets, X, targets, steps: int, lr: float, betas=(0.9, 0.99
 #: two tanh hidden layers of 2 units (as many as each teacher task has), full-batch Adam.
 #: tests/test_lesson05.py asserts the outcomes the lesson describes with exactly these settings.
 TRANSFER_SETUP = {"n_features": 10, "noise": 0.4, "hidden_sizes": (2, 2), "steps": 300, "lr": 0.02,
-                  "n_test": 500, "seeds": (0, 1, 2, 3)}
-TRANSFER_RHOS = (0.0, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0)
+                  "n_test": 500, "seeds": tuple(range(10))}
+TRANSFER_RHOS = (0.0, 0.5, 0.75, 0.9, 0.95, 1.0)
 TRANSFER_SIZES = (30, 60, 120, 240)
 _TRANSFER_MAX_N = 480
 
@@ -159,8 +187,9 @@ class TransferResult(NamedTuple):
     """STL against hard sharing over relatedness, for one training-set size and branch point.
 
     rhos: (K,) the relatedness values. stl, mtl: (K, S, 2) test RMSE per rho, seed and task.
-    delta_m: (K,) Δm% of the seed-averaged RMSEs (lower is better; < 0: sharing helps).
-    delta_m_per_seed: (K, S) the same for each seed on its own.
+    delta_m_per_seed: (K, S) Δm% of MTL against STL for each seed on its own: a paired comparison,
+        both models trained on that seed's data (lower is better; < 0: sharing helps).
+    delta_m: (K,) its mean over the seeds; delta_m_low, delta_m_high: (K,) the 95 % t interval of that mean.
     """
 
     n_train: int
@@ -169,7 +198,13 @@ class TransferResult(NamedTuple):
     stl: np.ndarray
     mtl: np.ndarray
     delta_m: np.ndarray
+    delta_m_low: np.ndarray
+    delta_m_high: np.ndarray
     delta_m_per_seed: np.ndarray
+
+    def verdict(self, index: int) -> str:
+        """"sharing helps", "sharing hurts" or "no difference shown" at rhos[index], from the interval."""
+        return _verdict(self.delta_m_low[index], self.delta_m_high[index])
 
 
 def transfer_experiment(n_train: int = 120, shared_layers: int = 2) -> TransferResult:
@@ -177,17 +212,24 @@ def transfer_experiment(n_train: int = 120, shared_layers: int = 2) -> TransferR
     layers, at every relatedness in TRANSFER_RHOS, for n_train training examples per task."""
     stl = transfer_test_errors(n_train, 0)
     mtl = transfer_test_errors(n_train, shared_layers)
-    delta = np.array([multitask.delta_m(m.mean(axis=0), s.mean(axis=0), False) for m, s in zip(mtl, stl)])
     per_seed = np.array([[multitask.delta_m(m, s, False) for m, s in zip(mtl_k, stl_k)]
                          for mtl_k, stl_k in zip(mtl, stl)])
+    if shared_layers == 0:  # the same networks: every difference is exactly 0, and so is its interval
+        low = high = mean = np.zeros(len(TRANSFER_RHOS))
+    else:
+        intervals = [mean_interval(row) for row in per_seed]
+        mean, low, high = (np.array([getattr(i, field) for i in intervals]) for field in ("mean", "low", "high"))
     return TransferResult(n_train=int(n_train), shared_layers=int(shared_layers), rhos=np.array(TRANSFER_RHOS),
-                          stl=stl, mtl=mtl, delta_m=delta, delta_m_per_seed=per_seed)
+                          stl=stl, mtl=mtl, delta_m=mean, delta_m_low=low, delta_m_high=high,
+                          delta_m_per_seed=per_seed)
 
 
-def _verdict(delta: float) -> str:
-    if abs(delta) < 2.0:
-        return "about even"
-    return "sharing helps" if delta < 0 else "sharing hurts"
+def _verdict(low: float, high: float) -> str:
+    if high < 0:
+        return "sharing helps"
+    if low > 0:
+        return "sharing hurts"
+    return "no difference shown"
 
 
 def _shared_label(shared_layers: int) -> str:
@@ -244,12 +286,17 @@ def plot_transfer(result: TransferResult, rho: float) -> Figure:
     left.set_ylabel("test RMSE (lower is better)")
     delta = result.delta_m[index]
     shown = "0" if abs(delta) < 0.5 else f"{delta:+.0f}"
-    left.set_title(f"ρ = {result.rhos[index]:.2f}: Δm% = {shown} ({_verdict(delta)})", y=1.0, fontsize=10)
+    span = "" if result.shared_layers == 0 else \
+        f" [{result.delta_m_low[index]:+.0f}, {result.delta_m_high[index]:+.0f}]"
+    left.set_title(f"ρ = {result.rhos[index]:.2f}: Δm% = {shown}{span} ({result.verdict(index)})", y=1.0,
+                   fontsize=10)
     left.legend(loc="upper center", fontsize=8, ncols=2)
 
     _draw_delta_m_axes(right)
     right.plot(np.repeat(result.rhos, n_seeds), result.delta_m_per_seed.ravel(), linestyle="none", marker=".",
                markersize=5, color="0.4")
+    right.fill_between(result.rhos, result.delta_m_low, result.delta_m_high, color="tab:blue", alpha=0.25,
+                       linewidth=0, label="95 % interval of the mean")
     right.plot(result.rhos, result.delta_m, color="tab:blue", marker="o", linewidth=2)
     right.plot([result.rhos[index]], [delta], marker="o", markersize=13, markerfacecolor="none",
                markeredgecolor="black", markeredgewidth=2, linestyle="none")
@@ -259,14 +306,15 @@ def plot_transfer(result: TransferResult, rho: float) -> Figure:
     right.set_xlim(-0.03, 1.03)
     right.set_xlabel("task relatedness ρ")
     right.set_ylabel("Δm% of MTL vs STL (lower is better)")
-    right.set_title("Δm% at every ρ (line: seed average, dots: single seeds,\nring: the ρ on the left)", y=1.0,
-                    fontsize=9)
+    right.set_title("Δm% at every ρ (line: mean over seeds, band: its 95 % interval,\n"
+                    "dots: single seeds, ring: the ρ on the left)", y=1.0, fontsize=9)
     right.grid(True, alpha=0.3)
     return fig
 
 
 def plot_transfer_map(results: Mapping, title: str = "Where sharing helps: Δm% against relatedness") -> Figure:
-    """Δm% against rho, one line per training-set size, one panel per branch point.
+    """Δm% against rho, one line per training-set size (the mean over seeds, with a band for its 95 %
+    interval), one panel per branch point.
 
     results: {shared_layers: {n_train: TransferResult}}.
     """
@@ -274,11 +322,15 @@ def plot_transfer_map(results: Mapping, title: str = "Where sharing helps: Δm% 
     fig, axes = new_figure((5.0 * len(panels), 4.2), ncols=len(panels), margins=(0.08, 0.98, 0.22, 0.86))
     axes = np.atleast_1d(axes)
     fig.suptitle(title, fontsize=11, y=0.975)
-    limits = _delta_m_limits([r.delta_m for by_n in results.values() for r in by_n.values()])
+    limits = _delta_m_limits([np.concatenate([r.delta_m_low, r.delta_m_high])
+                              for by_n in results.values() for r in by_n.values()])
     for ax, shared_layers in zip(axes, panels):
         _draw_delta_m_axes(ax)
         for k, (n_train, result) in enumerate(results[shared_layers].items()):
-            ax.plot(result.rhos, result.delta_m, label=f"n = {n_train}", markersize=5, **category_style(k))
+            style = category_style(k)
+            ax.fill_between(result.rhos, result.delta_m_low, result.delta_m_high, color=style["color"], alpha=0.15,
+                            linewidth=0)
+            ax.plot(result.rhos, result.delta_m, label=f"n = {n_train}", markersize=5, **style)
         ax.set_ylim(*limits)
         ax.set_xlim(-0.03, 1.03)
         ax.set_xlabel("task relatedness ρ")
@@ -318,8 +370,9 @@ def transfer_explorer(**initial) -> Explorer:
                                     len(TRANSFER_SETUP["hidden_sizes"])),
     }
     return Explorer(transfer_explorer_update, controls, title="Transfer explorer: when does sharing help?",
-                    help_text="Each setting trains 28 small networks per model (7 values of ρ × 4 seeds) the "
-                              "first time you choose it, then reads them from memory.")
+                    help_text=f"Each setting trains {len(TRANSFER_RHOS) * len(TRANSFER_SETUP['seeds'])} small networks "
+                              f"per model ({len(TRANSFER_RHOS)} values of ρ × {len(TRANSFER_SETUP['seeds'])} seeds, "
+                              "as one batch) the first time you choose it, then reads them from memory.")
 
 
 register_explorer("transfer", transfer_explorer_update, TRANSFER_DEFAULTS, transfer_explorer)
@@ -373,27 +426,37 @@ def plot_sharing_diagram(hidden_sizes, branch_depths, n_tasks: int = 2, n_in: in
 
 
 class SoftSharingSweep(NamedTuple):
-    """Soft sharing against its two limits, over the penalty weight λ.
+    """Soft sharing against its two limits and against plain regularisation, over the penalty weight λ.
 
     penalty_weights: (L,) λ values. rhos: (K,). n_train: training examples per task.
-    soft: (L, K, S, 2) test RMSE per λ, rho, seed and task; stl, hard: (K, S, 2) separate networks
-    and hard sharing of every hidden layer (the λ → ∞ limit has the same layers tied).
+    soft: (L, K, S, 2) test RMSE per λ, rho, seed and task.
+    decay: (L, K, S, 2) the control: separate networks with an L2 pull of the same weight λ towards 0
+        (not towards each other) on the same hidden-layer weights.
+    stl, hard: (K, S, 2) separate networks and hard sharing of every hidden layer (the λ → ∞ limit has
+        the same layers tied), the transfer experiment's own runs.
     """
 
     penalty_weights: np.ndarray
     rhos: np.ndarray
     n_train: int
     soft: np.ndarray
+    decay: np.ndarray
     stl: np.ndarray
     hard: np.ndarray
+
+    def change_from_stl(self, errors: np.ndarray) -> np.ndarray:
+        """Per-seed change of the test RMSE (mean over the two tasks) against STL on the same seed:
+        (..., K, S) for errors (..., K, S, 2). Negative: better than the separate networks."""
+        return errors.mean(axis=-1) - self.stl.mean(axis=-1)
 
 
 def soft_sharing_sweep(penalty_weights, rhos=(0.0, 0.9, 1.0), n_train: int = 120,
                        steps: int | None = None) -> SoftSharingSweep:
-    """Train a SoftSharingNet (hidden layers as in TRANSFER_SETUP) for every penalty weight, rho and
-    seed of the transfer experiment (λ = 0 gives the separate networks exactly). `steps` (default
-    TRANSFER_SETUP["steps"]) applies to the soft-sharing runs; the STL and hard-sharing references
-    always use the transfer experiment's own runs."""
+    """Train, for every penalty weight λ, rho and seed of the transfer experiment, a SoftSharingNet
+    (hidden layers as in TRANSFER_SETUP; λ = 0 gives the separate networks exactly) and the control,
+    separate networks with the same λ pulling their hidden weights towards 0, all as one batch.
+    `steps` (default TRANSFER_SETUP["steps"]) applies to these runs; the STL and hard-sharing
+    references are always the transfer experiment's own runs."""
     setup = TRANSFER_SETUP
     steps = setup["steps"] if steps is None else steps
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= 20000:
@@ -407,54 +470,71 @@ def soft_sharing_sweep(penalty_weights, rhos=(0.0, 0.9, 1.0), n_train: int = 120
     if unknown:
         raise ValueError(f"soft_sharing_sweep: rhos must come from TRANSFER_RHOS {TRANSFER_RHOS}, got {unknown}")
     n_train, _ = _check_transfer_controls(n_train, 0)
-    runs = [(weight, rho, seed) for weight in penalty_weights for rho in rhos for seed in setup["seeds"]]
+    runs = [(kind, weight, rho, seed) for kind in ("soft", "decay") for weight in penalty_weights
+            for rho in rhos for seed in setup["seeds"]]
     pairs = {(rho, seed): transfer_data(rho, n_train, seed) for rho in rhos for seed in setup["seeds"]}
     nets = [multitask.SoftSharingNet(setup["n_features"], list(setup["hidden_sizes"]), [1, 1],
-                                     penalty_weight=float(weight), rng=seed) for weight, _, seed in runs]
-    train_sharing_nets(nets, np.stack([pairs[rho, seed][0].X for _, rho, seed in runs]),
-                       np.stack([np.stack(pairs[rho, seed][0].targets) for _, rho, seed in runs]),
-                       steps, setup["lr"])
-    soft = np.array([_rmse_per_task(net, pairs[rho, seed][1]) for net, (_, rho, seed) in zip(nets, runs)])
-    soft = soft.reshape(len(penalty_weights), len(rhos), len(setup["seeds"]), 2)
+                                     penalty_weight=float(weight) if kind == "soft" else 0.0, rng=seed)
+            for kind, weight, _, seed in runs]
+    train_sharing_nets(nets, np.stack([pairs[rho, seed][0].X for _, _, rho, seed in runs]),
+                       np.stack([np.stack(pairs[rho, seed][0].targets) for _, _, rho, seed in runs]),
+                       steps, setup["lr"],
+                       hidden_weight_decays=[weight if kind == "decay" else 0.0 for kind, weight, _, _ in runs])
+    errors = np.array([_rmse_per_task(net, pairs[rho, seed][1]) for net, (_, _, rho, seed) in zip(nets, runs)])
+    soft, decay = errors.reshape(2, len(penalty_weights), len(rhos), len(setup["seeds"]), 2)
     rows = [TRANSFER_RHOS.index(min(TRANSFER_RHOS, key=lambda r: abs(r - rho))) for rho in rhos]
     depth = len(setup["hidden_sizes"])
     return SoftSharingSweep(penalty_weights=penalty_weights, rhos=np.array(rhos), n_train=n_train, soft=soft,
-                            stl=transfer_test_errors(n_train, 0)[rows], hard=transfer_test_errors(n_train, depth)[rows])
+                            decay=decay, stl=transfer_test_errors(n_train, 0)[rows],
+                            hard=transfer_test_errors(n_train, depth)[rows])
 
 
 def plot_soft_sharing(sweep: SoftSharingSweep) -> Figure:
-    """Mean test RMSE (over tasks and seeds) against λ, one panel per rho, with the STL and hard-sharing
-    levels as horizontal lines."""
-    fig, axes = new_figure((3.6 * len(sweep.rhos), 4.0), ncols=len(sweep.rhos), margins=(0.08, 0.98, 0.25, 0.84))
+    """Per rho, the change of mean test RMSE against the separate networks (paired by seed) over λ:
+    soft sharing and the weight-decay control, each with its 95 % interval as a band, and hard
+    sharing as a horizontal band. Below 0 is better than STL."""
+    fig, axes = new_figure((3.7 * len(sweep.rhos), 4.1), ncols=len(sweep.rhos), margins=(0.08, 0.98, 0.27, 0.8))
     axes = np.atleast_1d(axes)
-    fig.suptitle(f"Soft sharing: an L2 pull between the task networks (n = {sweep.n_train} per task)",
-                 fontsize=11, y=0.975)
+    fig.suptitle(f"Soft sharing against separate networks and against weight decay (n = {sweep.n_train} per task, "
+                 f"{sweep.stl.shape[1]} seeds)", fontsize=11, y=0.975)
     positive = sweep.penalty_weights[sweep.penalty_weights > 0]
     # λ = 0 cannot sit on a log axis: draw it one step left of the smallest positive λ and label it "0".
-    zero_at = positive.min() / (positive.max() / positive.min()) ** (1 / max(positive.size - 1, 1))
+    step = (positive.max() / positive.min()) ** (1 / max(positive.size - 1, 1)) if positive.size > 1 else 10.0
+    zero_at = positive.min() / step
     x = np.where(sweep.penalty_weights > 0, sweep.penalty_weights, zero_at)
     decades = positive[np.isclose(np.log10(positive), np.round(np.log10(positive)))]
-    ticks = np.concatenate([[zero_at], decades])
-    means = [sweep.soft.mean(axis=(2, 3)), sweep.stl.mean(axis=(1, 2)), sweep.hard.mean(axis=(1, 2))]
-    low = min(float(np.min(m)) for m in means)
-    high = max(float(np.max(m)) for m in means)
+    ticks = np.concatenate([[zero_at], decades]) if np.any(sweep.penalty_weights == 0) else decades
+    soft_change, decay_change = sweep.change_from_stl(sweep.soft), sweep.change_from_stl(sweep.decay)
+    hard_change = sweep.change_from_stl(sweep.hard)
+    bands = []
     for k, ax in enumerate(axes):
-        soft = sweep.soft[:, k].mean(axis=(1, 2))
-        ax.plot(x, soft, color="tab:green", marker="o", linewidth=2, label="soft sharing")
-        ax.axhline(sweep.stl[k].mean(), **{**category_style(0), "marker": None}, label="STL (nothing shared)")
-        ax.axhline(sweep.hard[k].mean(), **{**category_style(1), "marker": None}, label="hard sharing (all layers)")
+        ax.axhline(0.0, color="black", linewidth=1.0, label="STL (separate networks, = 0)")
+        hard = mean_interval(hard_change[k])
+        ax.axhspan(hard.low, hard.high, color=category_style(1)["color"], alpha=0.2, linewidth=0)
+        ax.axhline(hard.mean, color=category_style(1)["color"], linestyle="--", label="hard sharing (all layers)")
+        bands.append([hard.low, hard.high])
+        for change, label, style in ((soft_change, "soft sharing: pull towards each other", dict(color="tab:green", marker="o", linestyle="-")),
+                                     (decay_change, "control: pull towards 0 (weight decay)", dict(color="0.3", marker="s", linestyle=":"))):
+            intervals = [mean_interval(row) for row in change[:, k]]
+            low, high = np.array([i.low for i in intervals]), np.array([i.high for i in intervals])
+            ax.fill_between(x, low, high, color=style["color"], alpha=0.18, linewidth=0)
+            ax.plot(x, [i.mean for i in intervals], linewidth=2, markersize=5, label=label, **style)
+            bands.append(np.concatenate([low, high]))
         ax.set_xscale("log")
         ax.xaxis.set_major_locator(FixedLocator(ticks))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _p: "0" if np.isclose(value, zero_at) else f"{value:g}"))
         ax.xaxis.set_minor_locator(NullLocator())
         ax.tick_params(axis="x", labelsize=8)
         ax.set_xlabel("penalty weight λ (log scale)")
-        ax.set_ylabel("mean test RMSE (lower is better)")
-        ax.set_ylim(low - 0.05 * (high - low), high + 0.05 * (high - low))
+        ax.set_ylabel("change of test RMSE vs STL\n(paired by seed; lower is better)")
         ax.set_title(f"ρ = {sweep.rhos[k]:g}", y=1.0, fontsize=10)
         ax.grid(True, alpha=0.3)
+    values = np.concatenate([np.ravel(b) for b in bands])
+    span = float(values.max() - values.min())
+    for ax in axes:
+        ax.set_ylim(values.min() - 0.05 * span, values.max() + 0.05 * span)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncols=3, fontsize=9, frameon=False, bbox_to_anchor=(0.5, 0.0))
+    fig.legend(handles, labels, loc="lower center", ncols=2, fontsize=8.5, frameon=False, bbox_to_anchor=(0.5, 0.0))
     return fig
 
 
