@@ -280,3 +280,25 @@ def test_leaky_relu_std_right_answer_passes(capsys):
 ])
 def test_leaky_relu_std_wrong_answers_are_named(answer, fragments):
     _fails(E.check_leaky_relu_std, answer, *fragments)
+
+
+# ---- section 2's control: the gain, not only the optimiser -------------------------------------------
+
+def test_the_gain_decides_between_certain_early_divergence_and_none():
+    # the claims the lesson prints, with the tolerance a chaotic late divergence needs on other CPUs
+    first_bad_step = W.divergence_steps(gains=(0.8, 1.0, 1.3))
+    at_08, at_10, at_13 = first_bad_step
+    assert first_bad_step.shape == (3, 16)
+    assert np.all(at_13 >= 0) and at_13.max() <= 10        # 1.3: every seed, all by step 10
+    assert at_13[0] == 9                                     # seed 1 is the lesson's run: step 9
+    assert np.all(at_08 < 0)                                 # 0.8: none in 100 steps
+    diverged = at_10[at_10 >= 0]
+    assert diverged.size >= 1 and diverged.min() >= 30       # 1.0: some, but none in the first 30 steps
+    assert diverged.size < 12
+
+
+def test_divergence_steps_refuses_bad_settings():
+    with pytest.raises(ValueError, match="steps must be a whole number"):
+        W.divergence_steps(steps=0)
+    with pytest.raises(ValueError, match="gains > 0"):
+        W.divergence_steps(gains=(0.0,))

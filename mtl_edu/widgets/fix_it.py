@@ -15,7 +15,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator
 
 from .. import nn, optim
+from ..batched import ModelBatch
 from ..datasets import make_moons
+from ..functional import cross_entropy
 from ..plots import category_style, plot_layer_gradient_norms, plot_loss_curves
 from ..probes import gradient_norms_by_layer
 from ..train import TrainingDiverged, fit
@@ -24,7 +26,7 @@ from .core import Explorer, dropdown, initial_values, int_slider, new_figure, pl
 __all__ = [
     "FixItRun", "FIX_IT_ACTIVATIONS", "FIX_IT_INITS", "FIX_IT_CLIPPING", "FIX_IT_BROKEN", "FIX_IT_SETTINGS",
     "fix_it_data", "fix_it_run", "plot_fix_it", "fix_it_explorer_update", "fix_it_explorer",
-    "plot_matrix_product_norms", "plot_clipping_2d", "plot_second_moments", "plot_activation_derivatives",
+    "DIVERGENCE_CONTROL", "divergence_steps", "plot_matrix_product_norms", "plot_clipping_2d", "plot_second_moments", "plot_activation_derivatives",
 ]
 
 # Everything the fix-it runs share: small enough to train live (about 0.1 s a run), deep enough to fail.
@@ -70,6 +72,45 @@ def fix_it_data(seed: int = 0) -> tuple:
     X.setflags(write=False)
     y.setflags(write=False)
     return X, y
+
+
+#: Lesson 04, section 2 and its control: the 10-layer ReLU net on the two moons, SGD lr 0.1 with momentum
+#: 0.9 for 100 steps, trained at several weight gains over the same seeds (seed 1 is the lesson's net).
+DIVERGENCE_CONTROL = {"depth": 10, "width": 32, "lr": 0.1, "momentum": 0.9, "steps": 100,
+                      "gains": (0.8, 1.0, 1.3), "seeds": tuple(range(1, 17))}
+
+
+def divergence_steps(gains=None, seeds=None, steps: int | None = None) -> np.ndarray:
+    """The step at which each run's training loss stopped being finite, -1 if it never did.
+
+    Returns (len(gains), len(seeds)) ints: for each gain g and seed s, MLP([2] + [32] * 10 + [2], relu,
+    He-normal init times g, rng=default_rng(s)) trained on lesson 04's two moons (128 points) with full-batch
+    SGD, lr 0.1, momentum 0.9 (DIVERGENCE_CONTROL), all runs at once as one ModelBatch. A run that has
+    diverged keeps computing NaNs without touching the others. Defaults from DIVERGENCE_CONTROL.
+    """
+    setup = DIVERGENCE_CONTROL
+    gains = tuple(setup["gains"] if gains is None else gains)
+    seeds = tuple(setup["seeds"] if seeds is None else seeds)
+    steps = setup["steps"] if steps is None else steps
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"divergence_steps: steps must be a whole number >= 1, got {steps!r}")
+    if not gains or not seeds or any(not np.isfinite(g) or g <= 0 for g in gains):
+        raise ValueError(f"divergence_steps: need gains > 0 and at least one seed, got gains={gains}, seeds={seeds}")
+    X, y = make_moons(128, noise=0.1, rng=np.random.default_rng(0))
+    nets = [nn.MLP([2] + [setup["width"]] * setup["depth"] + [2], activation="relu", init="he_normal", gain=gain,
+                   rng=np.random.default_rng(seed)) for gain in gains for seed in seeds]
+    batch = ModelBatch(nets)
+    optimizer = optim.SGD(batch.parameters(), lr=setup["lr"], momentum=setup["momentum"])
+    labels = np.broadcast_to(y, (len(nets),) + y.shape)
+    first = np.full(len(nets), -1)
+    with np.errstate(all="ignore"):  # the diverging runs overflow on purpose
+        for step in range(steps):
+            optimizer.zero_grad()
+            losses = cross_entropy(batch(X), labels, per_model=True)
+            first[~np.isfinite(losses.data) & (first < 0)] = step
+            losses.sum().backward()
+            optimizer.step()
+    return first.reshape(len(gains), len(seeds))
 
 
 def _check_fix_it_settings(depth, activation, init, clipping) -> int:
