@@ -226,7 +226,59 @@ def _min_norm_weights(M: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
         if step == largest_step and gap_toward < gap_away:
             w[away] = 0.0  # the away vertex leaves the support exactly
         w /= w.sum()
+    else:
+        # Out of steps with the gap still above tol. Frank-Wolfe's rate degrades badly when a short
+        # gradient sits near the optimum (typically when the gradients cancel, 0 in their hull);
+        # finish with Wolfe's exact active-set method, and keep whichever has the smaller gap.
+        exact = _min_norm_weights_wolfe(M, tol * scale, max_iter)
+        if _frank_wolfe_gap(M, exact) < _frank_wolfe_gap(M, w):
+            w = exact
     return w
+
+
+def _frank_wolfe_gap(M: np.ndarray, w: np.ndarray) -> float:
+    Mw = M @ w
+    return float(w @ Mw - np.min(Mw))
+
+
+def _min_norm_weights_wolfe(M: np.ndarray, gap_tol: float, max_iter: int) -> np.ndarray:
+    """Simplex weights minimising w^T M w by Wolfe's min-norm-point algorithm (active set).
+
+    Wolfe, "Finding the nearest point in a polytope", Math. Programming 11 (1976). The support S
+    is kept affinely independent; each minor step moves towards the minimiser of ||G^T w|| over
+    the affine hull of S (a bordered linear system), so an optimum 0 is reached exactly.
+    """
+    T = M.shape[0]
+    w = np.zeros(T)
+    w[int(np.argmin(np.diag(M)))] = 1.0
+    for _ in range(max_iter):
+        Mw = M @ w
+        toward = int(np.argmin(Mw))
+        if float(w @ Mw) - Mw[toward] <= gap_tol or w[toward] > 0.0:
+            break  # Frank-Wolfe gap small enough, or no vertex left to add
+        w[toward] = 0.0
+        support = np.append(np.flatnonzero(w > 0.0), toward)
+        for _ in range(T + 1):  # minor cycle: each pass drops a vertex or ends it
+            n = len(support)
+            kkt = np.ones((n + 1, n + 1))
+            kkt[:n, :n], kkt[n, n] = M[np.ix_(support, support)], 0.0
+            rhs = np.zeros(n + 1)
+            rhs[n] = 1.0
+            v = np.linalg.lstsq(kkt, rhs, rcond=None)[0][:n]
+            if np.all(v > 0.0):
+                w[:] = 0.0
+                w[support] = v
+                break
+            current = w[support]
+            leaving = v <= 0.0
+            theta = float(np.min(current[leaving] / (current[leaving] - v[leaving])))
+            current = np.maximum(current + theta * (v - current), 0.0)
+            current[leaving & (current <= 1e-15)] = 0.0
+            current[np.argmin(np.where(leaving, current, np.inf))] = 0.0
+            w[:] = 0.0
+            w[support] = current
+            support = support[current > 0.0]
+    return w / w.sum()
 
 
 def mgda_weights(G, tol: float = 1e-10, max_iter: int = 1000) -> np.ndarray:
@@ -246,10 +298,12 @@ def mgda(G, tol: float = 1e-10, max_iter: int = 1000) -> np.ndarray:
     d = 0 means the point is Pareto-stationary and MGDA stops there. Two tasks have a closed form
     (the vertex of a parabola clipped to [0, 1]); for T > 2 we run Frank-Wolfe with exact line
     search, started from the best pair, until the Frank-Wolfe gap w^T M w - min_t (M w)_t
-    is below ``tol * max_t ||g_t||^2`` or ``max_iter`` steps were taken. Sener & Koltun use plain
-    Frank-Wolfe; we add away steps (Lacoste-Julien & Jaggi, "On the Global Linear Convergence of
-    Frank-Wolfe Optimization Variants", NeurIPS 2015), which reach the same point to high accuracy
-    in far fewer steps when the optimum lies on a face of the simplex.
+    is below ``tol * max_t ||g_t||^2``. Sener & Koltun use plain Frank-Wolfe; we add away steps
+    (Lacoste-Julien & Jaggi, "On the Global Linear Convergence of Frank-Wolfe Optimization
+    Variants", NeurIPS 2015), which reach the same point to high accuracy in far fewer steps when
+    the optimum lies on a face of the simplex. If ``max_iter`` steps are not enough (this happens
+    when the gradients (nearly) cancel and a short gradient sits close to 0), Wolfe's exact
+    min-norm-point algorithm ("Finding the nearest point in a polytope", 1976) finishes the job.
 
     Reference: Sener & Koltun, "Multi-Task Learning as Multi-Objective Optimization", NeurIPS
     2018 (Algorithm 2; their MGDA-UB variant applies the same solver to gradients w.r.t. a
@@ -675,10 +729,16 @@ def nash_mtl(G, ridge: float = 1e-9, tol: float = 1e-12, max_iter: int = 100) ->
     Reference: Navon, Shamsian, Achituve, Maron, Kawaguchi, Chechik & Fetaya, "Multi-Task
     Learning as a Bargaining Game", ICML 2022.
 
-    Scale: the paper's alpha makes ||d|| independent of the gradients' size. The authors' code
-    solves the equation for the Gram matrix divided by its Frobenius norm ||M||_F, which
-    multiplies d by sqrt(||M||_F) and so makes it follow G's scale; we do the same and also divide
-    by T:  d = sqrt(||M||_F) / T * G^T alpha.  Then identical rows g give d = g like :func:`mean`.
+    Scale: the paper's alpha makes ||d|| independent of the gradients' size: ||G^T alpha||^2 =
+    sum_t alpha_t (M alpha)_t = T (the tasks with a nonzero gradient). The authors' code (class
+    NashMTL in AvivNavon/nash-mtl, methods/weight_methods.py) divides M by c = ||M||_F only for
+    conditioning: c reappears in its constraints, alpha_t * c * ((M / c) alpha)_t >= 1, so its
+    alpha solves the equation for the raw M like ours, its update G^T alpha has norm sqrt(T), and
+    its default max_norm = 1 then clips that to a unit vector. We keep the direction but make the
+    length follow G's scale, so that a learning rate means the same as for the other aggregators:
+    d = sqrt(||M||_F) / T * G^T alpha (= G^T alpha_c / T, where alpha_c solves the equation for
+    M / ||M||_F). Then identical rows g give d = g like :func:`mean`; d / ||d|| is the authors'
+    clipped update.
 
     G: (T, P) per-task gradients; ridge >= 0 regulariser for (near-)Pareto-stationary points.
     Returns d: (P,). When the gradients exactly cancel, returns 0.

@@ -393,3 +393,50 @@ def test_graddrop_full_leak_is_the_mean():
     G = np.random.default_rng(122).normal(size=(3, 8))
     np.testing.assert_allclose(agg.graddrop(G, np.random.default_rng(0), leak=1.0),
                                G.mean(axis=0), rtol=1e-12)
+
+
+def test_mgda_reaches_zero_when_the_gradients_cancel():
+    # g1 + g2 + g3 = 0 and a short g4 off their plane: 0 is in the hull, w* = (1/3, 1/3, 1/3, 0).
+    # Frank-Wolfe (even with away steps) crawls here: 1000 steps left ||d|| = 3.7e-3 max ||g_t||.
+    G = np.array([[4.0, 1.0, 0.0], [-1.0, 3.0, 0.0], [-3.0, -4.0, 0.0], [0.1, 0.05, 0.02]])
+    assert np.linalg.norm(agg.mgda(G)) < 1e-8 * 5.0
+    np.testing.assert_allclose(agg.mgda_weights(G), [1 / 3, 1 / 3, 1 / 3, 0.0], atol=1e-9)
+    # Random hulls that contain 0: the promised certificate, Frank-Wolfe gap <= tol * max ||g_t||^2,
+    # holds at the default max_iter (before the fix it failed on about 1 in 6 of these).
+    rng = np.random.default_rng(4)
+    for T in (3, 4, 5):
+        for _ in range(10):
+            A = rng.normal(size=(T - 1, 5)) * np.exp(rng.normal(size=(T - 1, 1)))
+            mix = rng.dirichlet(np.ones(T))
+            G = np.vstack([A, -(mix[:-1] @ A) / mix[-1]])
+            M = G @ G.T
+            w = agg.mgda_weights(G)
+            assert np.all(w >= 0) and np.isclose(w.sum(), 1.0)
+            gap = w @ M @ w - np.min(M @ w)
+            assert gap <= 1e-10 * np.max(np.diag(M)) * (1 + 1e-9)
+            # ||d||^2 <= 2 * gap when the optimum is 0
+            assert np.linalg.norm(agg.mgda(G)) <= np.sqrt(2e-10) * np.sqrt(np.max(np.diag(M)))
+
+
+def test_nash_mtl_matches_the_authors_normalise_then_rescale_update():
+    # AvivNavon/nash-mtl NashMTL: c = ||G G^T||_F, GTG / c goes to the solver, but c is put back in
+    # the constraints (-log(alpha_t c) - log((GTG / c) alpha)_t <= 0), so alpha solves the equation
+    # for the raw Gram matrix; the loss sum_t alpha_t L_t gives the update G^T alpha.
+    rng = np.random.default_rng(7)
+    for T in (2, 3, 5):
+        for scale in (1e-3, 1.0, 1e3):
+            G = scale * (rng.normal(size=(T, 8)) + rng.normal(size=(1, 8)))
+            M = G @ G.T
+            c = np.linalg.norm(M)
+            alpha = agg.nash_mtl_weights(G)
+            np.testing.assert_allclose(alpha * (M @ alpha), 1.0, rtol=1e-8)  # the raw equation
+            alpha_c = agg.nash_mtl_weights(G / np.sqrt(c))  # the equation for M / c
+            np.testing.assert_allclose(alpha, alpha_c / np.sqrt(c), rtol=1e-8)
+            authors = alpha @ G
+            assert np.linalg.norm(authors) ** 2 == pytest.approx(T, rel=1e-8)  # scale-free: ||G^T alpha|| = sqrt(T)
+            d = agg.nash_mtl(G, ridge=0.0)
+            # same direction as the authors' update (their max_norm = 1 clips it to d / ||d||) ...
+            np.testing.assert_allclose(d / np.linalg.norm(d), authors / np.sqrt(T), atol=1e-9)
+            # ... and the package's length convention: d = sqrt(||M||_F) / T * G^T alpha
+            np.testing.assert_allclose(d, np.sqrt(c) / T * authors, rtol=1e-8)
+
