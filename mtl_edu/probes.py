@@ -37,6 +37,7 @@ __all__ = [
     "layer_jacobians",
     "jacobian_singular_values",
     "GradientNormRecorder",
+    "WeightChangeRecorder",
     "TaskGradientRecorder",
     "task_gradient_norms",
     "cosine_matrix",
@@ -80,6 +81,9 @@ class LayerStats:
     activation_names: L names, the activation of each layer ("identity" for a linear output layer).
     saturation_rule: the hidden layers' rule from SATURATION_RULES.
     activation_mean, activation_std: (L,) mean and standard deviation of h_l over batch and units.
+    unit_spread: (L,) how much a unit's output varies across the inputs of the batch: each unit's standard
+        deviation over the examples, averaged over the units. A deep sigmoid stack drives it towards 0
+        (every input lands on the same point) while activation_std stays large (units differ).
     pre_activation_std: (L,) standard deviation of z_l.
     saturated_fraction: (L,) fraction of (example, unit) entries that are saturated / dead.
     always_saturated_fraction: (L,) fraction of units saturated on every example of the batch
@@ -98,6 +102,7 @@ class LayerStats:
     saturation_rule: str
     activation_mean: np.ndarray
     activation_std: np.ndarray
+    unit_spread: np.ndarray
     pre_activation_std: np.ndarray
     saturated_fraction: np.ndarray
     always_saturated_fraction: np.ndarray
@@ -348,6 +353,7 @@ def layer_statistics(model, X, y, loss="mse", lr: float | None = None, bins: int
             saturation_rule=SATURATION_RULES.get(hidden_name, f"{hidden_name}: no saturation rule"),
             activation_mean=np.array([h.mean() for h in h_values]),
             activation_std=np.array([h.std() for h in h_values]),
+            unit_spread=np.array([h.std(axis=0).mean() for h in h_values]),
             pre_activation_std=np.array([z.std() for z in z_values]),
             saturated_fraction=np.array(saturated, dtype=np.float64),
             always_saturated_fraction=np.array(always, dtype=np.float64),
@@ -506,6 +512,43 @@ class GradientNormRecorder:
         if not self.norms:
             raise ValueError("GradientNormRecorder: nothing recorded yet; pass it to fit(..., probes=[recorder])")
         return np.stack(self.norms, axis=1)
+
+
+class WeightChangeRecorder:
+    """A probe for `train.fit(..., probes=[recorder])`: how far each layer's weights moved between two
+    recorded steps, relative to their size, ‖W_l(t) − W_l(t′)‖ / ‖W_l(t′)‖ (t′ the previous record).
+
+    This is what the optimiser actually did to a layer, where a gradient norm is only what it was told.
+    Under plain gradient descent the two are proportional (ΔW = −lr·∇W); Adam divides every coordinate's
+    step by its own running gradient scale, so a layer with a tiny gradient can still move.
+    `.steps` are the later steps of each pair; `as_array()` -> (L, S) layer × step.
+    """
+
+    def __init__(self):
+        self.steps: list = []
+        self.ratios: list = []
+        self._previous = None
+        self.__name__ = "weight_change"
+
+    def __call__(self, model, X, y, step):
+        layers = _layered_part(model, "WeightChangeRecorder").layers
+        weights = [layer.weight.data.copy() for layer in layers]
+        ratios = None
+        if self._previous is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratios = np.array([np.linalg.norm(now - before) / np.linalg.norm(before)
+                                   for now, before in zip(weights, self._previous)])
+            self.steps.append(int(step))
+            self.ratios.append(ratios)
+        self._previous = weights
+        return ratios
+
+    def as_array(self) -> np.ndarray:
+        """(L, S) the recorded ratios, one column per recorded step after the first (see `.steps`)."""
+        if not self.ratios:
+            raise ValueError("WeightChangeRecorder: fewer than two records yet; pass it to "
+                             "fit(..., probes=[recorder]) and train for at least two record intervals")
+        return np.stack(self.ratios, axis=1)
 
 
 class TaskGradientRecorder:

@@ -242,3 +242,79 @@ def test_the_sigmoid_stack_stalls_on_log_2_and_the_tanh_stack_ends_below_the_pri
     # the step-100 values the lesson prints with two decimals, away from their rounding boundaries
     assert 0.2805 < tanh.loss[tanh.steps.index(100)] < 0.2845
     assert 0.6905 < sigmoid.loss[sigmoid.steps.index(100)] < 0.6945
+
+
+# ---- section 4: what each optimiser does to each layer -----------------------------------------------------
+
+def test_under_gradient_descent_no_layer_moves_and_under_adam_every_layer_does():
+    # the lesson's statements, on ten seeds trained as one batch: after the first 20 steps (where the output
+    # layer settles on 50 : 50) gradient descent moves no layer of any seed by 1e-4 of its size and stays
+    # on log 2; Adam leaves log 2 on every seed within 250 steps, every layer moving by more than 1 %
+    from mtl_edu import optim
+    from mtl_edu.batched import ModelBatch
+    from mtl_edu.datasets import make_moons
+    from mtl_edu.functional import cross_entropy
+
+    X, y = make_moons(200, noise=0.1, rng=np.random.default_rng(0))
+    labels = np.broadcast_to(y, (10,) + y.shape)
+    for name, steps in (("sgd", 150), ("adam", 250)):
+        batch = ModelBatch([nn.MLP([2] + [32] * 10 + [2], activation="sigmoid", init="xavier_normal",
+                                   rng=np.random.default_rng(seed)) for seed in range(1, 11)])
+        weights = [p for p in batch.parameters() if p.data.shape[1] > 1]  # the W's (biases are (S, 1, d))
+        optimizer = optim.SGD(batch.parameters(), lr=0.1) if name == "sgd" else optim.Adam(batch.parameters(), lr=0.01)
+        for step in range(steps):
+            if step == 20:
+                before = [w.data.copy() for w in weights]
+            optimizer.zero_grad()
+            losses = cross_entropy(batch(X), labels, per_model=True)
+            losses.sum().backward()
+            optimizer.step()
+        moved = np.array([np.linalg.norm(w.data - was, axis=(1, 2)) / np.linalg.norm(was, axis=(1, 2))
+                          for w, was in zip(weights, before)])  # (layers, seeds)
+        if name == "sgd":
+            assert moved.max() < 1e-4, moved.max()
+            assert np.all(np.abs(losses.data - np.log(2)) < 1e-3)
+        else:
+            assert moved.min() > 0.01, moved.min()
+            assert np.all(losses.data < 0.6), losses.data
+
+
+def test_the_lesson_run_prints_what_each_optimiser_did():
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+    from printed_values import lesson03_update_ratios
+
+    medians, adam_loss_at_100 = lesson03_update_ratios()
+    sgd, adam = medians["sgd"], medians["adam"]
+    assert np.all(sgd < 1e-6) and np.all(adam > 1e-2)
+    assert adam[0] > 5 * adam[-1]              # "layer 1 more than the output layer"
+    assert adam_loss_at_100 < 0.5
+
+
+def test_weight_change_recorder_measures_relative_moves_between_records():
+    from mtl_edu import probes
+    from mtl_edu.train import fit
+
+    net = nn.MLP([2, 3, 1], rng=0)
+    recorder = probes.WeightChangeRecorder()
+    with pytest.raises(ValueError, match="fewer than two records"):
+        recorder.as_array()
+    snapshots = []
+
+    def snapshot(model, X, y, step):
+        snapshots.append([layer.weight.data.copy() for layer in model.layers])
+
+    X, y = np.random.default_rng(0).normal(size=(8, 2)), np.random.default_rng(1).normal(size=(8, 1))
+    fit_steps = fit(net, X, y, loss="mse", lr=0.1, steps=6, record_every=2, probes=[recorder, snapshot],
+                    progress=False).steps
+    ratios = recorder.as_array()
+    assert recorder.steps == fit_steps[1:] and ratios.shape == (2, len(fit_steps) - 1)
+    expected = [np.linalg.norm(snapshots[1][l] - snapshots[0][l]) / np.linalg.norm(snapshots[0][l]) for l in (0, 1)]
+    np.testing.assert_allclose(ratios[:, 0], expected, rtol=1e-12)
+
+
+def test_unit_spread_is_a_units_spread_across_the_inputs():
+    stats = W.gradient_flow(depth=20, activation="sigmoid", init="xavier_normal", gain=1.0)
+    assert stats.unit_spread.shape == stats.activation_std.shape
+    # the lesson's picture: overall spread stays above 0.05 while a unit's spread falls by many decades
+    assert np.all(stats.activation_std[:-1] > 0.05)
+    assert stats.unit_spread[19] < 1e-10 * stats.unit_spread[0]

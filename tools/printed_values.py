@@ -32,6 +32,26 @@ def lesson03_stall_runs() -> dict:
     return histories
 
 
+def lesson03_update_ratios() -> tuple:
+    """Lesson 03, "Which layers learn?": ({"sgd", "adam"}: (L,) median ‖ΔW_l‖/‖W_l‖ per 10 steps over the first
+    100 steps, Adam's loss at step 100) for the sigmoid net of section 4 under gradient descent and Adam (lr 0.01)."""
+    from mtl_edu import nn, optim, probes, train
+    from mtl_edu.datasets import make_moons
+
+    X, y = make_moons(200, noise=0.1, rng=np.random.default_rng(0))
+    medians, adam_loss = {}, None
+    for name in ("sgd", "adam"):
+        net = nn.MLP([2] + [32] * 10 + [2], activation="sigmoid", init="xavier_normal", rng=np.random.default_rng(1))
+        recorder = probes.WeightChangeRecorder()
+        optimizer = optim.SGD(net.parameters(), lr=0.1) if name == "sgd" else optim.Adam(net.parameters(), lr=0.01)
+        history = train.fit(net, X, y, loss="cross_entropy", optimizer=optimizer, steps=101, record_every=10,
+                            probes=[recorder], progress=False)
+        medians[name] = np.median(recorder.as_array(), axis=1)
+        if name == "adam":
+            adam_loss = history.loss[history.steps.index(100)]
+    return medians, adam_loss
+
+
 def lesson03() -> dict:
     from mtl_edu import nn, probes
 
@@ -42,6 +62,11 @@ def lesson03() -> dict:
         last = history.loss[-1]
         out[f"03 {activation} loss at step 499"] = ({"value": last, "below": 0.2} if activation == "tanh"
                                                     else {"value": last, "format": ".2f"})
+    medians, adam_loss = lesson03_update_ratios()
+    for name, label in (("sgd", "gradient descent"), ("adam", "Adam")):
+        out[f"03 {label}, layer 1 update ratio"] = {"value": medians[name][0], "format": ".0e"}
+        out[f"03 {label}, output layer update ratio"] = {"value": medians[name][-1], "format": ".0e"}
+    out["03 Adam loss at step 100"] = {"value": adam_loss, "format": ".1f"}
     width, depth = 64, 30  # section 5, singular values of the end-to-end Jacobian
     x = np.random.default_rng(2).standard_normal(width)
     configs = {"linear, Gaussian": ("identity", "xavier_normal", 1.0), "tanh, orthogonal": ("tanh", "orthogonal", 1.0),

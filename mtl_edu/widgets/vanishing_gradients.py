@@ -16,6 +16,7 @@ from .core import Explorer, FIGURE_DPI, dropdown, float_slider, initial_values, 
 __all__ = [
     "GRADIENT_FLOW_ACTIVATIONS", "GRADIENT_FLOW_INITS", "GRADIENT_FLOW_MAX_DEPTH", "gradient_flow",
     "gradient_decay_per_layer", "plot_gradient_flow", "gradient_flow_explorer_update", "gradient_flow_explorer",
+    "plot_update_ratios",
 ]
 
 GRADIENT_FLOW_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "gelu", "identity")
@@ -127,11 +128,15 @@ def plot_gradient_flow(stats, title: str) -> Figure:
                      transform=ax_grad.transAxes, fontsize=7.5, color="0.35")
 
     std = _finite_positive(np.asarray(stats.activation_std, dtype=float)[:hidden])
-    ax_std.plot(hidden_numbers, std, markersize=4, markevery=every, **category_style(1))
-    _log_axis(ax_std, std)
+    unit_spread = _finite_positive(np.asarray(stats.unit_spread, dtype=float)[:hidden])
+    ax_std.plot(hidden_numbers, std, markersize=4, markevery=every, label="all units", **category_style(1))
+    ax_std.plot(hidden_numbers, unit_spread, markersize=4, markevery=every, label="one unit, across inputs",
+                **category_style(3))
+    _log_axis(ax_std, np.concatenate([std, unit_spread]))
     ax_std.set_title("Spread of the activations h_l", fontsize=9.5, y=1.0)
     ax_std.set_xlabel("hidden layer l")
     ax_std.set_ylabel("std of h_l (log scale)")
+    ax_std.legend(loc="lower left", fontsize=7, handlelength=2.2, frameon=False)
 
     saturated = np.asarray(stats.saturated_fraction, dtype=float)[:hidden]
     ax_sat.plot(hidden_numbers, saturated, markersize=4, markevery=every, **category_style(2))
@@ -214,3 +219,46 @@ def gradient_flow_explorer(**initial) -> Explorer:
 register_explorer("gradient_flow", gradient_flow_explorer_update,
                   {"depth": 20, "activation": "sigmoid", "init": "xavier_normal", "gain": 1.0},
                   gradient_flow_explorer)
+
+
+def plot_update_ratios(ratios, losses, steps, record_every: int, window: str = "over training") -> Figure:
+    """Left: how far each layer's weights moved per record interval, relative to their size
+    (median over the recorded intervals, described by `window`; from a `probes.WeightChangeRecorder`),
+    one line per optimiser, log scale.
+    Right: the training losses of the same runs.
+
+    ratios: {label: (L, S) ratios, layer × recorded step}; losses: {label: (K,) loss per recorded step};
+    steps: (K,) the recorded steps; record_every: the steps between two records (for the axis label).
+    """
+    if not ratios or set(ratios) != set(losses):
+        raise ValueError(f"plot_update_ratios: give ratios and losses for the same optimisers, got "
+                         f"{sorted(ratios)} and {sorted(losses)}")
+    fig = plt.figure(figsize=(10.0, 3.9), dpi=FIGURE_DPI)
+    plt.close(fig)
+    fig.subplots_adjust(left=0.08, right=0.985, bottom=0.15, top=0.78, wspace=0.28)
+    left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    every_value = []
+    for k, (label, ratio) in enumerate(ratios.items()):
+        ratio = np.asarray(ratio, dtype=float)
+        median = _finite_positive(np.median(ratio, axis=1))
+        every_value.append(median)
+        layers = np.arange(1, ratio.shape[0] + 1)
+        left.plot(layers, median, label=label, markersize=5, **category_style(k))
+        right.plot(steps, losses[label], label=label, markersize=4, markevery=max(1, len(steps) // 10),
+                   **category_style(k))
+    _log_axis(left, np.concatenate(every_value), max_ticks=7)
+    left.set_xlabel("layer l (1 = input side, last = output)")
+    left.set_ylabel(f"‖ΔW_l‖ / ‖W_l‖ per {record_every} steps (log)")
+    left.set_title(f"How much each layer's weights move\n(median {window})", fontsize=9.5, y=1.0)
+    left.xaxis.set_major_locator(MaxNLocator(integer=True))
+    right.set_xlabel("step")
+    right.set_ylabel("training loss")
+    right.set_title("Training loss", fontsize=9.5, y=1.0)
+    right.axhline(np.log(2), color="0.5", linestyle=":", linewidth=1.2)
+    right.text(0.98, np.log(2), "log 2 (50 : 50)", transform=right.get_yaxis_transform(), ha="right", va="bottom",
+               fontsize=8, color="0.35")
+    for ax in (left, right):
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle("10 sigmoid layers on the two moons: plain gradient descent against Adam", fontsize=11, y=0.98)
+    return fig
