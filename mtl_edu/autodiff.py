@@ -62,9 +62,10 @@ def _unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     if extra:
         grad = grad.sum(axis=tuple(range(extra)))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if len(stretched) == 1 and grad.ndim >= 3 and stretched[0] < grad.ndim - 1:
+    if len(stretched) == 1 and grad.ndim >= 3 and stretched[0] < grad.ndim - 1 and grad.shape[-1] > 1:
         # A stack of models' biases, (S, N, out) -> (S, 1, out): NumPy's sum over a middle axis with
-        # a short last axis runs ~5x slower than einsum's loop for the same sum.
+        # a short last axis runs ~5x slower than einsum's loop, which adds in the same order. (With
+        # out = 1 NumPy sums pairwise, as it does for one model, so that case stays with NumPy.)
         axes = "abcdefghijklmnopqrstuvwxyz"[:grad.ndim]
         return np.einsum(f"{axes}->{axes.replace(axes[stretched[0]], '')}", grad).reshape(shape)
     if stretched:

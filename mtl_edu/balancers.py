@@ -96,9 +96,24 @@ class Balancer:
     """
 
     needs_representation = False
+    #: False: the update is Σ wₜ∇Lₜ with weights from the loss values alone (``loss_weights``).
+    #: True: the balancer needs each task's gradient (``from_task_gradients``).
+    uses_task_gradients = False
 
     def __init__(self, n_tasks: int):
         self.n_tasks = _check_n_tasks(n_tasks, type(self).__name__)
+
+    def loss_weights(self, values: np.ndarray) -> np.ndarray:
+        """Loss-weighting balancers: the weights (T,) for this step from the T loss values, updating the
+        balancer's state as ``backward`` does. ``backward`` is this plus one backward pass of Σ wₜLₜ;
+        training many models at once (``train.fit_multitask_models``) calls it once per model."""
+        raise NotImplementedError(f"{type(self).__name__} needs the task gradients; use from_task_gradients")
+
+    def from_task_gradients(self, values: np.ndarray, grads: list, shapes: list, n_shared: int) -> tuple:
+        """Gradient-based balancers: (weights (T,), combined gradient per parameter) from the T loss values
+        and grads[t][i], task t's gradient of parameter i (shapes[i]; the first n_shared are shared),
+        updating the balancer's state as ``backward`` does."""
+        raise NotImplementedError(f"{type(self).__name__} weights the losses; use loss_weights")
 
     def parameters(self) -> list:
         """The balancer's own learnable Tensors (empty for most)."""
@@ -164,9 +179,13 @@ class StaticWeights(Balancer):
         super().__init__(weights.size)
         self.weights = weights
 
-    def _backward(self, losses, shared, task_params, representation):
-        _weighted_backward(losses, self.weights)
+    def loss_weights(self, values: np.ndarray) -> np.ndarray:
         return self.weights
+
+    def _backward(self, losses, shared, task_params, representation):
+        weights = self.loss_weights(self._values(losses))
+        _weighted_backward(losses, weights)
+        return weights
 
 
 _CLASSIFICATION_KINDS = ("classification",) + tuple(k for k in TASK_KINDS if k != "regression")
@@ -223,13 +242,19 @@ class UncertaintyWeighting(Balancer):
             total = term if total is None else total + term
         return total
 
-    def _backward(self, losses, shared, task_params, representation):
+    def loss_weights(self, values: np.ndarray) -> np.ndarray:
         weights = self._scales * np.exp(-self.log_variances.data)
+        # ∂/∂s_t of c_t e^{−s_t} L_t + ½ s_t, then one step of s's own optimiser
         previous = self.log_variances.grad
-        self.log_variances.grad = None
-        self.objective(losses).backward()
+        self.log_variances.grad = 0.5 - weights * values
         self._optimizer.step()
         self.log_variances.grad = previous
+        return weights
+
+    def _backward(self, losses, shared, task_params, representation):
+        # The model's gradient of the objective is Σ_t c_t e^{−s_t} ∇L_t: a weighted backward.
+        weights = self.loss_weights(self._values(losses))
+        _weighted_backward(losses, weights)
         return weights
 
 
@@ -263,14 +288,18 @@ class DWA(Balancer):
         ratio = self.epoch_losses[-1] / np.maximum(self.epoch_losses[-2], np.finfo(float).tiny)
         return self.n_tasks * _softmax(ratio / self.temperature)
 
-    def _backward(self, losses, shared, task_params, representation):
+    def loss_weights(self, values: np.ndarray) -> np.ndarray:
         weights = self.current_weights()
-        self._running_sum += self._values(losses)
+        self._running_sum += values
         self._calls_in_epoch += 1
         if self._calls_in_epoch == self.steps_per_epoch:
             self.epoch_losses.append(self._running_sum / self.steps_per_epoch)
             self._running_sum = np.zeros(self.n_tasks)
             self._calls_in_epoch = 0
+        return weights
+
+    def _backward(self, losses, shared, task_params, representation):
+        weights = self.loss_weights(self._values(losses))
         _weighted_backward(losses, weights)
         return weights
 
@@ -283,8 +312,11 @@ class RLW(Balancer):
         super().__init__(n_tasks)
         self.rng = _check_rng(rng, "RLW")
 
+    def loss_weights(self, values: np.ndarray) -> np.ndarray:
+        return _softmax(self.rng.standard_normal(self.n_tasks))
+
     def _backward(self, losses, shared, task_params, representation):
-        weights = _softmax(self.rng.standard_normal(self.n_tasks))
+        weights = self.loss_weights(self._values(losses))
         _weighted_backward(losses, weights)
         return weights
 
@@ -361,18 +393,21 @@ class FAMO(Balancer):
         self._optimizer.step()
         self.logits.grad = None
 
-    def _backward(self, losses, shared, task_params, representation):
-        values = self._values(losses)
+    def loss_weights(self, values: np.ndarray) -> np.ndarray:
         if self._previous_losses is not None and not self._updated:
             self._update_logits(self._previous_losses, values)
         gaps = self._gaps(values)
         z = _softmax(self.logits.data)
         weights = (z / gaps) / np.sum(z / gaps)
+        self._previous_losses = values
+        self._updated = False
+        return weights
+
+    def _backward(self, losses, shared, task_params, representation):
+        weights = self.loss_weights(self._values(losses))
         _weighted_backward(losses, weights)
         if self.max_norm is not None and shared:
             clip_grad_norm(shared, self.max_norm)
-        self._previous_losses = values
-        self._updated = False
         return weights
 
 
@@ -430,22 +465,20 @@ class GradNorm(Balancer):
     def parameters(self) -> list:
         return [self.weights]
 
-    def _backward(self, losses, shared, task_params, representation):
-        matrices = [p for p in shared if p.ndim == 2]
+    uses_task_gradients = True
+
+    def from_task_gradients(self, values: np.ndarray, grads: list, shapes: list, n_shared: int) -> tuple:
+        matrices = [i for i in range(n_shared) if len(shapes[i]) == 2]
         if not matrices:
             raise ValueError(
                 "GradNorm.backward: needs a shared weight matrix (a 2-D Tensor in shared_params) to measure "
-                f"gradient norms on; got shared parameters of shapes {[p.shape for p in shared]}"
+                f"gradient norms on; got shared parameters of shapes {[tuple(x) for x in shapes[:n_shared]]}"
             )
-        last_shared = matrices[-1]
-        values = self._values(losses)
+        index = matrices[-1]  # W, the last shared layer's weight matrix
         if self.initial_losses is None:
             if np.any(values <= 0):
                 raise ValueError(f"GradNorm: the first losses must be > 0 (they divide later ones), got {values.tolist()}")
             self.initial_losses = values
-        params = _all_parameters(losses, shared)
-        grads = per_task_gradients(losses, params, retain_graph=False)
-        index = next(i for i, p in enumerate(params) if p is last_shared)
         norms = np.array([np.linalg.norm(g[index]) for g in grads])
 
         used = self.weights.data.copy()
@@ -453,9 +486,7 @@ class GradNorm(Balancer):
         ratios = values / self.initial_losses
         targets = grad_norms.mean() * (ratios / ratios.mean()) ** self.alpha
         self.last_grad_norms, self.last_targets = grad_norms, targets
-
-        for i, p in enumerate(params):
-            _accumulate(p, sum(used[t] * grads[t][i] for t in range(self.n_tasks)))
+        combined = [sum(used[t] * grads[t][i] for t in range(self.n_tasks)) for i in range(len(shapes))]
 
         self.weights.grad = np.sign(grad_norms - targets) * norms
         self._optimizer.step()
@@ -463,6 +494,14 @@ class GradNorm(Balancer):
         # The paper renormalises so Σw = T; a floor keeps a weight from crossing zero.
         positive = np.maximum(self.weights.data, 1e-6)
         self.weights.data[...] = self.n_tasks * positive / positive.sum()
+        return used, combined
+
+    def _backward(self, losses, shared, task_params, representation):
+        params = _all_parameters(losses, shared)
+        grads = per_task_gradients(losses, params, retain_graph=False)
+        used, combined = self.from_task_gradients(self._values(losses), grads, [p.shape for p in params], len(shared))
+        for p, grad in zip(params, combined):
+            _accumulate(p, grad)
         return used
 
 
@@ -518,22 +557,38 @@ class GradientAggregation(Balancer):
         if representation is not None:
             raise ValueError("GradientAggregation.backward: got a representation but this balancer was built with "
                              "representation=False; build GradientAggregation(method, representation=True) for -UB")
-        params = _all_parameters(losses, shared)
-        grads = per_task_gradients(losses, params, retain_graph=False)
-        n_shared = len(shared)
-        if n_shared == 0:
+        if not shared:
             raise ValueError("GradientAggregation.backward: shared_params is empty; there is nothing to aggregate "
                              "(branch_depth=0 networks share no parameters)")
-        G = np.stack([np.concatenate([g.ravel() for g in row[:n_shared]]) for row in grads])
+        params = _all_parameters(losses, shared)
+        grads = per_task_gradients(losses, params, retain_graph=False)
+        weights, combined = self.from_task_gradients(self._values(losses), grads, [p.shape for p in params],
+                                                     len(shared))
+        for p, grad in zip(params, combined):
+            _accumulate(p, grad)
+        return weights
+
+    @property
+    def uses_task_gradients(self) -> bool:
+        return not self.representation
+
+    def from_task_gradients(self, values: np.ndarray, grads: list, shapes: list, n_shared: int) -> tuple:
+        if self.representation:
+            raise ValueError("GradientAggregation: the -UB variant (representation=True) aggregates gradients on "
+                             "the shared representation, not on parameters; it has no from_task_gradients")
+        if self.n_tasks is None:
+            self.n_tasks = len(grads)
+        T = self.n_tasks
+        G = np.stack([np.concatenate([np.ravel(g) for g in row[:n_shared]]) for row in grads])
         self.last_G = G
         d, weights = self._direction(G)
-        start = 0
-        for p in shared:
-            _accumulate(p, d[start:start + p.size].reshape(p.shape))
-            start += p.size
-        for i in range(n_shared, len(params)):
-            _accumulate(params[i], sum(grads[t][i] for t in range(T)) / T)
-        return weights
+        combined, start = [], 0
+        for shape in shapes[:n_shared]:
+            size = int(np.prod(shape))
+            combined.append(d[start:start + size].reshape(shape))
+            start += size
+        combined += [sum(grads[t][i] for t in range(T)) / T for i in range(n_shared, len(shapes))]
+        return weights, combined
 
     def _backward_representation(self, losses, shared, z):
         where = "GradientAggregation.backward"

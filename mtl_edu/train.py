@@ -17,10 +17,13 @@ import numpy as np
 
 from . import functional as F
 from .autodiff import Tensor, no_grad
-from .optim import SGD, Adam, Optimizer, clip_grad_norm, clip_grad_value
+from .batched import ModelBatch
 from .init import as_generator
+from .multitask import graph_leaves, per_task_gradients
+from .optim import SGD, Adam, Optimizer, clip_grad_norm, clip_grad_value
 
-__all__ = ["TrainingDiverged", "History", "fit", "fit_multitask", "LOSSES", "accuracy"]
+__all__ = ["TrainingDiverged", "History", "fit", "fit_multitask", "ModelsHistory", "fit_multitask_models", "LOSSES",
+           "accuracy"]
 
 LOSSES = F.LOSSES
 
@@ -524,3 +527,138 @@ def fit_multitask(model, X, targets, task_losses, balancer=None, task_weights=No
 
     return _run(steps, optimizer, compute_losses, batches, clip_norm, clip_value, record_every, record,
                 progress, history, where)
+
+
+# ---- many multi-task networks at once ----------------------------------------------------------------
+
+@dataclass
+class ModelsHistory:
+    """What `fit_multitask_models` recorded, one entry per recorded step (`steps`).
+
+    task_losses, weights: (K, S, T) each model's task losses and the task weights its balancer used;
+    probes: name -> list of whatever each probe returned (called as probe(batch, step)).
+    """
+
+    steps: list
+    task_losses: np.ndarray
+    weights: np.ndarray
+    probes: dict
+
+
+_PER_MODEL_LOSSES = {"mse": F.mse_loss, "bce": F.binary_cross_entropy_with_logits, "cross_entropy": F.cross_entropy}
+
+
+def fit_multitask_models(models, X, targets, task_losses, balancers=None, optimizer: str = "adam", lr: float = 0.01,
+                         steps: int = 500, record_every: int = 1, probes=()) -> ModelsHistory:
+    """Train S multi-task networks of one layout at once, as one ModelBatch, in place.
+
+    Each model s ends where `fit_multitask(models[s], X_s, targets_s, task_losses, balancer=balancers[s],
+    optimizer=optimizer, lr=lr, steps=steps)` takes it (full batch, no clipping); a test checks the
+    weights agree. Per step: every model's T losses (per model, `per_model=True`); then
+    - no balancers: one backward of Σₜ Lₜ (equal weights);
+    - loss-weighting balancers: each model's weights from its own balancer (`loss_weights`), then one
+      backward of Σₜ wₜLₜ for all models;
+    - gradient balancers (GradNorm, the aggregators): T backward passes give every model's per-task
+      gradients at once; each model's balancer combines its own (`from_task_gradients`).
+
+    models: S networks with shared_parameters() (e.g. HardSharingNet), one layout. X: (N, d) shared by
+    all models, or (S, N, d). targets: T arrays, (N, ...) shared, or (S, N, ...) when X is (S, N, d).
+    task_losses: T names from "mse", "bce", "cross_entropy". balancers: None or S balancers, one per
+    model (they keep per-model state, e.g. RLW's generator). probes: callables (batch, step), or a
+    dict name -> callable, called at each recorded step before the update.
+    """
+    where = "fit_multitask_models"
+    steps, record_every, _, _ = _common_checks(steps, record_every, None, None, where)
+    batch = ModelBatch(models)
+    S = batch.size
+    X = np.asarray(X.data if isinstance(X, Tensor) else X, dtype=np.float64)
+    per_model_data = X.ndim == 3
+    if X.ndim not in (2, 3) or (per_model_data and X.shape[0] != S):
+        raise ValueError(f"{where}: X must be (N, d) shared by the {S} models or ({S}, N, d), got {X.shape}")
+    if not isinstance(targets, (list, tuple)) or not targets:
+        raise ValueError(f"{where}: targets must be a list with one array per task")
+    T = len(targets)
+    task_losses = [task_losses] * T if isinstance(task_losses, str) else list(task_losses)
+    unknown = [name for name in task_losses if name not in _PER_MODEL_LOSSES]
+    if len(task_losses) != T or unknown:
+        raise ValueError(f"{where}: task_losses must be {T} names from {sorted(_PER_MODEL_LOSSES)}, got {task_losses}")
+    n = X.shape[-2]
+    prepared = []
+    for t, (target, name) in enumerate(zip(targets, task_losses)):
+        target = np.asarray(target)
+        rows = list(target) if per_model_data else [target] * S
+        if len(rows) != S:
+            raise ValueError(f"{where}: targets[{t}] must have a leading axis of the {S} models, got {target.shape}")
+        prepared.append(np.stack([_prepare_targets(row, n, name, X.dtype, where, f"targets[{t}]") for row in rows]))
+    if balancers is not None:
+        balancers = list(balancers)
+        if len(balancers) != S:
+            raise ValueError(f"{where}: give one balancer per model ({S}), got {len(balancers)}")
+        gradient_based = {bool(b.uses_task_gradients) for b in balancers}
+        if len(gradient_based) != 1:
+            raise ValueError(f"{where}: the balancers must all weight losses or all use task gradients")
+        gradient_based = gradient_based.pop()
+        clipped = [type(b).__name__ for b in balancers if getattr(b, "max_norm", None) is not None]
+        if clipped:
+            raise ValueError(f"{where}: {clipped[0]} clips the shared gradient (max_norm); training many models at "
+                             "once supports only balancers without clipping")
+    optimizer = _make_optimizer(optimizer, batch.parameters(), lr, where)
+    named_probes = _named_probes(probes, where)
+    probe_values = {name: [] for name in named_probes}
+    shared = batch.network.shared_parameters()
+    X_tensor = Tensor(X)
+    recorded_steps, recorded_losses, recorded_weights = [], [], []
+    last = steps - 1
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for step in range(steps):
+            recording = step % record_every == 0 or step == last
+            if recording:
+                for name, probe in named_probes.items():
+                    probe_values[name].append(probe(batch, step))
+            optimizer.zero_grad()
+            outputs = batch(X_tensor)
+            losses = [_PER_MODEL_LOSSES[name](out, target, per_model=True)
+                      for name, out, target in zip(task_losses, outputs, prepared)]
+            values = np.stack([loss.data for loss in losses], axis=1)  # (S, T)
+            if not np.all(np.isfinite(values)):
+                s, t = np.argwhere(~np.isfinite(values))[0]
+                raise TrainingDiverged(step, float(values[s, t]), lr=optimizer.lr)
+            if balancers is None or not gradient_based:
+                weights = np.ones((S, T)) if balancers is None else np.stack(
+                    [b.loss_weights(v) for b, v in zip(balancers, values)])
+                total = None
+                for t, loss in enumerate(losses):
+                    term = loss if balancers is None else loss * weights[:, t]
+                    total = term if total is None else total + term
+                total.sum().backward()
+            else:
+                summed = [loss.sum() for loss in losses]
+                shared_ids = {id(p) for p in shared}
+                params = shared + [leaf for leaf in graph_leaves(summed) if id(leaf) not in shared_ids]
+                grads = per_task_gradients(summed, params, retain_graph=False)  # grads[t][i]: (S, ...)
+                shapes = [model_param.shape for model_param in _model_parameters_like(batch, params)]
+                weights = np.zeros((S, T))
+                combined = [np.empty_like(p.data) for p in params]
+                for s, b in enumerate(balancers):
+                    model_grads = [[g[s].reshape(shape) for g, shape in zip(row, shapes)] for row in grads]
+                    weights[s], parts = b.from_task_gradients(values[s], model_grads, shapes, len(shared))
+                    for i, part in enumerate(parts):
+                        combined[i][s] = np.reshape(part, combined[i].shape[1:])
+                for p, grad in zip(params, combined):
+                    p.grad = grad
+            if recording:
+                recorded_steps.append(step)
+                recorded_losses.append(values)
+                recorded_weights.append(weights)
+            optimizer.step()
+    batch.unstack()
+    return ModelsHistory(steps=recorded_steps, task_losses=np.array(recorded_losses),
+                         weights=np.array(recorded_weights), probes=probe_values)
+
+
+def _model_parameters_like(batch, stacked_params) -> list:
+    """For stacked parameters of `batch.network`, the matching parameters of the first model (their
+    per-model shapes)."""
+    position = {id(p): i for i, p in enumerate(batch.network.parameters())}
+    originals = batch.models[0].parameters()
+    return [originals[position[id(p)]] for p in stacked_params]
