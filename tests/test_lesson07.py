@@ -244,15 +244,60 @@ def test_network_runs_are_reproducible_and_uncertainty_downweights_the_large_los
         W.balancing_network_run("adam")
 
 
-def test_delta_m_and_weight_figures():
+def test_weight_figure():
     runs = {m: W.balancing_network_run(m, seed=0) for m in ("equal", "mgda")}
     fig = W.plot_weight_ratios(runs)
     assert isinstance(fig, Figure) and W.figure_to_png(fig).startswith(PNG_MAGIC)
-    fig = W.plot_delta_m({"equal": 0.5, "mgda": -2.0}, {"equal": 0.1, "mgda": 0.3})
-    assert {t.get_text() for t in fig.axes[0].get_yticklabels()} == {"equal weights", "MGDA"}
-    assert sorted(bar.get_width() for bar in fig.axes[0].patches) == [-2.0, 0.5]
-    with pytest.raises(ValueError, match="empty"):
-        W.plot_delta_m({})
+
+
+# ---- the network comparison: ten seeds, paired intervals, and the two controls ------------------------
+
+@pytest.fixture(scope="module")
+def comparison():
+    return W.balancing_network_comparison()
+
+
+def _verdicts(comparison):
+    from mtl_edu.stats import mean_interval
+
+    out = {}
+    for row in comparison.rows[1:]:
+        interval = mean_interval(comparison.delta_m[row])
+        out[row] = "better" if interval.high < 0 else "worse" if interval.low > 0 else "no difference"
+    return out
+
+
+def test_each_row_of_the_comparison_is_the_single_run_of_that_seed(comparison):
+    assert len(comparison.seeds) >= 10
+    for method, seed in (("mgda", 3), ("uncertainty", 7)):
+        run = W.balancing_network_run(method, seed)
+        np.testing.assert_allclose(comparison.test_metrics[method][seed], run.test_metrics, rtol=1e-12)
+        np.testing.assert_allclose(comparison.weights[method][:, seed], run.weights, rtol=1e-12, atol=1e-15)
+
+
+def test_the_lesson_verdicts(comparison):
+    verdicts = _verdicts(comparison)
+    better = {row for row, verdict in verdicts.items() if verdict == "better"}
+    assert better == {"stl_early", "uncertainty", "gradnorm", "famo", "imtl_g", "aligned_mtl"}
+    assert verdicts["equal_standardised"] == "worse"
+    for row in ("equal", "dwa", "rlw", "mgda", "pcgrad", "cagrad", "nash_mtl", "graddrop"):
+        assert verdicts[row] == "no difference", row
+
+
+def test_early_stopped_single_task_networks_beat_every_balancer(comparison):
+    early = comparison.delta_m["stl_early"]
+    for method in W.NETWORK_METHOD_LABELS:
+        assert np.mean(early) < np.mean(comparison.delta_m[method]), method
+    # paired: early stopping against the best balancer, seed by seed
+    from mtl_edu.stats import paired_interval
+    assert paired_interval(early, comparison.delta_m["gradnorm"]).high < 0
+
+
+def test_the_methods_that_beat_stl_fit_the_value_training_data_less_closely(comparison):
+    mse = {row: comparison.train_value_mse[row].mean() for row in comparison.rows if row != "stl_early"}
+    for row in ("uncertainty", "gradnorm", "famo", "imtl_g", "aligned_mtl"):
+        assert mse[row] > mse["equal"], row
+    assert mse["equal_standardised"] < 1.0 < mse["equal"] < 2.5  # "near 2, or below 1 once standardised"
 
 
 # ---- exercise checkers ------------------------------------------------------------------------------

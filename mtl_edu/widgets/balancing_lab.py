@@ -27,7 +27,8 @@ __all__ = [
     "ToyOutcome", "toy_outcomes", "toy_outcome_table_html", "plot_balancing_lab", "balancing_lab_explorer_update",
     "balancing_lab_explorer", "two_task_directions", "plot_two_task_directions", "SCALE_MISMATCH",
     "NETWORK_METHOD_LABELS", "LOSS_BASED_METHODS", "ScaleMismatchData", "scale_mismatch_data", "NetworkRun",
-    "balancing_network_run", "plot_delta_m", "plot_weight_ratios",
+    "balancing_network_run", "plot_weight_ratios", "NETWORK_SEEDS", "NETWORK_BASELINES",
+    "NetworkComparison", "scale_mismatch_validation", "balancing_network_comparison",
 ]
 
 # The CAGrad toy as the lesson runs it. Liu et al. (2021, NeurIPS) take 100k Adam steps at lr 1e-3
@@ -518,34 +519,125 @@ def balancing_network_run(method: str, seed: int = 0) -> NetworkRun:
                       np.asarray(history.task_losses, dtype=float))
 
 
-def plot_delta_m(delta_m: dict, spread: dict | None = None,
-                 title: str = "Δm% against single-task baselines (lower is better)") -> Figure:
-    """Horizontal bars of Δm% per method (negative: better than the single-task networks).
+NETWORK_SEEDS = tuple(range(10))
+"""The seeds of lesson 07's network comparison: every row is trained on each, as one batch."""
+NETWORK_BASELINES = {
+    "stl": "single-task (STL)",
+    "stl_early": "STL, early-stopped",
+    "equal_standardised": "equal weights, value standardised",
+}
+"""The comparison's extra rows: the single-task networks (the reference of Δm%), the same networks
+stopped at their best validation step (per task), and equal weights after standardising the value
+target with its training mean and standard deviation (lesson 06's fix for a loss-scale mismatch)."""
 
-    delta_m: {method key or label: mean Δm%}; spread: optional {same keys: std over seeds} as error bars.
-    Loss-based methods are drawn plain, gradient-based ones hatched.
+
+class NetworkComparison(NamedTuple):
+    """Every row of lesson 07's network comparison on the same seeds.
+
+    rows: row keys in table order (NETWORK_BASELINES, then NETWORK_METHOD_LABELS); seeds: (S,).
+    test_metrics: {row: (S, 2) value RMSE (original units) and label accuracy on the test set};
+    train_value_mse: {row: (S,) the value task's training MSE at the end (original units)};
+    delta_m: {row: (S,) Δm% against the STL network of the same seed (lower is better)};
+    steps: (K,) recorded steps; weights: {row: (K, S, 2) task weights used} (not for STL rows).
     """
-    if not delta_m:
-        raise ValueError("plot_delta_m: delta_m is empty; give at least one method -> Δm%")
-    labels = list(delta_m)
-    values = np.array([float(delta_m[k]) for k in labels])
-    errors = None if spread is None else np.array([float(spread[k]) for k in labels])
-    fig, ax = new_figure((7.4, 4.6), margins=(0.2, 0.97, 0.13, 0.9))
-    positions = np.arange(len(labels))[::-1]
-    loss_based = np.array([k in LOSS_BASED_METHODS for k in labels])
-    for chosen, colour_index, hatch, family in ((loss_based, 0, "", "loss-based"),
-                                                (~loss_based, 1, "//", "gradient-based")):
-        if chosen.any():
-            ax.barh(positions[chosen], values[chosen], xerr=None if errors is None else errors[chosen],
-                    color=category_style(colour_index)["color"], hatch=hatch, edgecolor="black", linewidth=0.6,
-                    capsize=3, label=family)
-    ax.set_yticks(positions, [NETWORK_METHOD_LABELS.get(k, k) for k in labels])
-    ax.axvline(0.0, color="black", linewidth=1.0)
-    ax.set_xlabel("Δm% (negative = better than the single-task networks)")
-    ax.set_title(title, y=1.0, fontsize=10.5)
-    ax.grid(True, axis="x", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
-    return fig
+
+    rows: tuple
+    seeds: tuple
+    test_metrics: dict
+    train_value_mse: dict
+    delta_m: dict
+    steps: np.ndarray
+    weights: dict
+
+
+@functools.lru_cache(maxsize=2)
+def scale_mismatch_validation(data_seed: int | None = None) -> tuple:
+    """(X_val, (value, label)): 200 fresh examples from the same teacher as `scale_mismatch_data`
+    (value × 10 as there), for choosing an early-stopping step. Read-only arrays."""
+    setup = SCALE_MISMATCH
+    seed = setup["data_seed"] if data_seed is None else data_seed
+    data = datasets.make_related_tasks(setup["n_train"], setup["rho"], rng=seed, n_features=setup["n_features"],
+                                       noise=setup["noise"], task_types=("regression", "classification"))
+    validation = data.teacher.sample(200, rng=seed + 200)
+    arrays = [validation.X, validation.targets[0] * setup["value_scale"], validation.targets[1]]
+    for array in arrays:
+        array.setflags(write=False)
+    return arrays[0], (arrays[1], arrays[2])
+
+
+def _metrics_of(model, X, targets, tasks, value_scale: float = 1.0, value_offset: float = 0.0) -> np.ndarray:
+    with no_grad():
+        outputs = model(X)
+    value = outputs[0].data * value_scale + value_offset
+    return np.array([multitask.task_metric(tasks[0], value, targets[0]),
+                     multitask.task_metric(tasks[1], outputs[1], targets[1])])
+
+
+@functools.lru_cache(maxsize=1)
+def balancing_network_comparison() -> NetworkComparison:
+    """Train every row of lesson 07's network comparison on NETWORK_SEEDS, each row's 10 networks as one
+    batch (`train.fit_multitask_models`; the same runs as `balancing_network_run(method, seed)`).
+
+    The early-stopped STL row takes each STL network at the recorded step (every 10) with the best
+    validation metric of each task on `scale_mismatch_validation()` (RMSE lowest, accuracy highest),
+    a checkpoint per task. About 10 s; cached.
+    """
+    setup = SCALE_MISMATCH
+    data = scale_mismatch_data()
+    X_val, targets_val = scale_mismatch_validation()
+    seeds = NETWORK_SEEDS
+    value_mean = float(np.mean(data.targets_train[0]))
+    value_std = float(np.std(data.targets_train[0]))
+    rows = tuple(NETWORK_BASELINES) + tuple(NETWORK_METHOD_LABELS)
+    test_metrics, train_mse, weights, steps = {}, {}, {}, None
+    curves = {}  # STL: per recorded step (K, S, 2) validation and test metrics
+
+    def stl_curves(batch, step):
+        nets = batch.network
+        with no_grad():
+            val_out, test_out = nets(X_val), nets(data.X_test)
+        per_model = []
+        for s in range(batch.size):
+            per_model.append([np.array([multitask.task_metric(task, out.data[s], target)
+                                        for task, out, target in zip(data.tasks, outputs, targets)])
+                              for outputs, targets in ((val_out, targets_val), (test_out, data.targets_test))])
+        return per_model
+
+    for row in rows:
+        if row == "stl_early":
+            continue
+        branch_depth = 0 if row == "stl" else setup["branch_depth"]
+        nets = [multitask.HardSharingNet(data.X_train.shape[1], list(setup["hidden_sizes"]), list(data.tasks),
+                                         branch_depth=branch_depth, rng=seed) for seed in seeds]
+        method = "equal" if row in ("stl", "equal_standardised") else row
+        balancers = None if method == "equal" else [_network_balancer(method, seed) for seed in seeds]
+        value_scale, value_offset = (value_std, value_mean) if row == "equal_standardised" else (1.0, 0.0)
+        targets = [(np.asarray(data.targets_train[0]) - value_offset) / value_scale, data.targets_train[1]]
+        history = train.fit_multitask_models(nets, data.X_train, targets, data.losses, balancers=balancers,
+                                             optimizer="adam", lr=setup["lr"], steps=setup["steps"],
+                                             record_every=setup["record_every"],
+                                             probes={"curves": stl_curves} if row == "stl" else ())
+        steps = np.asarray(history.steps)
+        if row == "stl":
+            curves = np.array(history.probes["curves"])  # (K, S, 2 splits, 2 tasks)
+        else:
+            weights[row] = history.weights
+        test_metrics[row] = np.array([_metrics_of(net, data.X_test, data.targets_test, data.tasks, value_scale,
+                                                  value_offset) for net in nets])
+        train_mse[row] = np.array([_metrics_of(net, data.X_train, data.targets_train, data.tasks, value_scale,
+                                               value_offset)[0] ** 2 for net in nets])
+    better = np.array([multitask.higher_is_better(task) for task in data.tasks])
+    validation = np.where(better, -curves[:, :, 0], curves[:, :, 0])  # (K, S, 2), lower is better
+    best = validation.argmin(axis=0)  # (S, 2) the recorded step with the best validation metric
+    test_metrics["stl_early"] = np.array([[curves[best[s, t], s, 1, t] for t in range(2)] for s in range(len(seeds))])
+    train_mse["stl_early"] = np.full(len(seeds), np.nan)
+    delta_m = {row: np.array([multitask.delta_m(m, stl, better) for m, stl in zip(test_metrics[row], test_metrics["stl"])])
+               for row in rows}
+    for table in (test_metrics, train_mse, delta_m):
+        for array in table.values():
+            array.setflags(write=False)
+    return NetworkComparison(rows=rows, seeds=seeds, test_metrics=test_metrics, train_value_mse=train_mse,
+                             delta_m=delta_m, steps=steps, weights=weights)
 
 
 def plot_weight_ratios(runs: dict, title: str = "How each method weighs the two tasks during training",
