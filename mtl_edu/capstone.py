@@ -21,22 +21,24 @@ from typing import NamedTuple
 import numpy as np
 
 from . import aggregators, balancers, datasets, multitask, train
-from .autodiff import no_grad
-from .probes import TaskGradientRecorder
+from . import functional as F
+from .autodiff import Tensor, no_grad
+from .probes import TaskGradientRecorder, cosine_matrix, task_gradient_norms
+from .stats import mean_interval
 
 __all__ = [
     "CAPSTONE", "CAPSTONE_METHODS", "CAPSTONE_TASKS", "CAPSTONE_METRICS", "CAPSTONE_HIGHER_IS_BETTER",
     "CapstoneData", "capstone_data", "CapstoneRun", "capstone_run", "CapstoneScores", "capstone_scores",
-    "check_capstone_setting", "delta_m_verdict", "early_stopped_metrics",
+    "check_capstone_setting", "delta_m_verdict", "delta_m_summary", "early_stopped_metrics",
 ]
 
-# Small on purpose: 333 penguins, six inputs. Full-batch Adam keeps every run deterministic and about
-# 0.2 s long, so a lesson can afford every balancer on three seeds (tests/test_lesson10.py checks that
-# these settings reach the accuracies the lesson states).
+# Small on purpose: 333 penguins, six inputs. Full-batch Adam keeps every run deterministic; a setting's
+# ten seeds train together as one batch in 1.5-3.5 s (tests/test_lesson10.py checks that these settings
+# reach the accuracies the lesson states).
 CAPSTONE = {
     "val_fraction": 0.2, "test_fraction": 0.2, "split_seed": 0,
     "hidden_sizes": (16, 16), "branch_depth": 2, "activation": "tanh",
-    "steps": 300, "lr": 0.01, "record_every": 10, "seeds": (0, 1, 2),
+    "steps": 300, "lr": 0.01, "record_every": 10, "seeds": tuple(range(10)),
 }
 CAPSTONE_METHODS = {
     "equal": "equal weights", "uncertainty": "uncertainty", "dwa": "DWA", "gradnorm": "GradNorm", "rlw": "RLW",
@@ -301,6 +303,90 @@ class CapstoneScores(NamedTuple):
     stl_runs: tuple
 
 
+def _capstone_batch(method: str, branch_depth: int, seeds: tuple, split_seed: int, mass_unit: str) -> list:
+    """The CapstoneRuns of `seeds`, trained at once as one batch (train.fit_multitask_models): each is the
+    run `_capstone_run(method, branch_depth, seed, ...)` makes alone (a test checks it), with the same
+    records (validation and test metrics every 10 steps, the task gradients on the trunk)."""
+    setup = CAPSTONE
+    data = _capstone_data(split_seed, mass_unit)
+    models = [multitask.HardSharingNet(data.X_train.shape[1], list(setup["hidden_sizes"]), list(data.tasks),
+                                       branch_depth=branch_depth, activation=setup["activation"], rng=seed)
+              for seed in seeds]
+    balancers = [_balancer(method, seed) for seed in seeds]
+    balancers = None if all(b is None for b in balancers) else balancers
+    loss_functions = [{"mse": F.mse_loss, "bce": F.binary_cross_entropy_with_logits,
+                       "cross_entropy": F.cross_entropy}[name] for name in data.losses]
+    def per_model(target, loss_name):
+        target = np.asarray(target)
+        if loss_name != "cross_entropy" and target.ndim == 1:
+            target = target.reshape(-1, 1)  # one output per example, as fit_multitask prepares it
+        return np.broadcast_to(target, (len(seeds),) + target.shape)
+
+    train_targets = [per_model(t, name) for t, name in zip(data.targets_train, data.losses)]
+
+    def metrics_of(network, X, targets) -> np.ndarray:  # (S, 3)
+        with no_grad():
+            outputs = network(X)
+        return np.array([_metrics(data, [out.data[s] for out in outputs], targets) for s in range(len(seeds))])
+
+    def record(batch, step):
+        network = batch.network
+        val, test = metrics_of(network, data.X_val, data.targets_val), metrics_of(network, data.X_test,
+                                                                                  data.targets_test)
+        if branch_depth == 0:
+            return val, test, None, None
+        outputs = network(Tensor(data.X_train))
+        losses = [fn(out, target, per_model=True).sum()
+                  for fn, out, target in zip(loss_functions, outputs, train_targets)]
+        grads = multitask.per_task_gradients(losses, network.shared_parameters(), retain_graph=False)
+        norms, cosines = [], []
+        for s in range(len(seeds)):
+            G = np.stack([np.concatenate([g[s].ravel() for g in row]) for row in grads])
+            norms.append(task_gradient_norms(G))
+            cosines.append(cosine_matrix(G))
+        return val, test, norms, cosines
+
+    history = train.fit_multitask_models(models, data.X_train, list(data.targets_train), list(data.losses),
+                                         balancers=balancers, optimizer="adam", lr=setup["lr"], steps=setup["steps"],
+                                         record_every=setup["record_every"], probes={"record": record})
+    records = history.probes["record"]
+    runs = []
+    for s, (seed, model) in enumerate(zip(seeds, models)):
+        with no_grad():
+            val_metrics = _metrics(data, model(data.X_val), data.targets_val)
+            test_metrics = _metrics(data, model(data.X_test), data.targets_test)
+        if branch_depth > 0:
+            gradient_norms = np.array([r[2][s] for r in records])
+            cosines = np.array([r[3][s] for r in records])
+            gradient_steps = np.asarray(history.steps, dtype=float)
+        else:
+            gradient_steps, gradient_norms, cosines = np.zeros(0), np.zeros((0, 3)), np.zeros((0, 3, 3))
+        runs.append(CapstoneRun(
+            method=method, branch_depth=branch_depth, seed=seed,
+            steps=_read_only(np.append(np.asarray(history.steps, dtype=float), setup["steps"])),
+            val_curves=_read_only(np.vstack([r[0][s] for r in records] + [val_metrics])),
+            test_curves=_read_only(np.vstack([r[1][s] for r in records] + [test_metrics])),
+            val_metrics=_read_only(val_metrics), test_metrics=_read_only(test_metrics),
+            weight_steps=_read_only(np.asarray(history.steps, dtype=float)),
+            weights=_read_only(history.weights[:, s]), task_losses=_read_only(history.task_losses[:, s]),
+            gradient_steps=_read_only(gradient_steps), gradient_norms=_read_only(gradient_norms),
+            cosines=_read_only(cosines)))
+    return runs
+
+
+def _cached_runs(method: str, branch_depth: int, seeds: tuple, split_seed: int, mass_unit: str = "standardised") -> list:
+    """The runs of `seeds`: from the cache where present, the rest trained together as one batch and cached."""
+    key = (method, int(branch_depth))
+    missing = tuple(seed for seed in seeds if (key, seed, split_seed, mass_unit) not in _BATCH_CACHE)
+    if missing:
+        for run in _capstone_batch(method, int(branch_depth), missing, split_seed, mass_unit):
+            _BATCH_CACHE[key, run.seed, split_seed, mass_unit] = run
+    return [_BATCH_CACHE[key, seed, split_seed, mass_unit] for seed in seeds]
+
+
+_BATCH_CACHE: dict = {}
+
+
 def capstone_scores(method: str, branch_depth: int, split: str = "validation", seeds=None,
                     progress=None) -> CapstoneScores:
     """Train (or fetch from the cache) `method` at `branch_depth` and the STL networks for every seed
@@ -313,15 +399,14 @@ def capstone_scores(method: str, branch_depth: int, split: str = "validation", s
     seeds = tuple(CAPSTONE["seeds"] if seeds is None else seeds)
     if not seeds:
         raise ValueError("Give at least one seed.")
-    runs, stl_runs = [], []
-    total = 2 * len(seeds)
-    for index, seed in enumerate(seeds):
-        stl_runs.append(capstone_run("stl", 0, seed))
-        if progress is not None:
-            progress(2 * index + 1, total)
-        runs.append(stl_runs[-1] if method == "stl" else capstone_run(method, branch_depth, seed))
-        if progress is not None:
-            progress(2 * index + 2, total)
+    seeds = tuple(_check_seed(seed, "seed") for seed in seeds)
+    split_seed = CAPSTONE["split_seed"]
+    stl_runs = _cached_runs("stl", 0, seeds, split_seed)
+    if progress is not None:
+        progress(1, 2)
+    runs = stl_runs if method == "stl" else _cached_runs(method, branch_depth, seeds, split_seed)
+    if progress is not None:
+        progress(2, 2)
     field = "val_metrics" if split == "validation" else "test_metrics"
     metrics = np.array([getattr(run, field) for run in runs])
     stl_metrics = np.array([getattr(run, field) for run in stl_runs])
@@ -331,18 +416,25 @@ def capstone_scores(method: str, branch_depth: int, split: str = "validation", s
 
 
 def delta_m_verdict(delta_m) -> str:
-    """How a setting compares with STL, in words, from its Δm% on several seeds (lower is better):
-    "better" or "worse than STL by more than the seed spread" when mean ± std (population std over the
-    seeds) stays on one side of zero, else "within the seed spread of STL"."""
+    """How a setting compares with STL, in words, from its per-seed Δm% (each seed against the STL networks
+    of the same seed; lower is better): "better than STL" or "worse than STL" when the 95 % t interval of
+    the mean lies on one side of zero, else "no difference from STL shown"."""
     delta_m = np.asarray(delta_m, dtype=float)
-    if delta_m.ndim != 1 or delta_m.size == 0 or not np.all(np.isfinite(delta_m)):
-        raise ValueError(f"delta_m_verdict: give one finite Δm% per seed, got {delta_m.tolist()}")
-    mean, spread = float(delta_m.mean()), float(delta_m.std())
-    if mean + spread < 0:
-        return "better than STL by more than the seed spread"
-    if mean - spread > 0:
-        return "worse than STL by more than the seed spread"
-    return "within the seed spread of STL"
+    if delta_m.ndim != 1 or delta_m.size < 2 or not np.all(np.isfinite(delta_m)):
+        raise ValueError(f"delta_m_verdict: give one finite Δm% per seed, at least two seeds, got {delta_m.tolist()}")
+    interval = mean_interval(delta_m)
+    if interval.high < 0:
+        return "better than STL"
+    if interval.low > 0:
+        return "worse than STL"
+    return "no difference from STL shown"
+
+
+def delta_m_summary(delta_m) -> str:
+    """"−2.1 [−3.0, −1.2] over 10 seeds": the mean per-seed Δm% and its 95 % interval."""
+    interval = mean_interval(np.asarray(delta_m, dtype=float))
+    return (f"{interval.mean + 0.0:+.1f} [{interval.low + 0.0:+.1f}, {interval.high + 0.0:+.1f}] over "
+            f"{interval.n} seeds")
 
 
 def early_stopped_metrics(run: CapstoneRun) -> np.ndarray:

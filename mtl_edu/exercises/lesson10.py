@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import aggregators, capstone, datasets, multitask
+from .. import aggregators, capstone, datasets, multitask, stats
 from .core import _array, _call, _fail, _number, _ok, exercise_checker
 
 __all__ = ["check_train_only_standardisation", "check_delta_m_over_seeds", "check_beats_stl"]
@@ -106,8 +106,9 @@ _SEED_CASES = (
 
 @exercise_checker
 def check_delta_m_over_seeds(delta_m_over_seeds) -> None:
-    """Exercise 10.2: `delta_m_over_seeds(metrics, stl_metrics, higher_is_better)` returns (mean, std) of the
-    per-seed Δm% (each seed against the STL networks of the same seed, `multitask.delta_m`; std = np.std)."""
+    """Exercise 10.2: `delta_m_over_seeds(metrics, stl_metrics, higher_is_better)` returns (mean, half_width):
+    the mean per-seed Δm% (each seed against the STL networks of the same seed, `multitask.delta_m`) and the
+    half-width t₀.₉₇₅,ₙ₋₁ · s / √n of its 95 % confidence interval (s the sample std, ddof = 1)."""
     for metrics, stl, better in _SEED_CASES:
         n_seeds, n_tasks = metrics.shape
         call = f"delta_m_over_seeds(...) with {n_seeds} seeds × {n_tasks} tasks, higher_is_better={list(better)}"
@@ -115,47 +116,48 @@ def check_delta_m_over_seeds(delta_m_over_seeds) -> None:
         if answer is None:
             _fail(f"{call} returned None; did you forget the `return`?")
         if isinstance(answer, (str, bytes)) or not hasattr(answer, "__len__") or len(answer) != 2:
-            _fail(f"{call} should return a pair (mean, std), got {answer!r}")
-        mean, spread = (_number(value, f"{call}[{k}]") for k, value in enumerate(answer))
+            _fail(f"{call} should return a pair (mean, half_width), got {answer!r}")
+        mean, half = (_number(value, f"{call}[{k}]") for k, value in enumerate(answer))
         per_seed = np.array([multitask.delta_m(m, s, better) for m, s in zip(metrics, stl)])
-        expected_mean, expected_std = float(per_seed.mean()), float(per_seed.std())
-        if np.isclose(mean, expected_mean, rtol=1e-9, atol=1e-9) and np.isclose(spread, expected_std, rtol=1e-9,
-                                                                                atol=1e-9):
+        t = stats.t_quantile(0.975, n_seeds - 1)
+        expected_mean = float(per_seed.mean())
+        expected_half = float(t * per_seed.std(ddof=1) / np.sqrt(n_seeds))
+        if np.isclose(mean, expected_mean, rtol=1e-9, atol=1e-9) and np.isclose(half, expected_half, rtol=1e-6,
+                                                                               atol=1e-9):
             continue
-        where = (f"{call}: expected (mean, std) = ({expected_mean:.4g}, {expected_std:.4g}), "
-                 f"got ({mean:.4g}, {spread:.4g})")
-        if np.isclose(mean, expected_std, rtol=1e-9) and np.isclose(spread, expected_mean, rtol=1e-9):
-            _fail(f"{where}. The two numbers are swapped: the mean first, then the std.")
+        where = (f"{call}: expected (mean, half-width) = ({expected_mean:.4g}, {expected_half:.4g}), "
+                 f"got ({mean:.4g}, {half:.4g})")
+        if np.isclose(mean, expected_half, rtol=1e-6) and np.isclose(half, expected_mean, rtol=1e-6):
+            _fail(f"{where}. The two numbers are swapped: the mean first, then the half-width.")
         if np.isclose(mean, -expected_mean, rtol=1e-9):
             _fail(f"{where}. The sign is flipped: in this course Δm% is lower-is-better, so a task that improves "
                   "on its STL baseline contributes a negative term.")
         if np.isclose(mean, expected_mean / 100, rtol=1e-9):
             _fail(f"{where}. Multiply by 100: Δm% is a percentage.")
         unpaired = np.array([multitask.delta_m(m, stl.mean(axis=0), better) for m in metrics])
-        if np.isclose(spread, unpaired.std(), rtol=1e-9) and not np.isclose(unpaired.std(), expected_std, rtol=1e-9):
+        if np.isclose(mean, unpaired.mean(), rtol=1e-9) and not np.isclose(unpaired.std(ddof=1), per_seed.std(ddof=1)) \
+                and np.isclose(half, t * unpaired.std(ddof=1) / np.sqrt(n_seeds), rtol=1e-6):
             _fail(f"{where}. Each seed was compared with the STL average; compare it with the STL run of the same "
                   "seed (row s with row s): pairing removes the part of the spread the two share.")
         pooled = multitask.delta_m(metrics.mean(axis=0), stl.mean(axis=0), better)
         if np.isclose(mean, pooled, rtol=1e-9) and not np.isclose(pooled, expected_mean, rtol=1e-9):
             _fail(f"{where}. You averaged the metrics over seeds first and took one Δm%. Take each seed's Δm% "
-                  "(row s of metrics against row s of stl_metrics), then their mean and std.")
-        if np.isclose(spread, 0.0, atol=1e-12) and expected_std > 0:
-            _fail(f"{where}. A std of 0 means you computed one Δm% only; compute one per seed (row), then their "
-                  "spread.")
-        if n_seeds > 1 and np.isclose(spread, per_seed.std(ddof=1), rtol=1e-9):
-            _fail(f"{where}. The mean is right; for the std use np.std (ddof=0), as the lesson's table does; you "
-                  "used the sample std (ddof=1).")
+                  "(row s of metrics against row s of stl_metrics), then their mean and interval.")
         if np.isclose(mean, expected_mean, rtol=1e-9):
-            _fail(f"{where}. The mean is right; the spread is the std of the {n_seeds} per-seed Δm% values.")
+            if np.isclose(half, per_seed.std(ddof=1), rtol=1e-6) or np.isclose(half, per_seed.std(), rtol=1e-6):
+                _fail(f"{where}. That is the spread of the seeds, not the uncertainty of their mean: divide the "
+                      "sample std by √n and multiply by the t quantile.")
+            if np.isclose(half, t * per_seed.std() / np.sqrt(n_seeds), rtol=1e-6):
+                _fail(f"{where}. Use the sample standard deviation (ddof=1): the n values also estimate the mean.")
+            if np.isclose(half, 1.959963984540054 * per_seed.std(ddof=1) / np.sqrt(n_seeds), rtol=1e-6):
+                _fail(f"{where}. 1.96 is the normal quantile; with {n_seeds} seeds use Student's t with "
+                      f"{n_seeds - 1} degrees of freedom (stats.t_quantile(0.975, n - 1)), which is wider.")
+            _fail(f"{where}. The mean is right; the half-width is t₀.₉₇₅,ₙ₋₁ · s / √n over the {n_seeds} "
+                  "per-seed values.")
         _fail(f"{where}. Per seed s: Δm%_s = delta_m(metrics[s], stl_metrics[s], higher_is_better); "
-              "return (mean, std) over s.")
-    _ok(f"your mean and std of the per-seed Δm% agree with multitask.delta_m seed by seed, to within 1e-9, on "
+              "return their mean and the half-width of its 95 % t interval.")
+    _ok(f"your mean and 95 % interval of the per-seed Δm% agree with multitask.delta_m and Student's t on "
         f"{len(_SEED_CASES)} cases (the lesson's three tasks, two RMSE tasks, two seeds).")
-
-
-def _signed(value: float) -> str:
-    """"+1.23" / "-0.45", never "-0.00"."""
-    return f"{round(float(value), 2) + 0.0:+.2f}"
 
 
 def _setting(answer) -> tuple:
@@ -187,22 +189,20 @@ def _setting(answer) -> tuple:
 @exercise_checker
 def check_beats_stl(my_setting) -> None:
     """Exercise 10.3: `my_setting()` returns (method, branch_depth); the checker trains that setting on the
-    lesson's three seeds (`capstone.capstone_scores`) and requires a validation Δm% whose mean ± std lies
+    lesson's ten seeds (`capstone.capstone_scores`) and requires a validation Δm% whose 95 % interval lies
     below zero; then it reports the test Δm% of the same choice."""
     method, depth = _setting(_call(my_setting, description="my_setting()"))
     label = capstone.CAPSTONE_METHODS.get(method, method)
-    validation = capstone.capstone_scores(method, depth, "validation")
-    delta = validation.delta_m
+    delta = capstone.capstone_scores(method, depth, "validation").delta_m
     verdict = capstone.delta_m_verdict(delta)
-    score = f"{label} at branch depth {depth}: validation Δm% = {_signed(delta.mean())} ± {delta.std():.2f} " \
-            f"over {delta.size} seeds (lower is better)"
+    score = f"{label} at branch depth {depth}: validation Δm% = {capstone.delta_m_summary(delta)} (lower is better)"
     if verdict.startswith("worse"):
         _fail(f"{score}: worse than the single-task networks. Look in the explorer for a setting whose Δm% "
               "lies below zero.")
     if not verdict.startswith("better"):
         side = "below" if delta.mean() < 0 else "above"
-        _fail(f"{score}: the mean is {side} zero, but zero lies within one std of it, so with {delta.size} seeds "
-              "this is not a win you could claim. Look for a setting whose mean ± std stays below zero.")
+        _fail(f"{score}: the mean is {side} zero, but the 95 % interval contains zero, so with {delta.size} seeds "
+              "this is not a win you could claim. Look for a setting whose whole interval lies below zero.")
     test = capstone.capstone_scores(method, depth, "test").delta_m
     _ok(f"{score}: {verdict}. On the test set, which played no part in your choice, the same setting scores "
-        f"Δm% = {_signed(test.mean())} ± {test.std():.2f}: {capstone.delta_m_verdict(test)}.")
+        f"Δm% = {capstone.delta_m_summary(test)}: {capstone.delta_m_verdict(test)}.")

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from .. import capstone, datasets
 from ..plots import category_style
+from ..stats import mean_interval
 from .core import Explorer, dropdown, initial_values, int_slider, new_figure, plain_log_ticks, register_explorer
 
 __all__ = [
@@ -129,11 +130,13 @@ def plot_gradient_conflict(runs_by_method: dict, cosine_method: str = "equal",
 
 
 def plot_delta_m_two_ways(at_end: dict, early_stopped: dict,
-                          title: str = "Δm% on the test set against the STL networks (lower is better)") -> Figure:
+                          title: str = "Δm% on the test set against the STL networks (lower is better)",
+                          limit: float = 6.0) -> Figure:
     """For each method two horizontal bars: Δm% of the trained networks (after the last step) and with
     early stopping chosen on validation (`capstone.early_stopped_metrics`, STL early-stopped too).
-    Bars: mean over seeds; whiskers: ± 1 std; dots: the seeds.
-    at_end, early_stopped: {method: (S,) per-seed Δm%}, the same methods in both."""
+    Bars: mean over seeds; whiskers: the 95 % t interval of that mean; dots: the seeds.
+    at_end, early_stopped: {method: (S,) per-seed Δm%}, the same methods in both. The axis spans ±limit
+    so that the bars that matter stay readable; a mean beyond it is written at the edge."""
     if not isinstance(at_end, dict) or not at_end or set(at_end) != set(early_stopped):
         raise ValueError("plot_delta_m_two_ways: give two non-empty dicts method -> per-seed Δm% with the same methods")
     methods = list(at_end)
@@ -142,13 +145,20 @@ def plot_delta_m_two_ways(at_end: dict, early_stopped: dict,
     for offset, values, name, index, hatch in ((0.19, at_end, "after 300 steps", 0, ""),
                                                (-0.19, early_stopped, "early-stopped on validation", 1, "//")):
         per_seed = [np.asarray(values[m], dtype=float) for m in methods]
-        means = np.array([v.mean() for v in per_seed])
-        spreads = np.array([v.std() for v in per_seed])
+        intervals = [mean_interval(v) for v in per_seed]
+        means = np.array([i.mean for i in intervals])
+        whiskers = np.array([[i.mean - i.low for i in intervals], [i.high - i.mean for i in intervals]])
         colour = category_style(index)["color"]
-        ax.barh(positions + offset, means, height=0.36, xerr=spreads, color=colour, hatch=hatch, edgecolor="black",
+        ax.barh(positions + offset, means, height=0.36, xerr=whiskers, color=colour, hatch=hatch, edgecolor="black",
                 linewidth=0.6, capsize=2.5, label=name, alpha=0.85)
-        for y, v in zip(positions + offset, per_seed):
+        for y, v, mean in zip(positions + offset, per_seed, means):
             ax.plot(v, np.full(v.size, y), linestyle="none", marker="o", markersize=3.2, color="black")
+            if abs(mean) > limit:  # off the scale: say so at the edge rather than squeeze every other bar
+                ax.annotate(f"{mean:+.1f} (off scale) →" if mean > 0 else f"← {mean:+.1f} (off scale)",
+                            xy=(np.sign(mean) * limit, y), ha="right" if mean > 0 else "left", va="center",
+                            fontsize=8, xytext=(-3 if mean > 0 else 3, 0), textcoords="offset points",
+                            bbox=dict(facecolor="white", edgecolor="none", alpha=0.85, pad=1))
+    ax.set_xlim(-limit, limit)
     ax.set_yticks(positions, [_CAPSTONE_METHODS.get(m, m) for m in methods])
     ax.axvline(0.0, color="black", linewidth=1.0)
     ax.set_xlabel("Δm% (negative = better than the single-task networks)")
@@ -205,15 +215,14 @@ def plot_capstone(scores: capstone.CapstoneScores) -> Figure:
     for ax in axes:
         ax.set_xticks((0, 100, 200, 300))
     delta = scores.delta_m
-    fig.suptitle(f"{label}, branch depth {scores.branch_depth}: validation Δm% = {np.mean(delta):+.2f} ± "
-                 f"{np.std(delta):.2f} over {len(delta)} seeds (lower is better): {capstone.delta_m_verdict(delta)}",
-                 fontsize=11)
+    fig.suptitle(f"{label}, branch depth {scores.branch_depth}: validation Δm% = {capstone.delta_m_summary(delta)} "
+                 f"(95 % interval; lower is better): {capstone.delta_m_verdict(delta)}", fontsize=11)
     return fig
 
 
 def capstone_explorer_update(branch_depth: int = 2, method: str = "equal", progress=None) -> Figure:
     """Lesson 10: one balancer at one branch depth against the STL networks, on the validation set.
-    Runs train on first use (about a second for three seeds) and are cached."""
+    Runs train on first use (ten seeds as one batch, a few seconds) and are cached."""
     capstone.check_capstone_setting(method, branch_depth)
     return plot_capstone(capstone.capstone_scores(method, branch_depth, "validation", progress=progress))
 
@@ -229,7 +238,7 @@ def capstone_explorer(**initial) -> Explorer:
     return Explorer(capstone_explorer_update, controls,
                     title="Capstone explorer: which balancer and branch point, on three penguin tasks?",
                     help_text="Validation set only (the test set is for the final table). A setting not seen "
-                              "before trains three seeds and their STL baselines first (about a second); "
+                              "before trains ten seeds and their STL baselines first (a few seconds); "
                               "after that it comes back at once.",
                     reports_progress=True)
 
