@@ -23,6 +23,7 @@ from .core import (
 from .vanishing_gradients import _log_axis
 
 __all__ = [
+    "SeedStudy", "deep_supervision_seed_study",
     "DEEP_SUPERVISION_SETTINGS", "DEEP_SUPERVISION_WEIGHTS", "DEEP_SUPERVISION_OPTIMIZERS", "fitted_decay_per_layer",
     "heads_on_top_data", "heads_on_top_gradients", "plot_heads_on_top", "deep_supervision_data",
     "deep_supervision_net", "deep_supervision_loss", "HeadGradients", "head_gradient_norms", "plot_attach_depth_sweep",
@@ -389,6 +390,49 @@ def _deep_supervision_run_cached(attach_depth, aux_weight, optimizer, seed) -> D
                               main_accuracy=float(accuracies[0]),
                               aux_accuracy=float(accuracies[1]) if n_heads > 1 else None,
                               spread_before=spread_before, spread_after=arrays["after"], diverged_at=diverged_at)
+
+
+class SeedStudy(NamedTuple):
+    """One attach depth trained from many seeds at once (`deep_supervision_seed_study`).
+
+    seeds: (S,). steps: (K,) recorded steps, the last = DEEP_SUPERVISION_SETTINGS["steps"].
+    main_loss: (S, K) the main head's training loss; spread_after: (S, L) each trunk layer's spread
+    across the inputs after training (as DeepSupervisionRun.spread_after).
+    """
+
+    attach_depth: int
+    seeds: tuple
+    steps: np.ndarray
+    main_loss: np.ndarray
+    spread_after: np.ndarray
+
+
+@functools.lru_cache(maxsize=16)
+def deep_supervision_seed_study(attach_depth: int, seeds: tuple = tuple(range(20)), optimizer: str = "adam") -> SeedStudy:
+    """`deep_supervision_run(attach_depth, 1.0, optimizer, seed)` for every seed, trained together as one
+    batch (train.fit_multitask_models; a test checks a seed against its single run). Cached."""
+    attach_depth = _check_attach_depth(attach_depth)
+    optimizer = _check_optimizer(optimizer)
+    seeds = tuple(int(seed) for seed in seeds)
+    settings = DEEP_SUPERVISION_SETTINGS
+    X, y = deep_supervision_data(settings["data_seed"])
+    nets = [deep_supervision_net(attach_depth, seed) for seed in seeds]
+    n_heads = nets[0].n_tasks
+    lr = settings["lr"][optimizer]
+    batch_optimizer = "adam" if optimizer == "adam" else None
+    if batch_optimizer is None:
+        raise ValueError("deep_supervision_seed_study: only optimizer='adam' is batched (SGD with momentum needs "
+                         "its own optimiser object per batch)")
+    history = train.fit_multitask_models(nets, X, [y] * n_heads, ["cross_entropy"] * n_heads, optimizer="adam",
+                                         lr=lr, steps=settings["steps"], record_every=settings["record_every"])
+    with no_grad():
+        final = np.array([float(F.cross_entropy(net(X)[0], y).data) for net in nets])
+    main = np.concatenate([history.task_losses[:, :, 0].T, final[:, None]], axis=1)
+    spread = np.array([_input_spread(net, X) for net in nets])
+    steps = np.append(np.asarray(history.steps), settings["steps"])
+    for array in (main, spread, steps):
+        array.setflags(write=False)
+    return SeedStudy(attach_depth=attach_depth, seeds=seeds, steps=steps, main_loss=main, spread_after=spread)
 
 
 def _describe_setting(attach_depth: int, aux_weight: float) -> str:
