@@ -34,6 +34,7 @@ from .stats import mean_interval
 __all__ = [
     "DPI",
     "plot_paired_differences",
+    "compare_layer_histograms",
     "figure_to_png_bytes",
     "category_style",
     "decision_grid",
@@ -321,7 +322,7 @@ def _pick_layers(n_layers: int, wanted: int) -> list[int]:
 
 
 def plot_layer_histograms(hist_data, kind: str = "activations", layers=None, max_layers: int = 5,
-                          title: str | None = None) -> Figure:
+                          title: str | None = None, ax=None) -> Figure:
     """Glorot & Bengio (2010, AISTATS, Figs. 6-7) style: one normalised histogram curve per layer.
 
     hist_data: a LayerStats (its `activation_histograms` / `gradient_histograms` /
@@ -329,6 +330,7 @@ def plot_layer_histograms(hist_data, kind: str = "activations", layers=None, max
     default layers for activations and gradients) or a list, bottom to top, of (counts (B,), edges (B+1,)) pairs. kind: "activations", "gradients" (back-propagated
     gradients ∂L/∂z_l) or "gradient_magnitudes" (histograms of log10 |∂L/∂z_l|).
     layers: 1-based layer numbers to draw; default: up to `max_layers` spread from first to last.
+    ax: draw into this Axes (to compose panels) instead of a new figure.
     """
     function = "plot_layer_histograms"
     fields = {"activations": "activation_histograms", "gradients": "gradient_histograms",
@@ -354,7 +356,7 @@ def plot_layer_histograms(hist_data, kind: str = "activations", layers=None, max
         outside = [layer + 1 for layer in chosen if not 0 <= layer < n_layers]
         if outside:
             raise ValueError(f"{function}: layers {outside} do not exist; there are {n_layers} layers (1..{n_layers})")
-    fig, ax = _target_axes(None, _SINGLE)
+    fig, ax = _target_axes(ax, _SINGLE)
     for position, layer in enumerate(chosen):
         pair = hist_data[layer]
         if len(pair) != 2:
@@ -382,6 +384,27 @@ def plot_layer_histograms(hist_data, kind: str = "activations", layers=None, max
     _title(ax, title or titles[kind])
     ax.grid(True, alpha=0.3)
     _legend(ax, len(chosen))
+    return fig
+
+
+def compare_layer_histograms(stats_by_label: Mapping, kind: str = "gradients", layers=None,
+                             title: str | None = None) -> Figure:
+    """`plot_layer_histograms` for several networks side by side, one panel each, on shared axes, so
+    that the curves of different networks compare by eye. stats_by_label: {label: LayerStats}."""
+    stats_by_label = _check_mapping(stats_by_label, "stats_by_label", "compare_layer_histograms")
+    n = len(stats_by_label)
+    fig, axes = _new_figure((4.6 * n + 0.4, 3.9), ncols=n, margins={"left": 0.1, "right": 0.98, "bottom": 0.15,
+                                                                   "top": 0.8, "wspace": 0.12},
+                            sharex=True, sharey=True)
+    for ax, (label, stats) in zip(axes[0], stats_by_label.items()):
+        plot_layer_histograms(stats, kind=kind, layers=layers, title=label, ax=ax)
+    for ax in axes[0]:
+        ax.xaxis.set_major_locator(ticker.MaxNLocator(5))
+        ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))
+    for ax in axes[0][1:]:
+        ax.set_ylabel("")
+    if title:
+        fig.suptitle(title, fontsize=11)
     return fig
 
 

@@ -250,3 +250,18 @@ def test_paired_differences_figure_states_each_rows_interval_and_verdict():
     assert labels[0].startswith("clearly lower\n")
     with pytest.raises(ValueError, match="at least 2 seeds"):
         plot_paired_differences({"one seed": [1.0]}, xlabel="d")
+
+
+def test_compared_histograms_share_their_axes_and_name_each_network():
+    from mtl_edu import nn, probes
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((64, 8)), rng.integers(0, 3, size=64)
+    stats = {name: probes.layer_statistics(nn.MLP([8, 8, 8, 3], activation="tanh", gain=gain, rng=1), X, y,
+                                           loss="cross_entropy") for name, gain in (("small", 0.5), ("large", 2.0))}
+    fig = plots.compare_layer_histograms(stats, kind="gradients", layers=[1, 2], title="two nets")
+    left, right = fig.axes
+    assert [left.get_title(), right.get_title()] == ["small", "large"]
+    assert left.get_xlim() == right.get_xlim() and left.get_ylim() == right.get_ylim()
+    with pytest.raises(ValueError):
+        plots.compare_layer_histograms({}, kind="gradients")
