@@ -314,8 +314,7 @@ def _capstone_batch(method: str, branch_depth: int, seeds: tuple, split_seed: in
               for seed in seeds]
     balancers = [_balancer(method, seed) for seed in seeds]
     balancers = None if all(b is None for b in balancers) else balancers
-    loss_functions = [{"mse": F.mse_loss, "bce": F.binary_cross_entropy_with_logits,
-                       "cross_entropy": F.cross_entropy}[name] for name in data.losses]
+    loss_functions = [F.LOSSES[name] for name in data.losses]
     def per_model(target, loss_name):
         target = np.asarray(target)
         if loss_name != "cross_entropy" and target.ndim == 1:

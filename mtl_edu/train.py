@@ -545,9 +545,6 @@ class ModelsHistory:
     probes: dict
 
 
-_PER_MODEL_LOSSES = {"mse": F.mse_loss, "bce": F.binary_cross_entropy_with_logits, "cross_entropy": F.cross_entropy}
-
-
 def fit_multitask_models(models, X, targets, task_losses, balancers=None, optimizer: str = "adam", lr: float = 0.01,
                          steps: int = 500, record_every: int = 1, probes=()) -> ModelsHistory:
     """Train S multi-task networks of one layout at once, as one ModelBatch, in place.
@@ -579,9 +576,9 @@ def fit_multitask_models(models, X, targets, task_losses, balancers=None, optimi
         raise ValueError(f"{where}: targets must be a list with one array per task")
     T = len(targets)
     task_losses = [task_losses] * T if isinstance(task_losses, str) else list(task_losses)
-    unknown = [name for name in task_losses if name not in _PER_MODEL_LOSSES]
+    unknown = [name for name in task_losses if name not in LOSSES]
     if len(task_losses) != T or unknown:
-        raise ValueError(f"{where}: task_losses must be {T} names from {sorted(_PER_MODEL_LOSSES)}, got {task_losses}")
+        raise ValueError(f"{where}: task_losses must be {T} names from {sorted(LOSSES)}, got {task_losses}")
     n = X.shape[-2]
     prepared = []
     for t, (target, name) in enumerate(zip(targets, task_losses)):
@@ -617,7 +614,7 @@ def fit_multitask_models(models, X, targets, task_losses, balancers=None, optimi
                     probe_values[name].append(probe(batch, step))
             optimizer.zero_grad()
             outputs = batch(X_tensor)
-            losses = [_PER_MODEL_LOSSES[name](out, target, per_model=True)
+            losses = [LOSSES[name](out, target, per_model=True)
                       for name, out, target in zip(task_losses, outputs, prepared)]
             values = np.stack([loss.data for loss in losses], axis=1)  # (S, T)
             if not np.all(np.isfinite(values)):

@@ -418,11 +418,10 @@ def deep_supervision_seed_study(attach_depth: int, seeds: tuple = tuple(range(20
     X, y = deep_supervision_data(settings["data_seed"])
     nets = [deep_supervision_net(attach_depth, seed) for seed in seeds]
     n_heads = nets[0].n_tasks
+    if optimizer != "adam":
+        raise ValueError("deep_supervision_seed_study: only optimizer='adam' is batched here (the lesson's SGD "
+                         "uses momentum, which fit_multitask_models' named optimisers do not have)")
     lr = settings["lr"][optimizer]
-    batch_optimizer = "adam" if optimizer == "adam" else None
-    if batch_optimizer is None:
-        raise ValueError("deep_supervision_seed_study: only optimizer='adam' is batched (SGD with momentum needs "
-                         "its own optimiser object per batch)")
     history = train.fit_multitask_models(nets, X, [y] * n_heads, ["cross_entropy"] * n_heads, optimizer="adam",
                                          lr=lr, steps=settings["steps"], record_every=settings["record_every"])
     with no_grad():
