@@ -784,7 +784,8 @@ def plot_trajectories_on_contours(X1, X2, Z, trajectories: Mapping[str, np.ndarr
         # Start and Pareto-set markers are the same in every panel: one legend for the figure.
         handles, names = flat_axes[0].get_legend_handles_labels()
         shared = [(h, n) for h, n in zip(handles, names) if n in ("start", "Pareto set")]
-        fig.legend(*zip(*shared), loc="upper left", fontsize=8, ncols=2, frameon=False)
+        fig.legend(*zip(*shared), loc="upper right", bbox_to_anchor=(0.995, 0.998), fontsize=8, ncols=2,
+                   frameon=False)
     else:
         flat_axes[0].set_title(title)
         flat_axes[0].legend(fontsize=8, loc="upper right", framealpha=0.85)
