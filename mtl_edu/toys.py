@@ -44,6 +44,8 @@ __all__ = [
     "run_toy_many",
     "FAST_TOY_METHODS",
     "run_toy_many_fast",
+    "fonseca_fleming",
+    "weighted_sum_minimisers",
 ]
 
 TOY_STARTS = np.array([[-8.5, 7.5], [-8.5, -5.0], [9.0, 9.0]])
@@ -490,3 +492,36 @@ def run_toy_many_fast(methods=None, starts=TOY_STARTS, steps: int = 100_000, lr:
             paths.append(_run_toy_fast(direction, x1, x2, int(steps), float(lr), int(record_every), draws))
         results[name] = np.stack(paths)
     return results
+
+
+# ----------------------------------------------------------------------------------------------
+# a front that bulges away from the origin: what a weighted sum cannot reach (lesson 06)
+# ----------------------------------------------------------------------------------------------
+
+def fonseca_fleming(theta) -> tuple[np.ndarray, np.ndarray]:
+    """The two losses of Fonseca & Fleming's (1995) test problem in one variable, for θ of any shape:
+    L_A = 1 − exp(−(θ − 1)²),  L_B = 1 − exp(−(θ + 1)²).
+
+    Its Pareto set is θ ∈ [−1, 1]; its front, (L_A(θ), L_B(θ)) over that set, bulges away from the
+    origin (it is not convex), so a weighted sum λL_A + (1 − λ)L_B is minimised only near its two
+    ends: see :func:`weighted_sum_minimisers`.
+    """
+    theta = np.asarray(theta, dtype=np.float64)
+    if not np.all(np.isfinite(theta)):
+        raise ValueError("fonseca_fleming: theta must be finite")
+    return 1.0 - np.exp(-(theta - 1.0) ** 2), 1.0 - np.exp(-(theta + 1.0) ** 2)
+
+
+def weighted_sum_minimisers(lambdas, thetas=None) -> np.ndarray:
+    """(K,) for each λ in `lambdas` (K,), the θ on the grid `thetas` that minimises
+    λ·L_A(θ) + (1 − λ)·L_B(θ) of :func:`fonseca_fleming`: a global minimum, found by search over the
+    grid (default 30 001 points on [−1.5, 1.5], a step of 1e-4), not by a descent that could stop early.
+    """
+    lambdas = np.asarray(lambdas, dtype=np.float64)
+    if lambdas.ndim != 1 or lambdas.size == 0 or not np.all((lambdas >= 0) & (lambdas <= 1)):
+        raise ValueError(f"weighted_sum_minimisers: lambdas must be a 1-D list of values in [0, 1], "
+                         f"got {np.asarray(lambdas).tolist()}")
+    thetas = np.linspace(-1.5, 1.5, 30_001) if thetas is None else np.asarray(thetas, dtype=np.float64)
+    loss_a, loss_b = fonseca_fleming(thetas)
+    weighted = lambdas[:, None] * loss_a + (1.0 - lambdas[:, None]) * loss_b
+    return thetas[np.argmin(weighted, axis=1)]

@@ -12,6 +12,7 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from mtl_edu import exercises as E  # noqa: E402
+from mtl_edu import toys  # noqa: E402
 from mtl_edu import widgets as W  # noqa: E402
 from mtl_edu.multitask import task_gradients, task_loss  # noqa: E402
 from mtl_edu.probes import task_gradient_norms  # noqa: E402
@@ -58,7 +59,7 @@ def test_a_run_depends_only_on_the_ratio_of_the_weights():
     assert np.array_equal(first.test_losses, second.test_losses)
     data = W.task_pair_data(REGRESSION_PAIR)
     # for a regression task the metric is the RMSE, the square root of the loss
-    assert np.allclose(first.test_metrics, np.sqrt(first.test_losses))
+    assert np.allclose(first.test_errors, np.sqrt(first.test_losses))
     assert first.test_losses.shape == (2,) and np.all(first.test_losses > 0)
     assert data.tasks[0].kind == "regression"
 
@@ -78,7 +79,7 @@ def narrow_sweep():
 
 def test_a_one_unit_shared_layer_trades_one_task_for_the_other(narrow_sweep):
     sweep = narrow_sweep
-    assert sweep.lambdas.shape == (13,) and sweep.test_losses.shape == sweep.test_metrics.shape == (13, 2)
+    assert sweep.lambdas.shape == (13,) and sweep.test_losses.shape == sweep.test_errors.shape == (13, 2)
     assert sweep.lambdas[0] == pytest.approx(0.05) and sweep.lambdas[-1] == pytest.approx(0.95)
     loss_a, loss_b = sweep.test_losses.T
     # more weight on task A: task A's loss falls, task B's rises, each by a factor of several
@@ -99,14 +100,16 @@ def test_the_live_run_lands_exactly_on_the_sweep_point_of_its_weight(narrow_swee
     middle = list(narrow_sweep.lambdas).index(0.5)
     run = W.train_weighted_pair(0.5, 0.5)
     assert np.array_equal(run.test_losses, narrow_sweep.test_losses[middle])
-    assert np.array_equal(run.test_metrics, narrow_sweep.test_metrics[middle])
+    assert np.array_equal(run.test_errors, narrow_sweep.test_errors[middle])
 
 
-def test_the_classification_regression_sweep_trades_accuracy_for_rmse():
+def test_the_classification_regression_sweep_trades_error_rate_for_rmse():
     sweep = W.task_weight_sweep(MIXED_PAIR, 1)
-    accuracy, rmse = sweep.test_metrics.T
-    assert np.all((0.0 <= accuracy) & (accuracy <= 1.0))
-    assert accuracy[-1] > accuracy[0] + 0.15 and rmse[-1] > rmse[0] + 0.3
+    error_rate, rmse = sweep.test_errors.T
+    assert np.all((0.0 <= error_rate) & (error_rate <= 1.0))
+    # the error rate is 1 − accuracy: a whole number of the 2000 test points, lower is better
+    assert np.allclose(error_rate * 2000, np.round(error_rate * 2000))
+    assert error_rate[-1] < error_rate[0] - 0.15 and rmse[-1] > rmse[0] + 0.3
 
 
 def test_a_new_setting_reports_its_progress_once_per_model():
@@ -135,10 +138,10 @@ def test_update_at_defaults_draws_both_panels_and_leaks_no_figure():
     assert plt.get_fignums() == before
 
 
-def test_metric_view_labels_accuracy_as_higher_is_better():
-    fig = W.task_weights_explorer_update(0.7, 0.3, pair=MIXED_PAIR, show="test metric")
+def test_error_view_draws_both_axes_lower_is_better():
+    fig = W.task_weights_explorer_update(0.7, 0.3, pair=MIXED_PAIR, show="test error")
     right = fig.axes[1]
-    assert right.get_xlabel() == "test task A accuracy (higher is better)"
+    assert right.get_xlabel() == "test task A error rate (lower is better)"
     assert right.get_ylabel() == "test task B RMSE (lower is better)"
     assert "λ = 0.7" in fig._suptitle.get_text()
 
@@ -330,3 +333,63 @@ def test_a_wider_layer_is_drawn_over_the_one_unit_curve_for_comparison():
     assert np.array_equal(np.column_stack(reference.get_data()), narrow)
     one_unit = W.task_weights_explorer_update(0.5, 0.5, shared_units=1)
     assert "sweep with 1 shared unit" not in [line.get_label() for line in one_unit.axes[1].get_lines()]
+
+
+# ---- the convex-hull limit -------------------------------------------------------------------------------
+
+def test_a_weighted_sum_never_picks_the_middle_of_a_front_that_bulges_outwards():
+    lambdas = np.linspace(0.0, 1.0, 101)
+    theta = toys.weighted_sum_minimisers(lambdas)
+    # every minimiser is a global one on a 1e-4 grid; the Pareto set is [-1, 1], its middle never chosen
+    assert np.all(np.abs(theta) > 0.95) and np.all(np.abs(theta) <= 1.0)
+    # λ decides which end: more weight on L_A puts θ near L_A's optimum θ = 1
+    assert np.all(theta[lambdas > 0.5] > 0) and np.all(theta[lambdas < 0.5] < 0)
+    # the front itself is not convex: its midpoint lies above the chord between its ends
+    ends = np.array(toys.fonseca_fleming(np.array([-1.0, 1.0])))
+    middle = np.array(toys.fonseca_fleming(0.0))
+    assert np.all(middle > ends.mean(axis=1) + 0.1)
+    with pytest.raises(ValueError, match="lambdas"):
+        toys.weighted_sum_minimisers([0.5, 1.5])
+
+
+@pytest.fixture(scope="module")
+def fine_sweep():
+    return W.fine_weight_sweep()
+
+
+def test_a_finer_grid_of_weights_does_not_fill_the_jump(fine_sweep):
+    fine = fine_sweep
+    S, K = len(fine.inits), len(fine.lambdas)
+    assert S >= 10 and K == 41 and fine.train_losses.shape == fine.test_errors.shape == (S, K, 2)
+    # the explorer's λ = 0.5 network is init 0 of the fine sweep, trained the same way
+    run = W.train_weighted_pair(0.5, 0.5, MIXED_PAIR)
+    k = list(fine.lambdas).index(0.5)
+    np.testing.assert_allclose(fine.test_errors[0, k], run.test_errors, atol=1e-12)
+    # in every init one step of 0.01 in λ moves task A's loss across a third of its range or more,
+    # while the typical step moves it by about 1 %
+    assert np.all(fine.largest_jump > 0.3) and np.all(fine.median_step < 0.015)
+    assert np.all(fine.largest_jump > 20 * fine.median_step)
+    # the switch sits at the same place whatever the init (lesson: 0.59 to 0.61)
+    interval = fine_sweep.switch_interval()
+    assert 0.57 < interval.low and interval.high < 0.63 and interval.high - interval.low < 0.04
+
+
+def test_networks_in_the_gap_lie_on_the_supporting_line(fine_sweep):
+    """The lesson's reading of the right panel: at the switch λ*, the networks between the two ends have
+    (nearly) the weighted loss of the ends, so the front is a straight edge there, not a dent to fill."""
+    points = fine_sweep.train_losses.reshape(-1, 2)
+    lam = float(np.median(fine_sweep.switch))
+    weighted = lam * points[:, 0] + (1 - lam) * points[:, 1]
+    loss_a = points[:, 0]
+    low, high = loss_a.min(), loss_a.max()
+    gap = (loss_a > low + 0.3 * (high - low)) & (loss_a < low + 0.6 * (high - low))
+    assert 0 < gap.sum() < 0.05 * len(points)  # few networks land in the gap
+    assert np.all(weighted[gap] < weighted.min() + 0.02)
+
+
+def test_the_convex_hull_figure_draws_the_toy_and_the_network(fine_sweep):
+    fig = W.plot_convex_hull_limit(fine_sweep)
+    left, right = fig.axes[:2]
+    assert "L_A" in left.get_xlabel() and "lower is better" in right.get_xlabel()
+    assert len(right.collections[0].get_offsets()) == fine_sweep.train_losses.size // 2
+    assert W.figure_to_png(fig).startswith(PNG_MAGIC)

@@ -28,13 +28,16 @@ def rounding_distance(value: float, spec: str) -> float:
     """How far `value` is from the nearest value that `format(…, spec)` rounds the other way.
 
     spec: ".Nf" (N decimals), ".Ne" (N digits after the point of a mantissa), ".Ng" (N significant digits),
-    each optionally with a leading "+" (the sign is printed either way; rounding is the same).
+    ".N%" (N decimals of a percentage), each optionally with a leading "+" (the sign is printed either way;
+    rounding is the same).
     """
     spec = spec.removeprefix("+")
     digits, kind = int(spec[1:-1]), spec[-1]
     magnitude = abs(value)
     if kind == "f":
         unit = 10.0 ** -digits
+    elif kind == "%":
+        unit = 10.0 ** -digits / 100
     elif kind in "eg":
         exponent = math.floor(math.log10(magnitude))
         unit = 10.0 ** (exponent - digits + (1 if kind == "g" else 0))
@@ -51,6 +54,7 @@ def test_rounding_distance_finds_the_boundary_for_each_format():
     assert rounding_distance(2.546e-05, ".2g") == pytest.approx(0.004e-05)
     assert rounding_distance(0.25, ".1f") == pytest.approx(0.0, abs=1e-15)  # on the boundary itself
     assert rounding_distance(-34.1, "+.0f") == pytest.approx(0.4)
+    assert rounding_distance(0.339, ".0%") == pytest.approx(0.004)  # 33.9 % is 0.4 points from 33.5 %
 
 
 @pytest.fixture(scope="module")

@@ -113,6 +113,22 @@ def lesson05() -> dict:
     return out
 
 
+def lesson06() -> dict:
+    from mtl_edu.widgets import fine_weight_sweep
+
+    # section 3, "Why the curve jumps": 10 inits × 41 values of λ, as the lesson prints them
+    fine = fine_weight_sweep()
+    switch = fine.switch_interval()
+    out = {f"06 switch λ, init {seed}": {"value": lam, "format": ".2f"} for seed, lam in zip(fine.inits, fine.switch)}
+    out.update({"06 switch mean": {"value": switch.mean, "format": ".2f"},
+                "06 switch interval low": {"value": switch.low, "format": ".2f"},
+                "06 switch interval high": {"value": switch.high, "format": ".2f"},
+                "06 smallest largest jump": {"value": fine.largest_jump.min(), "format": ".0%"},
+                "06 largest largest jump": {"value": fine.largest_jump.max(), "format": ".0%"},
+                "06 median step": {"value": float(np.median(fine.median_step)), "format": ".1%"}})
+    return out
+
+
 def lesson08() -> dict:
     from mtl_edu import widgets
 
@@ -127,7 +143,7 @@ def lesson08() -> dict:
 
 def printed_values() -> dict:
     values = {}
-    for lesson in (lesson03, lesson04, lesson05, lesson08):
+    for lesson in (lesson03, lesson04, lesson05, lesson06, lesson08):
         values.update(lesson())
     return {name: {key: float(v) for key, v in entry.items() if key != "format"}
             | ({"format": entry["format"]} if "format" in entry else {}) for name, entry in values.items()}

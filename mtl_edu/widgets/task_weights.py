@@ -11,8 +11,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .. import datasets, train
+from .. import datasets, stats, toys, train
 from ..autodiff import no_grad
+from ..balancers import StaticWeights
 from ..multitask import HardSharingNet, Task, task_loss, task_metric
 from ..plots import category_style, plot_loss_curves, plot_tradeoff_curve
 from ..probes import TaskGradientRecorder
@@ -21,7 +22,8 @@ from .core import Explorer, dropdown, float_slider, initial_values, int_slider, 
 __all__ = [
     "TASK_WEIGHT_PAIRS", "TASK_WEIGHT_SETUP", "TASK_WEIGHT_SWEEP", "TASK_WEIGHT_DEFAULTS", "TaskPairData",
     "task_pair_data", "normalised_task_weights", "WeightedPairRun", "train_weighted_pair", "TradeoffSweep",
-    "task_weight_sweep", "plot_task_weights", "task_weights_explorer_update", "task_weights_explorer", "MASS_UNITS",
+    "task_weight_sweep", "plot_task_weights", "FINE_SWEEP_SETUP", "FineWeightSweep", "fine_weight_sweep",
+    "plot_convex_hull_limit", "task_weights_explorer_update", "task_weights_explorer", "MASS_UNITS",
     "LOSS_SCALE_SETUP", "PenguinTasks", "penguin_tasks", "penguin_model", "LossScaleRun", "loss_scale_run",
     "plot_gradient_history",
 ]
@@ -110,11 +112,12 @@ def _task_weight_units(shared_units) -> int:
 
 class WeightedPairRun(NamedTuple):
     """One model trained on λ·L_A + (1 − λ)·L_B. weights: (2,) (λ, 1 − λ); test_losses: (2,) the
-    test loss of each task (MSE, or binary cross-entropy); test_metrics: (2,) RMSE or accuracy."""
+    test loss of each task (MSE, or binary cross-entropy); test_errors: (2,) RMSE, or the error rate
+    1 − accuracy of a classification: lower is better for both."""
 
     weights: np.ndarray
     test_losses: np.ndarray
-    test_metrics: np.ndarray
+    test_errors: np.ndarray
 
 
 def train_weighted_pair(weight_a: float = 0.5, weight_b: float = 0.5, pair: str = "regression + regression",
@@ -138,17 +141,22 @@ def train_weighted_pair(weight_a: float = 0.5, weight_b: float = 0.5, pair: str 
     with no_grad():
         outputs = model(data.X_test)
         losses = [task_loss(task, out, y).item() for task, out, y in zip(data.tasks, outputs, data.targets_test)]
+    return WeightedPairRun(weights, np.array(losses), _test_errors(data, outputs))
+
+
+def _test_errors(data: TaskPairData, outputs) -> np.ndarray:
+    """(2,) per task: the RMSE, or the error rate (1 − accuracy) of a classification."""
     metrics = [task_metric(task, out, y) for task, out, y in zip(data.tasks, outputs, data.targets_test)]
-    return WeightedPairRun(weights, np.array(losses), np.array(metrics))
+    return np.array([1.0 - m if task.kind == "binary" else m for task, m in zip(data.tasks, metrics)])
 
 
 class TradeoffSweep(NamedTuple):
-    """One model per λ in TASK_WEIGHT_SWEEP. lambdas: (K,); test_losses, test_metrics: (K, 2)
+    """One model per λ in TASK_WEIGHT_SWEEP. lambdas: (K,); test_losses, test_errors: (K, 2)
     columns task A, task B; tasks: the two `Task`s; pair, shared_units: the setting."""
 
     lambdas: np.ndarray
     test_losses: np.ndarray
-    test_metrics: np.ndarray
+    test_errors: np.ndarray
     tasks: tuple
     pair: str
     shared_units: int
@@ -171,25 +179,30 @@ def task_weight_sweep(pair: str = "regression + regression", shared_units: int =
             if progress is not None:
                 progress(done, len(TASK_WEIGHT_SWEEP))
         arrays = [np.array(TASK_WEIGHT_SWEEP), np.stack([r.test_losses for r in runs]),
-                  np.stack([r.test_metrics for r in runs])]
+                  np.stack([r.test_errors for r in runs])]
         for array in arrays:
             array.setflags(write=False)
         _TASK_WEIGHT_SWEEPS[key] = TradeoffSweep(*arrays, task_pair_data(pair).tasks, *key)
     return _TASK_WEIGHT_SWEEPS[key]
 
 
-_TASK_WEIGHT_SHOW = ("test loss", "test metric")
+# Both views are lower-is-better on both axes (an error rate, not an accuracy), so that "towards the
+# origin" means better for both tasks in every trade-off plot of the course.
+_TASK_WEIGHT_SHOW = ("test loss", "test error")
 
 
 def _task_weight_value_names(tasks, show: str) -> list:
     if show == "test loss":
         return [f"{t.name} {'cross-entropy' if t.kind == 'binary' else 'MSE'}" for t in tasks]
-    return [f"{t.name} {'accuracy' if t.kind == 'binary' else 'RMSE'}" for t in tasks]
+    return [f"{t.name} {'error rate' if t.kind == 'binary' else 'RMSE'}" for t in tasks]
 
 
-def _task_weight_axis_label(task, name: str, show: str) -> str:
-    better = "higher" if show == "test metric" and task.kind == "binary" else "lower"
-    return f"test {name} ({better} is better)"
+def _task_weight_axis_label(name: str) -> str:
+    return f"test {name} (lower is better)"
+
+
+def _shown_values(result, show: str) -> np.ndarray:
+    return result.test_losses if show == "test loss" else result.test_errors
 
 
 def plot_task_weights(sweep: TradeoffSweep, run: WeightedPairRun | None = None, show: str = "test loss",
@@ -200,14 +213,14 @@ def plot_task_weights(sweep: TradeoffSweep, run: WeightedPairRun | None = None, 
     another width drawn faintly behind it, so a change of scale cannot hide a change of shape."""
     if show not in _TASK_WEIGHT_SHOW:
         raise ValueError(f"show must be one of {list(_TASK_WEIGHT_SHOW)}, got {show!r}.")
-    values = sweep.test_losses if show == "test loss" else sweep.test_metrics
+    values = _shown_values(sweep, show)
     fig, (left, right) = new_figure((10.0, 4.2), ncols=2, margins=(0.07, 0.98, 0.13, 0.84))
     if reference is not None:
-        reference_values = reference.test_losses if show == "test loss" else reference.test_metrics
+        reference_values = _shown_values(reference, show)
         plural = "s" if reference.shared_units > 1 else ""
         right.plot(reference_values[:, 0], reference_values[:, 1], color="0.6", linestyle=":", marker=".",
                    label=f"sweep with {reference.shared_units} shared unit{plural}")
-    current = None if run is None else (run.test_losses if show == "test loss" else run.test_metrics)
+    current = None if run is None else _shown_values(run, show)
     names = _task_weight_value_names(sweep.tasks, show)
     higher = int(values[0, 1] > values[0, 0])  # which line starts higher: its label goes above it
     for t, name in enumerate(names):
@@ -227,12 +240,11 @@ def plot_task_weights(sweep: TradeoffSweep, run: WeightedPairRun | None = None, 
     left.margins(y=0.12)
     left.set_xlim(-0.02, 1.02)
     left.set_xlabel("λ = w_A / (w_A + w_B), the share of task A in the joint loss")
-    left.set_ylabel(f"{show} on the test set")
+    left.set_ylabel("test loss" if show == "test loss" else "test error (error rate or RMSE)")
     left.set_title(f"Each task's {show} as the weight moves", y=1.0, fontsize=10)
     left.grid(alpha=0.3)
     plot_tradeoff_curve(values, current=current, title="The trade-off curve traced by λ",
-                        xlabel=_task_weight_axis_label(sweep.tasks[0], names[0], show),
-                        ylabel=_task_weight_axis_label(sweep.tasks[1], names[1], show), ax=right)
+                        xlabel=_task_weight_axis_label(names[0]), ylabel=_task_weight_axis_label(names[1]), ax=right)
     right.set_title("The trade-off curve traced by λ", y=1.0, fontsize=10)
     right.margins(0.14)
     # Label the two ends (they say which way λ runs): above or below the curve's middle, whichever is
@@ -293,6 +305,116 @@ def task_weights_explorer(**initial) -> Explorer:
 
 
 register_explorer("task_weights", task_weights_explorer_update, TASK_WEIGHT_DEFAULTS, task_weights_explorer)
+
+
+# Why the classification + regression curve jumps: the same network over a grid of λ ten times finer
+# than the explorer's, from ten initialisations, trained as one batch (train.fit_multitask_models).
+FINE_SWEEP_SETUP = {"pair": "classification + regression", "lambdas": (0.40, 0.80, 41), "inits": 10}
+
+
+class FineWeightSweep(NamedTuple):
+    """lambdas: (K,); inits: (S,) model seeds; train_losses, test_errors: (S, K, 2) per init and λ,
+    columns task A, task B (training losses as minimised; test errors lower-is-better);
+    switch: (S,) per init, the first λ at which task A's training loss is below the middle of its
+    range over the grid; largest_jump, median_step: (S,) the largest and the median change of task A's
+    training loss between neighbouring λ, as fractions of that range."""
+
+    lambdas: np.ndarray
+    inits: np.ndarray
+    train_losses: np.ndarray
+    test_errors: np.ndarray
+    switch: np.ndarray
+    largest_jump: np.ndarray
+    median_step: np.ndarray
+
+    def switch_interval(self) -> stats.PairedInterval:
+        """The mean switch λ over the initialisations, with its 95 % t interval."""
+        return stats.mean_interval(self.switch)
+
+
+@functools.lru_cache(maxsize=1)
+def fine_weight_sweep() -> FineWeightSweep:
+    """FINE_SWEEP_SETUP: for each of `inits` initial weights (model seeds 0, 1, …) and each λ on the
+    fine grid, the lesson's one-unit network trained on λ·L_A + (1 − λ)·L_B exactly as
+    `train_weighted_pair` trains it (Adam, lr 0.075, 200 full-batch steps); all S·K networks at once.
+    About 3 s."""
+    setup = TASK_WEIGHT_SETUP
+    data = task_pair_data(FINE_SWEEP_SETUP["pair"])
+    lambdas = np.round(np.linspace(*FINE_SWEEP_SETUP["lambdas"]), 3)
+    inits = np.arange(FINE_SWEEP_SETUP["inits"])
+    models, balancers = [], []
+    for seed in inits:
+        for lam in lambdas:
+            models.append(HardSharingNet(data.X_train.shape[1], [1], list(data.tasks), branch_depth=1,
+                                         activation="tanh", rng=int(seed)))
+            balancers.append(StaticWeights([lam, 1.0 - lam]))
+    train.fit_multitask_models(models, data.X_train, list(data.targets_train), list(data.losses), balancers,
+                               optimizer="adam", lr=setup["lr"], steps=setup["steps"], record_every=setup["steps"])
+    train_losses, test_errors = [], []
+    with no_grad():
+        for model in models:
+            outputs = model(data.X_train)
+            train_losses.append([task_loss(task, out, y).item()
+                                 for task, out, y in zip(data.tasks, outputs, data.targets_train)])
+            test_errors.append(_test_errors(data, model(data.X_test)))
+    shape = (len(inits), len(lambdas), 2)
+    train_losses = np.array(train_losses).reshape(shape)
+    test_errors = np.array(test_errors).reshape(shape)
+    loss_a = train_losses[:, :, 0]
+    low, high = loss_a.min(axis=1), loss_a.max(axis=1)
+    below = loss_a < ((low + high) / 2)[:, None]
+    switch = lambdas[np.argmax(below, axis=1)]
+    steps = np.abs(np.diff(loss_a, axis=1)) / (high - low)[:, None]
+    arrays = [lambdas, inits, train_losses, test_errors, switch, steps.max(axis=1), np.median(steps, axis=1)]
+    for array in arrays:
+        array.setflags(write=False)
+    return FineWeightSweep(*arrays)
+
+
+def plot_convex_hull_limit(fine: FineWeightSweep) -> Figure:
+    """Left: Fonseca & Fleming's front (`toys.fonseca_fleming`) and the points a weighted sum reaches
+    for 101 values of λ (`toys.weighted_sum_minimisers`): only its two ends. Right: the fine sweep's
+    networks in training-loss space, coloured by λ, with the straight line λ*·L_A + (1 − λ*)·L_B = its
+    minimum over the networks, at the median switch λ*."""
+    fig, (left, right) = new_figure((10.0, 4.3), ncols=2, margins=(0.07, 0.92, 0.13, 0.86))
+    cmap = "viridis"
+    theta = np.linspace(-1.0, 1.0, 201)
+    left.plot(*toys.fonseca_fleming(theta), color="0.55", linewidth=2, label="the Pareto front")
+    lambdas = np.linspace(0.0, 1.0, 101)
+    reached = toys.fonseca_fleming(toys.weighted_sum_minimisers(lambdas))
+    left.scatter(*reached, c=lambdas, cmap=cmap, vmin=0, vmax=1, s=22, zorder=3, marker="o",
+                 label="minimisers of λ·L_A + (1 − λ)·L_B")
+    ends = toys.fonseca_fleming(toys.weighted_sum_minimisers(np.array([0.499, 0.501])))
+    left.plot(*ends, color="black", linestyle="--", linewidth=1, label="the convex hull's edge (λ = 0.5)")
+    left.annotate("never a minimiser:\nthe middle of the front", toys.fonseca_fleming(0.0), textcoords="offset points",
+                  xytext=(-100, -70), fontsize=8, arrowprops={"arrowstyle": "->", "color": "0.3"})
+    for text, at, align in (("every λ > 0.5", (0.0, 1.0), "left"), ("every λ < 0.5", (1.0, 0.0), "right")):
+        left.annotate(text, at, textcoords="offset points", xytext=(8, 4) if align == "left" else (-8, -6),
+                      ha=align, va="bottom" if align == "left" else "top", fontsize=8)
+    left.set_ylim(-0.15, 1.45)  # room for the legend above the front
+    left.set_xlabel("L_A (lower is better)")
+    left.set_ylabel("L_B (lower is better)")
+    left.set_title("A front that bulges outwards (Fonseca & Fleming)", fontsize=10)
+    left.legend(fontsize=7.5, loc="upper right")
+    points = fine.train_losses.reshape(-1, 2)
+    colours = np.broadcast_to(fine.lambdas, fine.train_losses.shape[:2]).ravel()
+    shown = right.scatter(points[:, 0], points[:, 1], c=colours, cmap=cmap, vmin=0, vmax=1, s=12, marker="o",
+                          edgecolors="none", alpha=0.8)
+    lam = float(np.median(fine.switch))
+    level = float(np.min(lam * points[:, 0] + (1.0 - lam) * points[:, 1]))
+    x = np.array([points[:, 0].min(), points[:, 0].max()])
+    right.plot(x, (level - lam * x) / (1.0 - lam), color="black", linestyle="--", linewidth=1,
+               label=f"λ·L_A + (1 − λ)·L_B = its minimum, λ = {lam:.2f}")
+    right.set_xlabel("task A training cross-entropy (lower is better)")
+    right.set_ylabel("task B training MSE (lower is better)")
+    right.set_title(f"The network: {len(fine.inits)} inits × {len(fine.lambdas)} values of λ", fontsize=10)
+    right.legend(fontsize=7.5, loc="upper right")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+    bar = fig.colorbar(shown, ax=right, fraction=0.05, pad=0.02)
+    bar.set_label("λ, the share of task A")
+    fig.suptitle("A weighted sum only reaches the convex hull of the trade-off", fontsize=11, y=0.98)
+    return fig
 
 
 # Loss scales: Palmer penguins, three tasks on one shared layer, body mass in one of three units.
