@@ -554,14 +554,21 @@ def plot_decision_boundary(predict_fn_or_grid, X, y, title: str = "Decision boun
 
 def plot_loss_curves(curves: Mapping[str, np.ndarray], log: bool = True, steps=None,
                      title: str = "Training loss", xlabel: str = "training step", ylabel: str = "loss",
-                     ax=None) -> Figure:
+                     ylim=None, ax=None) -> Figure:
     """One line per run. A run that diverged (its curve reaches inf/NaN) ends in an ✕ there.
 
     curves: {label: (S,) loss values}; runs may have different lengths. steps: None (0..S-1 for
-    each), one (S,) array shared by all curves, or {label: (S,) steps}. log: log y axis.
+    each), one (S,) array shared by all curves, or {label: (S,) steps}. log: log y axis. ylim: None or
+    (low, high); a diverged run's ✕ whose last finite loss is above `high` sits on the top edge at its step,
+    so the view never crops it.
     """
     function = "plot_loss_curves"
     curves = _check_mapping(curves, "curves", function)
+    if ylim is not None:
+        ylim = tuple(float(v) for v in np.asarray(ylim, dtype=np.float64).ravel())
+        if len(ylim) != 2 or not (np.isfinite(ylim).all() and ylim[0] < ylim[1] and (not log or ylim[0] > 0)):
+            raise ValueError(f"{function}: ylim must be (low, high) with low < high"
+                             f"{' and low > 0 on a log axis' if log else ''}, got {ylim}")
     fig, ax = _target_axes(ax, _SINGLE)
     skipped_low = 0
     for index, (label, values) in enumerate(curves.items()):
@@ -589,14 +596,20 @@ def plot_loss_curves(curves: Mapping[str, np.ndarray], log: bool = True, steps=N
             skipped_low += low
         ax.plot(x, shown, label=name, markersize=4, markevery=_markevery(max(values.size, 1)), **style)
         if bad.any() and values.size:
-            ax.plot(x[-1:], shown[-1:], marker="X", markersize=10, color=style["color"],
-                    markeredgecolor="black", linestyle="none")
+            last = shown[-1] if ylim is None else min(shown[-1], ylim[1])
+            ax.plot(x[-1:], [last], marker="X", markersize=10, color=style["color"], markeredgecolor="black",
+                    linestyle="none", clip_on=False, zorder=5)
     if log:
         _log_axis(ax)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+
         ylabel = f"{ylabel} (log scale)"
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     _title(ax, title)
+    if ylim is not None and any(line.get_marker() == "X" and line.get_ydata()[0] >= ylim[1] for line in ax.get_lines()):
+        ax.title.set_y(1.05)  # a ✕ pinned to the top edge must not sit under the title
     ax.grid(True, alpha=0.3)
     _omission_note(ax, skipped_low, 0)
     _legend(ax, len(curves))

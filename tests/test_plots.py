@@ -158,6 +158,19 @@ def test_loss_curves_mark_where_a_run_diverged():
     assert ax.get_yscale() == "linear"
 
 
+def test_a_view_that_cuts_a_diverged_run_still_shows_its_cross_on_the_top_edge():
+    curves = {"lr 10": np.r_[np.exp(np.arange(20)), np.nan]}  # last finite loss e^19 ≈ 1.8e8
+    (ax,) = _check_figure(plots.plot_loss_curves(curves, ylim=(1e-2, 1e4)), 1)
+    assert ax.get_ylim() == pytest.approx((1e-2, 1e4))
+    (cross,) = [line for line in ax.get_lines() if line.get_marker() == "X"]
+    assert cross.get_xdata()[0] == 19 and cross.get_ydata()[0] == pytest.approx(1e4)
+    assert not cross.get_clip_on()
+    # inside the view the ✕ stays at the run's last finite loss
+    (ax,) = _check_figure(plots.plot_loss_curves(curves, ylim=(1e-2, 1e10)), 1)
+    (cross,) = [line for line in ax.get_lines() if line.get_marker() == "X"]
+    assert cross.get_ydata()[0] == pytest.approx(np.exp(19))
+
+
 def test_singular_values_sorted_with_reference_line():
     fig = plots.plot_singular_values({"tanh": np.array([0.1, 2.0, 0.5]), "linear": np.ones(3)})
     (ax,) = _check_figure(fig, 1)
@@ -215,6 +228,8 @@ def test_loss_space_tradeoff_and_bars():
     (lambda: plots.plot_cosine_matrix(np.eye(3), ["a", "b"]), "3 x 3 but 2 task names"),
     (lambda: plots.plot_cosine_matrix(np.ones((2, 3)), ["a", "b"]), "must be square"),
     (lambda: plots.plot_loss_curves({"a": np.ones(5)}, steps=np.arange(4)), "5 values but its steps have 4"),
+    (lambda: plots.plot_loss_curves({"a": np.ones(5)}, ylim=(0, 1)), r"low > 0 on a log axis, got \(0.0, 1.0\)"),
+    (lambda: plots.plot_loss_curves({"a": np.ones(5)}, log=False, ylim=(2, 1)), "low < high"),
     (lambda: plots.plot_decision_boundary(lambda p: p[:, 0], np.ones((5, 2)), np.ones(4)), r"y must have shape \(5,\)"),
     (lambda: plots.plot_decision_boundary((np.ones((3, 3)), np.ones((3, 3)), np.ones((4, 4))), np.ones((5, 2)),
                                           np.ones(5)), "must share the grid shape"),
