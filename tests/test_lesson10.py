@@ -249,6 +249,13 @@ def test_static_figures_render_and_refuse_bad_input(test_scores):
     for fig in figures:
         assert isinstance(fig, Figure) and W.figure_to_png(fig).startswith(PNG_MAGIC)
     assert plt.get_fignums() == figures_before
+    # the conflict heat map: one row per method, each cell the share of (seed, pair) with a negative cosine
+    runs = {m: list(s.runs) for m, s in test_scores.items()}
+    image = W.plot_gradient_conflict(runs).axes[1].get_images()[0].get_array()
+    pairs = ([0, 0, 1], [1, 2, 2])
+    expected = [np.mean([(run.cosines[:, *pairs] < 0).mean(axis=1) for run in runs[m]], axis=0) for m in runs]
+    np.testing.assert_array_equal(image, np.array(expected))
+    assert image.shape == (len(runs), len(runs["equal"][0].gradient_steps))
     with pytest.raises(ValueError, match="no shared trunk"):
         W.plot_trunk_gradient_norms({"stl": C.capstone_run("stl", 0, 0)})
     with pytest.raises(ValueError, match="cosine_method"):

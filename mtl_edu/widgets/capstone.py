@@ -89,7 +89,8 @@ def plot_gradient_conflict(runs_by_method: dict, cosine_method: str = "equal",
                            title: str = "Do the three tasks pull the shared trunk apart?") -> Figure:
     """Left: the cosine between each pair of task gradients on the shared trunk over training for
     `cosine_method` (line: mean over seeds; band: lowest to highest seed). Right: the fraction of the
-    three pairs with a negative cosine (conflicting gradients), mean over seeds, for each method.
+    three pairs with a negative cosine (conflicting gradients), mean over seeds, as a heat map of
+    methods × recorded steps.
 
     runs_by_method: {method: [CapstoneRun per seed]}, all with branch_depth >= 1.
     """
@@ -97,7 +98,7 @@ def plot_gradient_conflict(runs_by_method: dict, cosine_method: str = "equal",
         raise ValueError("plot_gradient_conflict: runs_by_method must be a non-empty dict method -> runs")
     if cosine_method not in runs_by_method:
         raise ValueError(f"plot_gradient_conflict: cosine_method {cosine_method!r} is not among {list(runs_by_method)}")
-    fig, (left, right) = new_figure((10.8, 4.2), ncols=2, margins=(0.07, 0.985, 0.13, 0.86))
+    fig, (left, right) = new_figure((10.8, 4.2), ncols=2, margins=(0.07, 0.93, 0.13, 0.86))
     runs = runs_by_method[cosine_method]
     steps = runs[0].gradient_steps
     for index, (a, b) in enumerate(_PAIRS):
@@ -113,18 +114,22 @@ def plot_gradient_conflict(runs_by_method: dict, cosine_method: str = "equal",
     left.set_title(f"Pairwise cosines, {_CAPSTONE_METHODS.get(cosine_method, cosine_method)} "
                    f"({len(runs)} seeds)", y=1.0, fontsize=10)
     left.legend(fontsize=8.5, loc="lower right", framealpha=0.9)
-    for index, (method, method_runs) in enumerate(runs_by_method.items()):
-        fractions = np.array([(run.cosines[:, [p[0] for p in _PAIRS], [p[1] for p in _PAIRS]] < 0).mean(axis=1)
-                              for run in method_runs])
-        right.plot(method_runs[0].gradient_steps, fractions.mean(axis=0), linewidth=1.6, markevery=5, markersize=4,
-                   label=_CAPSTONE_METHODS.get(method, method), **category_style(index))
-    right.set_ylim(-0.03, 1.03)
-    right.set_ylabel("fraction of task pairs in conflict (cos < 0)")
-    right.set_title(f"Conflict fraction, mean over {len(runs)} seeds", y=1.0, fontsize=10)
-    right.legend(fontsize=7.5, ncols=2, loc="lower right", framealpha=0.9)
+    # Right: each method's conflict fraction as a heat map (methods × recorded steps). Per run the fraction
+    # can only be 0, 1/3, 2/3 or 1; over seeds it is an average, which lines of five methods tangle.
+    methods = list(runs_by_method)
+    fractions = np.array([np.mean([(run.cosines[:, [p[0] for p in _PAIRS], [p[1] for p in _PAIRS]] < 0).mean(axis=1)
+                                   for run in runs_by_method[m]], axis=0) for m in methods])  # (M, R)
+    method_steps = runs_by_method[methods[0]][0].gradient_steps
+    half = np.diff(method_steps).min() / 2 if len(method_steps) > 1 else 0.5
+    image = right.imshow(fractions, aspect="auto", cmap="cividis", vmin=0.0, vmax=1.0, interpolation="nearest",
+                         extent=(method_steps[0] - half, method_steps[-1] + half, len(methods) - 0.5, -0.5))
+    right.set_yticks(range(len(methods)), [_CAPSTONE_METHODS.get(m, m) for m in methods], fontsize=8.5)
+    bar = fig.colorbar(image, ax=right, fraction=0.05, pad=0.02)
+    bar.set_label("fraction of task pairs in conflict (cos < 0)", fontsize=8.5)
+    right.set_title(f"Conflict fraction, mean over {len(runs)} seeds × 3 pairs", y=1.0, fontsize=10)
+    left.grid(alpha=0.3)
     for ax in (left, right):
         ax.set_xlabel("training step")
-        ax.grid(alpha=0.3)
     fig.suptitle(title, fontsize=11)
     return fig
 
