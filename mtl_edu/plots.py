@@ -920,17 +920,19 @@ def plot_bar_compare(values: Mapping[str, Mapping[str, float]], ylabel: str, tit
 def plot_paired_differences(differences: Mapping[str, np.ndarray], xlabel: str,
                             title: str = "Paired differences over seeds, with 95 % intervals",
                             negative_means: str = "first better", positive_means: str = "second better",
-                            ax=None) -> Figure:
+                            higher_is_better: bool = False, left: float = 0.36, ax=None) -> Figure:
     """One row per comparison: every seed's paired difference (dots), their mean (diamond) and its
     95 % t interval (thick bar), with 0 (no difference) marked. Each row's label ends with its
     verdict: `negative_means` when the interval lies below 0, `positive_means` when above, and
     "no difference shown" when it contains 0.
 
     differences: {label: (n,) per-seed differences, n >= 2}; rows are drawn top to bottom in order.
+    An interval on the better side of 0 is drawn green, on the worse side red: below 0 is better unless
+    `higher_is_better`. left: the figure fraction kept for the row labels.
     """
     differences = _check_mapping(differences, "differences", "plot_paired_differences")
     rows = list(differences.items())
-    fig, ax = _target_axes(ax, (7.5, 0.75 + 0.62 * len(rows)), margins={"left": 0.36, "right": 0.97,
+    fig, ax = _target_axes(ax, (7.5, 0.75 + 0.62 * len(rows)), margins={"left": left, "right": 0.97,
                                                                          "bottom": 0.7 / (0.75 + 0.62 * len(rows)),
                                                                          "top": 1 - 0.42 / (0.75 + 0.62 * len(rows))})
     ax.axvline(0.0, color="black", linewidth=1.0)
@@ -942,7 +944,8 @@ def plot_paired_differences(differences: Mapping[str, np.ndarray], xlabel: str,
         y = len(rows) - 1 - row
         ax.plot(values, y + jitter.uniform(-0.17, 0.17, values.size), linestyle="none", marker="o", markersize=3.5,
                 color="0.45", alpha=0.7)
-        colour = "black" if not interval.excludes_zero else ("tab:green" if interval.high < 0 else "tab:red")
+        better = interval.low > 0 if higher_is_better else interval.high < 0
+        colour = "black" if not interval.excludes_zero else ("tab:green" if better else "tab:red")
         ax.plot([interval.low, interval.high], [y, y], color=colour, linewidth=4, solid_capstyle="butt")
         ax.plot([interval.mean], [y], marker="D", markersize=7, color=colour, markeredgecolor="black")
         verdict = ("no difference shown" if not interval.excludes_zero

@@ -266,6 +266,13 @@ def test_paired_differences_figure_states_each_rows_interval_and_verdict():
     with pytest.raises(ValueError, match="at least 2 seeds"):
         plot_paired_differences({"one seed": [1.0]}, xlabel="d")
 
+    def bar_colours(fig):  # the interval bars: the thick lines, one per row, top row first
+        return [line.get_color() for line in fig.axes[0].get_lines() if line.get_linewidth() == 4]
+
+    differences = {"lower": rng.normal(-5.0, 1.0, 10), "higher": rng.normal(5.0, 1.0, 10)}
+    assert bar_colours(plot_paired_differences(differences, xlabel="d")) == ["tab:green", "tab:red"]
+    assert bar_colours(plot_paired_differences(differences, xlabel="d", higher_is_better=True)) == ["tab:red", "tab:green"]
+
 
 def test_compared_histograms_share_their_axes_and_name_each_network():
     from mtl_edu import nn, probes

@@ -11,9 +11,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
-from .. import datasets, multitask
+from .. import datasets, multitask, stats
 from ..autodiff import Tensor, no_grad
-from ..plots import category_style
+from ..plots import category_style, plot_paired_differences
 from .core import Explorer, _control_style, dropdown, initial_values, int_slider, new_figure, register_explorer
 from .transfer import train_sharing_nets
 
@@ -21,7 +21,7 @@ __all__ = [
     "MechanismSetup", "MECHANISMS", "MECHANISM_SIZES", "MECHANISM_SEEDS", "EXTRA_OUTPUT_FEATURE_NOISE",
     "MechanismData", "mechanism_data", "train_stl_and_mtl", "first_layer_weights", "input_weight_mass",
     "input_weight_share", "feature_alignment", "input_sensitivity_share", "mechanism_nets", "MechanismRuns",
-    "mechanism_runs", "MECHANISMS_DEFAULTS", "EXTRA_OUTPUT_VARIANTS", "plot_mechanism", "mechanisms_explorer_update",
+    "mechanism_runs", "mtl_minus_stl", "MECHANISMS_DEFAULTS", "EXTRA_OUTPUT_VARIANTS", "plot_mechanism", "mechanisms_explorer_update",
     "mechanisms_explorer", "stl_reference_errors", "effective_sample_size_from_curve", "plot_amplification",
     "plot_input_weight_mass", "plot_mechanism_diagnostic", "PARITY_EXTRA_TASKS", "ExtraTaskStudy",
     "parity_extra_task_study", "plot_extra_task_study", "ExtraOutputStudy", "extra_output_study",
@@ -79,7 +79,7 @@ MECHANISMS = {
         "feature as an extra input", "the same noisy feature as an extra output instead", 2, 2, 300, 0.02, "rmse"),
 }
 MECHANISM_SIZES = (40, 80, 120, 160, 200)
-MECHANISM_SEEDS = tuple(range(8))
+MECHANISM_SEEDS = tuple(range(10))
 #: Noise std of the feature in "extra_output", relative to the feature's own std of 1.
 EXTRA_OUTPUT_FEATURE_NOISE = 0.5
 _MECHANISM_TEST_SIZE = 1000
@@ -303,8 +303,10 @@ class _SizeRuns(NamedTuple):
 
 
 @functools.lru_cache(maxsize=64)
-def _size_runs(mechanism: str, n_train: int) -> _SizeRuns:
+def _size_runs(mechanism: str, n_train: int, hidden_units: int | None = None) -> _SizeRuns:
     setup = MECHANISMS[mechanism]
+    if hidden_units is not None:
+        setup = setup._replace(n_hidden=hidden_units)
     datasets = [mechanism_data(mechanism, n_train, seed) for seed in MECHANISM_SEEDS]
     stl_nets, mtl_nets = train_stl_and_mtl(datasets, setup, MECHANISM_SEEDS)
     errors = np.array([[_main_task_error(net, getattr(d, inputs), d.test_target, setup.metric)
@@ -342,18 +344,29 @@ class MechanismRuns(NamedTuple):
     mtl_diagnostic: np.ndarray
 
 
-def mechanism_runs(mechanism: str, progress=None) -> MechanismRuns:
+def mechanism_runs(mechanism: str, progress=None, hidden_units: int | None = None) -> MechanismRuns:
     """Train STL and MTL for every size and seed of one mechanism (cached: each size trains once per
-    session, all seeds at once). progress: optional callable(done, total), told after each size."""
+    session, all seeds at once). progress: optional callable(done, total), told after each size.
+    hidden_units: None for the setup's width, or another width (1 to 64) for a control experiment."""
     mechanism = _check_mechanism(mechanism)
+    setup = MECHANISMS[mechanism]
+    if hidden_units is not None:
+        hidden_units = _check_count(hidden_units, "mechanism_runs: hidden_units", 1, 64)
+        setup = setup._replace(n_hidden=hidden_units)
     runs = []
     for done, n_train in enumerate(MECHANISM_SIZES, start=1):
-        runs.append(_size_runs(mechanism, n_train))
+        runs.append(_size_runs(mechanism, n_train, hidden_units))
         if progress is not None:
             progress(done, len(MECHANISM_SIZES))
     field = lambda name: np.stack([getattr(r, name) for r in runs])  # noqa: E731
-    return MechanismRuns(mechanism, MECHANISMS[mechanism], np.array(MECHANISM_SIZES), np.array(MECHANISM_SEEDS),
+    return MechanismRuns(mechanism, setup, np.array(MECHANISM_SIZES), np.array(MECHANISM_SEEDS),
                          field("stl_error"), field("mtl_error"), field("stl_diagnostic"), field("mtl_diagnostic"))
+
+
+def mtl_minus_stl(runs: MechanismRuns) -> list:
+    """Per training-set size, the paired per-seed difference of the main task's test error, MTL − STL,
+    with its 95 % t interval (`stats.paired_interval`): below 0 means MTL is better."""
+    return [stats.paired_interval(mtl, stl) for stl, mtl in zip(runs.stl_error, runs.mtl_error)]
 
 
 def _error_label(setup: MechanismSetup) -> str:
@@ -681,35 +694,19 @@ def parity_extra_task_study(n_train: int = 120) -> ExtraTaskStudy:
 
 
 def plot_extra_task_study(study: ExtraTaskStudy) -> Figure:
-    """One row per configuration: each seed's main-task test accuracy (dots) and the mean (bar with a
-    ±1 standard-error line); related extra tasks in orange with hatching, controls in grey."""
-    n_rows = len(study.labels)
-    fig, ax = new_figure((8.6, 4.4), margins=(0.33, 0.97, 0.12, 0.88))
-    rows = np.arange(n_rows)[::-1]
-    means = study.accuracy.mean(axis=1)
-    errors = study.accuracy.std(axis=1, ddof=1) / np.sqrt(study.accuracy.shape[1])
-    for row, mean, error, related, values, k in zip(rows, means, errors, study.related, study.accuracy,
-                                                    range(n_rows)):
-        if k == 0:
-            style = {"color": category_style(0)["color"], "hatch": ""}
-        elif related:
-            style = {"color": category_style(1)["color"], "hatch": "//"}
-        else:
-            style = {"color": "0.75", "hatch": ""}
-        ax.barh(row, mean, height=0.6, color=style["color"], hatch=style["hatch"], edgecolor="black", linewidth=0.5,
-                alpha=0.8)
-        ax.plot([mean - error, mean + error], [row, row], color="black", linewidth=2)
-        offsets = np.linspace(-0.18, 0.18, values.size)
-        ax.plot(values, row + offsets, linestyle="none", marker="o", markersize=2.5, color="black", alpha=0.5)
-        ax.text(1.005, row, f"{mean:.3f}", va="center", ha="left", fontsize=8)
-    ax.set_yticks(rows, [("+ " if k else "") + label for k, label in enumerate(study.labels)])
-    ax.axvline(means[0], color=category_style(0)["color"], linestyle=":", linewidth=1.2)
-    ax.set_xlim(min(0.5, float(study.accuracy.min()) - 0.02), 1.06)
-    ax.set_xlabel(f"main task b0 OR parity(b1..b5): test accuracy on the {256 - study.n_train} unseen patterns")
-    ax.set_title(f"Which extra task helps? {study.n_train} training patterns, {study.seeds.size} seeds\n"
-                 "(orange, hatched: built on the same parity; grey: controls; bar: mean, line: ±1 s.e.)",
-                 y=1.0, fontsize=10)
-    ax.grid(True, axis="x", alpha=0.3)
+    """One row per extra task: each seed's main-task test accuracy minus the same seed's accuracy alone
+    (dots), the mean difference and its paired 95 % interval (`plots.plot_paired_differences`); rows
+    built on the main task's parity are marked "(related)"."""
+    alone = study.accuracy[0]
+    differences = {f"+ {label}{' (related)' if related else ''}": accuracy - alone
+                   for label, accuracy, related in zip(study.labels[1:], study.accuracy[1:], study.related[1:])}
+    fig = plot_paired_differences(
+        differences, xlabel=f"accuracy on {256 - study.n_train} unseen patterns: with the extra task − alone",
+        title=f"Which extra task helps? {study.n_train} patterns, {study.seeds.size} seeds, paired",
+        negative_means="worse than alone", positive_means="better than alone", higher_is_better=True, left=0.45)
+    title = fig.axes[0].title  # the labels take the left of the figure: end the title at the right edge
+    title.set_horizontalalignment("right")
+    title.set_x(1.0)
     return fig
 
 
