@@ -133,8 +133,7 @@ def train_weighted_pair(weight_a: float = 0.5, weight_b: float = 0.5, pair: str 
     shared_units = _task_weight_units(shared_units)
     data = task_pair_data(pair)
     setup = TASK_WEIGHT_SETUP
-    model = HardSharingNet(data.X_train.shape[1], [shared_units], list(data.tasks), branch_depth=1,
-                           activation="tanh", rng=setup["model_seed"])
+    model = _pair_net(data, shared_units, setup["model_seed"])
     train.fit_multitask(model, data.X_train, list(data.targets_train), list(data.losses), task_weights=weights,
                         optimizer="adam", lr=setup["lr"], steps=setup["steps"], record_every=setup["steps"],
                         progress=False)
@@ -142,6 +141,12 @@ def train_weighted_pair(weight_a: float = 0.5, weight_b: float = 0.5, pair: str 
         outputs = model(data.X_test)
         losses = [task_loss(task, out, y).item() for task, out, y in zip(data.tasks, outputs, data.targets_test)]
     return WeightedPairRun(weights, np.array(losses), _test_errors(data, outputs))
+
+
+def _pair_net(data: TaskPairData, shared_units: int, seed: int) -> HardSharingNet:
+    """The lesson's network for a task pair: one shared tanh layer, then a linear head per task."""
+    return HardSharingNet(data.X_train.shape[1], [shared_units], list(data.tasks), branch_depth=1,
+                          activation="tanh", rng=seed)
 
 
 def _test_errors(data: TaskPairData, outputs) -> np.ndarray:
@@ -345,8 +350,7 @@ def fine_weight_sweep() -> FineWeightSweep:
     models, balancers = [], []
     for seed in inits:
         for lam in lambdas:
-            models.append(HardSharingNet(data.X_train.shape[1], [1], list(data.tasks), branch_depth=1,
-                                         activation="tanh", rng=int(seed)))
+            models.append(_pair_net(data, 1, int(seed)))
             balancers.append(StaticWeights([lam, 1.0 - lam]))
     train.fit_multitask_models(models, data.X_train, list(data.targets_train), list(data.losses), balancers,
                                optimizer="adam", lr=setup["lr"], steps=setup["steps"], record_every=setup["steps"])
