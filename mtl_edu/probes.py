@@ -556,13 +556,19 @@ class TaskGradientRecorder:
     parameters at each recorded step, summarised by their norms and cosines.
 
     task_losses: the T losses fit_multitask trains with (names or functions). Each call builds
-    G (T, P) on `model.shared_parameters()` and returns its (T, T) cosine matrix; the recorder keeps
-    `.norms` (list of (T,)), `.cosines` (list of (T, T)) and `.steps`. `as_arrays()` stacks them.
+    G (T, P) on `model.shared_parameters()`, or on `parameters(model)` when given (e.g. only the trunk
+    layers below an auxiliary head, which both tasks reach), and returns its (T, T) cosine matrix; the
+    recorder keeps `.norms` (list of (T,)), `.cosines` (list of (T, T)) and `.steps`. `as_arrays()`
+    stacks them.
     """
 
-    def __init__(self, task_losses):
+    def __init__(self, task_losses, parameters=None):
         if isinstance(task_losses, str) or callable(task_losses) or len(task_losses) == 0:
             raise ValueError("TaskGradientRecorder: task_losses must be a list with one loss per task")
+        if parameters is not None and not callable(parameters):
+            raise TypeError("TaskGradientRecorder: parameters must be a function model -> list of parameters, "
+                            f"got {type(parameters).__name__}")
+        self.parameters = parameters
         self.loss_functions = [_loss_function(loss, "TaskGradientRecorder")[1] for loss in task_losses]
         self.steps: list = []
         self.norms: list = []
@@ -571,13 +577,16 @@ class TaskGradientRecorder:
 
     def __call__(self, model, X, targets, step) -> np.ndarray:
         where = "TaskGradientRecorder"
-        if not callable(getattr(model, "shared_parameters", None)):
+        if self.parameters is None and not callable(getattr(model, "shared_parameters", None)):
             raise TypeError(f"{where}: the model must have shared_parameters(), got {type(model).__name__}")
         if len(targets) != len(self.loss_functions):
             raise ValueError(f"{where}: {len(self.loss_functions)} task losses but {len(targets)} targets")
+        params = model.shared_parameters() if self.parameters is None else list(self.parameters(model))
+        if not params:
+            raise ValueError(f"{where}: parameters(model) gave no parameters to record the gradients on")
         outputs = model(Tensor(np.asarray(X)))
         losses = [fn(out, target) for fn, out, target in zip(self.loss_functions, outputs, targets)]
-        G = task_gradients(losses, model.shared_parameters(), retain_graph=False)
+        G = task_gradients(losses, params, retain_graph=False)
         cosines = cosine_matrix(G)
         self.steps.append(int(step))
         self.norms.append(task_gradient_norms(G))

@@ -560,7 +560,9 @@ def fit_multitask_models(models, X, targets, task_losses, balancers=None, optimi
 
     models: S networks with shared_parameters() (e.g. HardSharingNet), one layout. X: (N, d) shared by
     all models, or (S, N, d). targets: T arrays, (N, ...) shared, or (S, N, ...) when X is (S, N, d).
-    task_losses: T names from "mse", "bce", "cross_entropy". balancers: None or S balancers, one per
+    task_losses: T names from "mse", "bce", "cross_entropy". optimizer: "sgd", "adam" (with `lr`), or a
+    function params -> Optimizer for anything else, e.g. `lambda ps: SGD(ps, lr=0.3, momentum=0.9)` (it is
+    given the stacked parameters, which exist only inside). balancers: None or S balancers, one per
     model (they keep per-model state, e.g. RLW's generator). probes: callables (batch, step), or a
     dict name -> callable, called at each recorded step before the update.
     """
@@ -599,6 +601,11 @@ def fit_multitask_models(models, X, targets, task_losses, balancers=None, optimi
         if clipped:
             raise ValueError(f"{where}: {clipped[0]} clips the shared gradient (max_norm); training many models at "
                              "once supports only balancers without clipping")
+    if callable(optimizer) and not isinstance(optimizer, Optimizer):
+        # a factory: the stacked parameters exist only now, so the caller cannot build the optimiser
+        optimizer = optimizer(batch.parameters())
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{where}: the optimizer factory must return an Optimizer, got {type(optimizer).__name__}")
     optimizer = _make_optimizer(optimizer, batch.parameters(), lr, where)
     named_probes = _named_probes(probes, where)
     probe_values = {name: [] for name in named_probes}

@@ -83,3 +83,19 @@ def test_bad_settings_get_a_clear_message():
         fit_multitask_models(nets, np.zeros((2, 40, 5)), targets, LOSSES)
     with pytest.raises(TrainingDiverged, match="diverged at step"):
         fit_multitask_models(nets, X, [targets[0] * 1e200] + targets[1:], LOSSES, steps=3)
+
+
+def test_an_optimizer_factory_gets_the_stacked_parameters_and_matches_each_model_alone():
+    from mtl_edu.optim import SGD
+    X, targets = _data()
+    nets = [_net(seed) for seed in SEEDS]
+    fit_multitask_models(nets, X, targets, LOSSES, optimizer=lambda params: SGD(params, lr=0.05, momentum=0.9),
+                         steps=30)
+    for seed, net in zip(SEEDS, nets):
+        alone = _net(seed)
+        fit_multitask(alone, X, targets, list(LOSSES), optimizer=SGD(alone.parameters(), lr=0.05, momentum=0.9),
+                      steps=30, progress=False)
+        for mine, theirs in zip(net.parameters(), alone.parameters()):
+            np.testing.assert_allclose(mine.data, theirs.data, rtol=0, atol=1e-12)
+    with pytest.raises(TypeError, match="factory must return an Optimizer, got str"):
+        fit_multitask_models([_net(0)], X, targets, LOSSES, optimizer=lambda params: "sgd", steps=1)

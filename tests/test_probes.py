@@ -301,6 +301,25 @@ def test_task_gradient_recorder_with_fit_multitask():
     assert records["conflict_fraction"][0] == float(cosine < 0)
 
 
+def test_task_gradient_recorder_on_chosen_parameters():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 3))
+    targets = [X[:, 0], -X[:, 0]]
+    net = multitask.HardSharingNet(3, [8, 8], [1, 1], branch_depth=2, rng=0)
+    first_layer = lambda model: model.shared_parameters()[:2]  # noqa: E731
+    outputs = net(Tensor(X))
+    losses = [multitask.task_loss("regression", out, t) for out, t in zip(outputs, targets)]
+    G = multitask.task_gradients(losses, first_layer(net))
+    recorder = probes.TaskGradientRecorder(["mse", "mse"], parameters=first_layer)
+    train.fit_multitask(net, X, targets, ["mse", "mse"], steps=1, probes=[recorder], progress=False)
+    np.testing.assert_allclose(recorder.as_arrays()["norms"][0], np.linalg.norm(G, axis=1), rtol=1e-10)
+    with pytest.raises(TypeError, match="function model -> list of parameters, got list"):
+        probes.TaskGradientRecorder(["mse", "mse"], parameters=[1, 2])
+    empty = probes.TaskGradientRecorder(["mse", "mse"], parameters=lambda model: [])
+    with pytest.raises(ValueError, match="gave no parameters"):
+        empty(net, X, targets, 0)
+
+
 def test_cosine_matrix_and_conflicts_on_a_hand_made_G():
     G = np.array([[1.0, 0.0], [0.0, 3.0], [-2.0, 0.0], [0.0, 0.0]])
     expected = np.array([

@@ -130,7 +130,7 @@ def lesson06() -> dict:
 
 
 def lesson08() -> dict:
-    from mtl_edu import widgets
+    from mtl_edu import stats, widgets
 
     out = {}
     for k, label in ((0, "no aux head"), (4, "aux after layer 4")):
@@ -138,6 +138,13 @@ def lesson08() -> dict:
         out[f"08 sgd, {label}, spread of h_4"] = {"value": run.spread_after[3], "format": ".1e"}
         out[f"08 sgd, {label}, spread of h_12"] = {"value": run.spread_after[-1], "format": ".1e"}
         out[f"08 sgd, {label}, main-task loss"] = {"value": run.main_loss[-1], "format": ".2f"}
+    ratios = []
+    for seed in range(10):  # section 1: the change of the factor with three heads, paired over ten trunks
+        norms = widgets.heads_on_top_gradients(n_heads=(1, 3), seed=seed)
+        ratios.append(widgets.fitted_decay_per_layer(norms[3]) / widgets.fitted_decay_per_layer(norms[1]))
+    change = stats.mean_interval(np.log(ratios))
+    for name, value in (("mean", change.mean), ("low", change.low), ("high", change.high)):
+        out[f"08 heads on top, change of the factor, {name}"] = {"value": np.expm1(value), "format": ".1%"}
     return out
 
 

@@ -23,7 +23,7 @@ from .core import (
 from .vanishing_gradients import _log_axis
 
 __all__ = [
-    "SeedStudy", "deep_supervision_seed_study",
+    "SeedStudy", "deep_supervision_seed_study", "AUX_LABELS", "deep_supervision_aux_labels",
     "DEEP_SUPERVISION_SETTINGS", "DEEP_SUPERVISION_WEIGHTS", "DEEP_SUPERVISION_OPTIMIZERS", "fitted_decay_per_layer",
     "heads_on_top_data", "heads_on_top_gradients", "plot_heads_on_top", "deep_supervision_data",
     "deep_supervision_net", "deep_supervision_loss", "HeadGradients", "head_gradient_norms", "plot_attach_depth_sweep",
@@ -172,6 +172,36 @@ def deep_supervision_data(seed: int = 0) -> tuple:
     X.setflags(write=False)
     y.setflags(write=False)
     return X, y
+
+
+# What the auxiliary head is asked to predict: the main task's own label (the lesson's default), a different
+# but learnable label, or the moons labels shuffled over the points (a control: the same gradient path and
+# size, no structure shared with the main task).
+AUX_LABELS = {
+    "same": "the moons label (as the main head)",
+    "other": "left or right half (x₁ above its median)",
+    "shuffled": "the moons labels, shuffled over the points",
+}
+
+
+@functools.lru_cache(maxsize=4)
+def deep_supervision_aux_labels(kind: str = "same") -> np.ndarray:
+    """The auxiliary head's labels (128,) for `kind` in AUX_LABELS, on `deep_supervision_data()`, read-only.
+
+    "other" agrees with the moons label on about 72 % of the points; "shuffled" keeps the 64 : 64 class
+    balance and agrees on about half.
+    """
+    if kind not in AUX_LABELS:
+        raise ValueError(f"Unknown auxiliary label {kind!r}; choose one of {list(AUX_LABELS)}.")
+    X, y = deep_supervision_data(DEEP_SUPERVISION_SETTINGS["data_seed"])
+    if kind == "same":
+        return y
+    if kind == "other":
+        labels = (X[:, 0] > np.median(X[:, 0])).astype(y.dtype)
+    else:
+        labels = np.random.default_rng(12345).permutation(y)
+    labels.setflags(write=False)
+    return labels
 
 
 def _check_attach_depth(attach_depth) -> int:
@@ -395,9 +425,10 @@ def _deep_supervision_run_cached(attach_depth, aux_weight, optimizer, seed) -> D
 class SeedStudy(NamedTuple):
     """One attach depth trained from many seeds at once (`deep_supervision_seed_study`).
 
-    seeds: (S,). steps: (K,) recorded steps, the last = DEEP_SUPERVISION_SETTINGS["steps"].
+    seeds: (S,). steps: (K,) recorded steps, the last = the number of steps trained.
     main_loss: (S, K) the main head's training loss; spread_after: (S, L) each trunk layer's spread
-    across the inputs after training (as DeepSupervisionRun.spread_after).
+    across the inputs after training (as DeepSupervisionRun.spread_after); aux_loss: (S, K) the
+    auxiliary head's training loss, or None without one.
     """
 
     attach_depth: int
@@ -405,33 +436,61 @@ class SeedStudy(NamedTuple):
     steps: np.ndarray
     main_loss: np.ndarray
     spread_after: np.ndarray
+    aux_loss: np.ndarray | None = None
+    aux_labels: str = "same"
 
 
-@functools.lru_cache(maxsize=16)
-def deep_supervision_seed_study(attach_depth: int, seeds: tuple = tuple(range(20)), optimizer: str = "adam") -> SeedStudy:
+def deep_supervision_seed_study(attach_depth: int, seeds: tuple = tuple(range(20)), optimizer: str = "adam",
+                                steps: int | None = None, aux_labels: str = "same") -> SeedStudy:
     """`deep_supervision_run(attach_depth, 1.0, optimizer, seed)` for every seed, trained together as one
-    batch (train.fit_multitask_models; a test checks a seed against its single run). Cached."""
+    batch (train.fit_multitask_models; a test checks a seed against its single run). steps: None for
+    DEEP_SUPERVISION_SETTINGS["steps"], or a longer budget (to ask whether the budget is the limit).
+    aux_labels: what the auxiliary head predicts, a key of AUX_LABELS (`deep_supervision_aux_labels`). Cached."""
     attach_depth = _check_attach_depth(attach_depth)
     optimizer = _check_optimizer(optimizer)
     seeds = tuple(int(seed) for seed in seeds)
+    steps = DEEP_SUPERVISION_SETTINGS["steps"] if steps is None else _check_steps(steps)
+    deep_supervision_aux_labels(aux_labels)  # validates the name
+    if attach_depth == 0:
+        aux_labels = "same"  # no auxiliary head: nothing to label
+    return _seed_study_cached(attach_depth, seeds, optimizer, steps, aux_labels)
+
+
+def _check_steps(steps) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= 20_000:
+        raise ValueError(f"The number of training steps must be a whole number from 1 to 20000, got {steps!r}.")
+    return int(steps)
+
+
+@functools.lru_cache(maxsize=16)
+def _seed_study_cached(attach_depth: int, seeds: tuple, optimizer: str, steps: int, aux_labels: str) -> SeedStudy:
     settings = DEEP_SUPERVISION_SETTINGS
     X, y = deep_supervision_data(settings["data_seed"])
+    aux_y = deep_supervision_aux_labels(aux_labels)
     nets = [deep_supervision_net(attach_depth, seed) for seed in seeds]
     n_heads = nets[0].n_tasks
-    if optimizer != "adam":
-        raise ValueError("deep_supervision_seed_study: only optimizer='adam' is batched here (the lesson's SGD "
-                         "uses momentum, which fit_multitask_models' named optimisers do not have)")
     lr = settings["lr"][optimizer]
-    history = train.fit_multitask_models(nets, X, [y] * n_heads, ["cross_entropy"] * n_heads, optimizer="adam",
-                                         lr=lr, steps=settings["steps"], record_every=settings["record_every"])
+    if optimizer == "sgd":  # SGD with the explorer's momentum, built on the stacked parameters
+        make = lambda params: optim.SGD(params, lr=lr, momentum=settings["momentum"])  # noqa: E731
+    else:
+        make = "adam"
+    history = train.fit_multitask_models(nets, X, [y] + [aux_y] * (n_heads - 1), ["cross_entropy"] * n_heads, optimizer=make,
+                                         lr=lr, steps=steps, record_every=settings["record_every"])
     with no_grad():
         final = np.array([float(F.cross_entropy(net(X)[0], y).data) for net in nets])
     main = np.concatenate([history.task_losses[:, :, 0].T, final[:, None]], axis=1)
     spread = np.array([_input_spread(net, X) for net in nets])
-    steps = np.append(np.asarray(history.steps), settings["steps"])
-    for array in (main, spread, steps):
+    recorded = np.append(np.asarray(history.steps), steps)
+    aux = None
+    if n_heads > 1:
+        with no_grad():
+            aux_final = np.array([float(F.cross_entropy(net(X)[1], aux_y).data) for net in nets])
+        aux = np.concatenate([history.task_losses[:, :, 1].T, aux_final[:, None]], axis=1)
+        aux.setflags(write=False)
+    for array in (main, spread, recorded):
         array.setflags(write=False)
-    return SeedStudy(attach_depth=attach_depth, seeds=seeds, steps=steps, main_loss=main, spread_after=spread)
+    return SeedStudy(attach_depth=attach_depth, seeds=seeds, steps=recorded, main_loss=main, spread_after=spread,
+                     aux_loss=aux, aux_labels=aux_labels)
 
 
 def _describe_setting(attach_depth: int, aux_weight: float) -> str:
@@ -573,9 +632,10 @@ def plot_seed_study(final_losses: Mapping, title: str) -> Figure:
 
 
 def plot_task_gradient_imbalance(per_layer: Mapping, steps, norms_over_training: Mapping, attach_depth: int,
-                                 title: str) -> Figure:
+                                 title: str, recorded_on: str = "the whole shared trunk") -> Figure:
     """Left: ‖∂L_t/∂W_l‖ per trunk layer for each task at initialisation (log). Right: each task's gradient
-    norm on the whole shared trunk over training (log), as `probes.TaskGradientRecorder` measured it.
+    norm on the parameters `recorded_on` names over training (log), as `probes.TaskGradientRecorder`
+    measured it.
 
     per_layer: {label: (L,)}; steps: (S,); norms_over_training: {label: (S,)}.
     """
@@ -589,8 +649,8 @@ def plot_task_gradient_imbalance(per_layer: Mapping, steps, norms_over_training:
                    label=label, **category_style(index))
     _log_axis(right, np.concatenate([np.asarray(v, dtype=float) for v in norms_over_training.values()]))
     right.set_xlabel("training step")
-    right.set_ylabel("gradient norm on the shared trunk (log scale)")
-    right.set_title("On the whole shared trunk, during training", y=1.0)
+    right.set_ylabel(f"gradient norm on {recorded_on} (log scale)")
+    right.set_title(f"On {recorded_on}, during training", y=1.0)
     right.grid(True, alpha=0.3)
     right.legend(fontsize=8)
     fig.suptitle(title, fontsize=11)
