@@ -287,7 +287,7 @@ def test_the_lesson_run_prints_what_each_optimiser_did():
     sgd, adam = medians["sgd"], medians["adam"]
     assert np.all(sgd < 1e-6) and np.all(adam > 1e-2)
     assert adam[0] > 5 * adam[-1]              # "layer 1 more than the output layer"
-    assert adam_loss_at_100 < 0.5
+    assert adam_loss_at_100 < 0.6             # printed as "below 0.6": 0.41-0.48 on the levels measured
 
 
 def test_weight_change_recorder_measures_relative_moves_between_records():
