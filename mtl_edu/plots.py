@@ -809,31 +809,73 @@ def plot_trajectories_on_contours(X1, X2, Z, trajectories: Mapping[str, np.ndarr
 
 def plot_loss_space(trajectories_in_loss_space: Mapping[str, np.ndarray], pareto_front=None,
                     title: str = "Paths in loss space", xlabel: str = "L₁", ylabel: str = "L₂",
-                    ax=None) -> Figure:
+                    ax=None, panels: bool | None = None) -> Figure:
     """Paths of (L1, L2) over optimisation, with the Pareto front: who reaches it, and where.
 
     trajectories_in_loss_space: {method: (n, 2) or (S, n, 2) loss pairs along each path};
     pareto_front: optional (K, 2) loss pairs of the front (thick black line). Each path starts at a
-    white circle and ends in its method's marker.
+    white circle and ends in its method's marker. panels: one small panel per method, on shared axes
+    (default when there are more than 3 methods and no ax is given), or all methods on one axes.
     """
     function = "plot_loss_space"
     trajectories = _check_mapping(trajectories_in_loss_space, "trajectories_in_loss_space", function)
     paths = {label: _trajectory_stack(t, label, function) for label, t in trajectories.items()}
-    fig, ax = _target_axes(ax, (6.0, 4.4))
     if pareto_front is not None:
         pareto_front = _as_array(pareto_front, "pareto_front", function, ndim=2)
         if pareto_front.shape[1] != 2:
             raise ValueError(f"{function}: pareto_front must have shape (K, 2), got {pareto_front.shape}")
-        ax.plot(pareto_front[:, 0], pareto_front[:, 1], color="black", linewidth=3.0, label="Pareto front")
+    if panels is None:
+        panels = ax is None and len(paths) > 3
+    if panels and ax is not None:
+        raise ValueError(f"{function}: panels=True draws its own figure; pass ax=None or panels=False")
+    if panels:
+        ncols = min(len(paths), 4)
+        nrows = int(np.ceil(len(paths) / ncols))
+        width, height = 9.0, 2.3 * nrows + 0.9
+        margins = {"left": 0.7 / width, "right": 0.99, "wspace": 0.1, "hspace": 0.3,
+                   "bottom": 0.5 / height, "top": 1 - 0.75 / height}
+        fig, axes = _new_figure((width, height), nrows, ncols, margins=margins, sharex=True, sharey=True)
+        panel_axes = list(axes.ravel())
+    else:
+        fig, single = _target_axes(ax, (6.0, 4.4))
+        panel_axes = [single]
     for index, (label, stack) in enumerate(paths.items()):
-        ax.plot(stack[:, 0, 0], stack[:, 0, 1], "o", color="white", markeredgecolor="black",
-                markersize=7, linestyle="none", label="start" if index == 0 else None)
-        _draw_paths(ax, stack, category_style(index), str(label))
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    _title(ax, title)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, framealpha=0.85, ncols=1 if len(paths) <= 5 else 2)
+        target = panel_axes[index] if panels else panel_axes[0]
+        if pareto_front is not None and (panels or index == 0):
+            target.plot(pareto_front[:, 0], pareto_front[:, 1], color="black", linewidth=3.0, label="Pareto front")
+        style = category_style(index)
+        if panels:  # the panel title names the method: a solid line reads best
+            style["linestyle"] = "-"
+            _title(target, str(label), fontsize=10)
+        target.plot(stack[:, 0, 0], stack[:, 0, 1], "o", color="white", markeredgecolor="black",
+                    markersize=7, linestyle="none", label="start" if (panels or index == 0) else None)
+        _draw_paths(target, stack, style, str(label))
+    for number, target in enumerate(panel_axes):
+        if number >= len(paths):
+            target.set_visible(False)
+            continue
+        target.grid(True, alpha=0.3)
+    if panels:
+        for number, target in enumerate(panel_axes[:len(paths)]):
+            if number + ncols < len(paths):
+                target.tick_params(labelbottom=False)
+            else:
+                target.set_xlabel(xlabel)
+            if number % ncols == 0:
+                target.set_ylabel(ylabel)
+            else:
+                target.tick_params(labelleft=False)
+        fig.suptitle(title, x=0.45)
+        handles, names = panel_axes[0].get_legend_handles_labels()
+        shared = [(h, n) for h, n in zip(handles, names) if n in ("start", "Pareto front")]
+        fig.legend(*zip(*shared), loc="upper right", bbox_to_anchor=(0.995, 0.998), fontsize=8, ncols=2,
+                   frameon=False)
+    else:
+        single = panel_axes[0]
+        single.set_xlabel(xlabel)
+        single.set_ylabel(ylabel)
+        _title(single, title)
+        single.legend(fontsize=8, framealpha=0.85, ncols=1 if len(paths) <= 5 else 2)
     return fig
 
 

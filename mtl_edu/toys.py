@@ -25,6 +25,7 @@ x2 = -8.4345 at x1 = +-7 (the paper draws it as the line x2 = -8.3552).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -44,6 +45,9 @@ __all__ = [
     "run_toy_many",
     "FAST_TOY_METHODS",
     "run_toy_many_fast",
+    "TOY_OPTIMIZERS",
+    "ToyStepGains",
+    "toy_step_gains",
     "fonseca_fleming",
     "weighted_sum_minimisers",
 ]
@@ -408,8 +412,10 @@ def _two_task_direction(method: str, hyper: dict):
 
 
 def _run_toy_fast(direction, x1: float, x2: float, steps: int, lr: float, record_every: int,
-                  draws) -> np.ndarray:
-    """One Adam run on the toy (the arithmetic of run_toy), keeping every record_every-th point."""
+                  draws, plain: bool = False, gains: list | None = None) -> np.ndarray:
+    """One run on the toy, keeping every record_every-th point: Adam (the arithmetic of run_toy), or
+    plain steps x <- x - lr * d when plain is true. When gains is a list, each step appends
+    (g1·d, g2·d, g1·s, g2·s): what the direction d and the step actually taken, s, promise each task."""
     beta_1, beta_2, eps = 0.9, 0.999, 1e-8
     first_1 = first_2 = second_1 = second_2 = 0.0
     decay_1 = decay_2 = 1.0
@@ -420,19 +426,71 @@ def _run_toy_fast(direction, x1: float, x2: float, steps: int, lr: float, record
         if draws is not None:
             u1, u2 = draws[step - 1]
         direction_1, direction_2 = direction(d1_dx1, d1_dx2, d2_dx1, d2_dx2, u1, u2)
-        first_1 = beta_1 * first_1 + (1.0 - beta_1) * direction_1
-        first_2 = beta_1 * first_2 + (1.0 - beta_1) * direction_2
-        second_1 = beta_2 * second_1 + (1.0 - beta_2) * direction_1 * direction_1
-        second_2 = beta_2 * second_2 + (1.0 - beta_2) * direction_2 * direction_2
-        decay_1 *= beta_1
-        decay_2 *= beta_2
-        step_size = lr / (1.0 - decay_1)
-        root_correction = math.sqrt(1.0 - decay_2)
-        x1 -= step_size * first_1 / (math.sqrt(second_1) / root_correction + eps)
-        x2 -= step_size * first_2 / (math.sqrt(second_2) / root_correction + eps)
+        if plain:
+            step_1, step_2 = lr * direction_1, lr * direction_2
+        else:
+            first_1 = beta_1 * first_1 + (1.0 - beta_1) * direction_1
+            first_2 = beta_1 * first_2 + (1.0 - beta_1) * direction_2
+            second_1 = beta_2 * second_1 + (1.0 - beta_2) * direction_1 * direction_1
+            second_2 = beta_2 * second_2 + (1.0 - beta_2) * direction_2 * direction_2
+            decay_1 *= beta_1
+            decay_2 *= beta_2
+            step_size = lr / (1.0 - decay_1)
+            root_correction = math.sqrt(1.0 - decay_2)
+            step_1 = step_size * first_1 / (math.sqrt(second_1) / root_correction + eps)
+            step_2 = step_size * first_2 / (math.sqrt(second_2) / root_correction + eps)
+        x1 -= step_1
+        x2 -= step_2
+        if gains is not None:
+            gains.append((d1_dx1 * direction_1 + d1_dx2 * direction_2, d2_dx1 * direction_1 + d2_dx2 * direction_2,
+                          d1_dx1 * step_1 + d1_dx2 * step_2, d2_dx1 * step_1 + d2_dx2 * step_2))
         if step % record_every == 0 or step == steps:
             kept.append((x1, x2))
     return np.array(kept)
+
+
+@dataclass(frozen=True)
+class ToyStepGains:
+    """One run on the toy, every step kept: what the direction promised and what the step did.
+
+    path: (steps + 1, 2) points, row 0 the start; direction_gains: (steps, 2), g_t·d of each step;
+    step_gains: (steps, 2), g_t·s for the step s actually taken (s = lr·d for plain steps, Adam's
+    rescaled step otherwise). A small step changes L_t by about -g_t·s.
+    """
+
+    method: str
+    optimizer: str
+    lr: float
+    path: np.ndarray
+    direction_gains: np.ndarray
+    step_gains: np.ndarray
+
+
+TOY_OPTIMIZERS = ("adam", "plain")
+"""How :func:`toy_step_gains` turns a direction d into a step: Adam (as run_toy) or x <- x - lr·d."""
+
+
+def toy_step_gains(method: str, start, steps: int, lr: float, optimizer: str = "adam") -> ToyStepGains:
+    """Run one method of FAST_TOY_METHODS from one start (graddrop excepted: it draws at random) and keep,
+    at every step, g_t·d and g_t·s for both tasks: does the step taken keep the direction's promise?
+
+    optimizer: "adam" (the lesson's runs) or "plain" (x <- x - lr * d, the step of lesson 07's section 1).
+    """
+    if optimizer not in TOY_OPTIMIZERS:
+        raise ValueError(f"toy_step_gains: optimizer must be one of {TOY_OPTIMIZERS}, got {optimizer!r}")
+    if method not in FAST_TOY_METHODS or method == "graddrop":
+        choices = ", ".join(m for m in FAST_TOY_METHODS if m != "graddrop")
+        raise ValueError(f"toy_step_gains: method must be one of {choices}, got {method!r}")
+    x1, x2 = _check_point(start, "toy_step_gains")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"toy_step_gains: steps must be an integer >= 1, got {steps!r}")
+    if not (isinstance(lr, (int, float, np.floating)) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"toy_step_gains: lr must be a finite number > 0, got {lr!r}")
+    gains: list = []
+    path = _run_toy_fast(_two_task_direction(method, {}), x1, x2, int(steps), float(lr), 1, None,
+                         plain=optimizer == "plain", gains=gains)
+    gains_array = np.array(gains)
+    return ToyStepGains(method, optimizer, float(lr), path, gains_array[:, :2], gains_array[:, 2:])
 
 
 def run_toy_many_fast(methods=None, starts=TOY_STARTS, steps: int = 100_000, lr: float = 1e-3,

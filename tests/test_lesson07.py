@@ -136,6 +136,46 @@ def test_cagrad_reaches_the_average_loss_optimum_and_aligned_mtl_stops_short(lab
     assert np.all((to_front > 0.01) & (to_front < 0.05)) and np.all(np.abs(finals[:, 0]) < 0.01)
 
 
+def test_step_gains_record_what_the_direction_and_the_step_promise():
+    adam = toys.toy_step_gains("mgda", [-8.5, 7.5], 300, 2e-3)
+    assert adam.path.shape == (301, 2) and adam.direction_gains.shape == adam.step_gains.shape == (300, 2)
+    fast = toys.run_toy_many_fast(["mgda"], starts=[[-8.5, 7.5]], steps=300, lr=2e-3)["mgda"][0]
+    np.testing.assert_array_equal(adam.path, fast)               # the lesson's Adam runs, bit for bit
+    plain = toys.toy_step_gains("mgda", [-8.5, -5.0], 300, 1e-2, optimizer="plain")
+    np.testing.assert_allclose(np.diff(plain.path, axis=0) / -1e-2, _mgda_directions(plain.path[:-1]), rtol=1e-9)
+    np.testing.assert_allclose(plain.step_gains, 1e-2 * plain.direction_gains, rtol=1e-9)
+    for bad, fragment in (({"method": "graddrop"}, "method must be one of"), ({"optimizer": "sgd"}, "optimizer must be"),
+                          ({"steps": 0}, "steps must be"), ({"lr": -1.0}, "lr must be")):
+        arguments = {"method": "mgda", "start": [0.0, 0.0], "steps": 5, "lr": 1e-3, **bad}
+        with pytest.raises(ValueError, match=fragment):
+            toys.toy_step_gains(**arguments)
+
+
+def _mgda_directions(points):
+    directions = []
+    for x1, x2 in points:
+        _, _, a, b, c, d = toys._toy_point(x1, x2)
+        directions.append(agg.mgda(np.array([[a, b], [c, d]])))
+    return np.array(directions)
+
+
+def test_plain_steps_keep_mgdas_promise_and_adams_steps_break_it_where_the_lesson_says():
+    checks = {(c.optimizer, c.start): c for c in W.plain_vs_adam_toy()}
+    starts = [tuple(s) for s in toys.TOY_STARTS.tolist()]
+    assert len(checks) == 6
+    for start in starts:
+        assert checks["plain", start].broken == 0
+        assert checks["adam", start].reached_at is not None               # Adam reaches the front from every start
+    upper, lower, right = starts
+    assert checks["adam", lower].broken == 0                              # smooth bowls: never
+    for start in (upper, right):                                          # "about 2 % of the approach"
+        share = checks["adam", start].broken / checks["adam", start].approach
+        assert 0.01 < share < 0.03, (start, share)
+    assert checks["plain", right].reached_at is None                       # still creeping beside the crease of L2
+    assert checks["plain", right].end[0] == pytest.approx(5.0, abs=0.01)
+    assert checks["adam", right].reached_at <= 14_000
+
+
 def test_verdicts_name_the_four_outcomes():
     optimum = toys.toy_average_optimum()
     assert W.toy_verdict(optimum, 0.0, 0.0) == "average-loss optimum"

@@ -207,6 +207,14 @@ def test_loss_space_tradeoff_and_bars():
     front = np.stack([np.linspace(0, 1, 10), 1 - np.linspace(0, 1, 10)], axis=1)
     (ax,) = _check_figure(plots.plot_loss_space({"mgda": front[::-1] + 1}, front), 1)
     assert "Pareto front" in [t.get_text() for t in ax.get_legend().get_texts()]
+    methods = {name: np.stack([front[::-1] + k, front[::-1] + k + 0.5]) for k, name in enumerate("abcde")}
+    axes = _check_figure(plots.plot_loss_space(methods, front), 5, panel_columns=4)   # small multiples
+    assert [ax.get_title() for ax in axes] == list(methods)
+    assert all(any(line.get_label() == name for line in ax.get_lines()) for ax, name in zip(axes, methods))
+    assert {t.get_text() for t in axes[0].figure.legends[0].get_texts()} == {"start", "Pareto front"}
+    (ax,) = _check_figure(plots.plot_loss_space(methods, front, panels=False), 1)
+    with pytest.raises(ValueError, match="panels=True draws its own figure"):
+        plots.plot_loss_space(methods, front, ax=ax, panels=True)
     (ax,) = _check_figure(plots.plot_tradeoff_curve(front, current=[0.5, 0.5], weights=np.linspace(0, 1, 10)), 1)
     assert len([t for t in ax.texts if t.get_text().startswith("w=")]) == 6
     values = {"task A": {"STL": 0.3, "MTL": 0.2}, "task B": {"STL": 0.5, "MTL": 0.6, "MGDA": 0.4}}

@@ -29,6 +29,7 @@ __all__ = [
     "NETWORK_METHOD_LABELS", "LOSS_BASED_METHODS", "ScaleMismatchData", "scale_mismatch_data", "NetworkRun",
     "balancing_network_run", "plot_weight_ratios", "NETWORK_SEEDS", "NETWORK_BASELINES",
     "NetworkComparison", "scale_mismatch_validation", "balancing_network_comparison",
+    "PLAIN_VS_ADAM", "StepPromiseCheck", "plain_vs_adam_toy",
 ]
 
 # The CAGrad toy as the lesson runs it. Liu et al. (2021, NeurIPS) take 100k Adam steps at lr 1e-3
@@ -44,7 +45,7 @@ BALANCING_LAB = {
     "seed": 0,
 }
 TOY_METHOD_LABELS = {
-    "mean": "mean (plain GD)", "mgda": "MGDA", "pcgrad": "PCGrad", "cagrad": "CAGrad (c = 0.5)",
+    "mean": "mean", "mgda": "MGDA", "pcgrad": "PCGrad", "cagrad": "CAGrad (c = 0.5)",
     "imtl_g": "IMTL-G", "nash_mtl": "Nash-MTL", "aligned_mtl": "Aligned-MTL", "graddrop": "GradDrop",
 }
 """The aggregators run on the toy, in drawing order (which also fixes each one's colour)."""
@@ -131,6 +132,49 @@ def balancing_lab_runs(steps: int | None = None, lr: float | None = None, record
                             lr=float(lr), record_every=int(record_every), grid_x1=X1, grid_x2=X2,
                             grid_average=average, levels=levels, pareto_set=pareto_set,
                             pareto_front=pareto_front, optimum=toys.toy_average_optimum())
+
+
+# Section 1's rule (g_t·d > 0: task t improves) is for a plain step. Lesson 07 checks what Adam's
+# rescaled step does to it on the toy: MGDA, whose d helps both tasks at every step, run both ways.
+PLAIN_VS_ADAM = {"method": "mgda", "steps": 50_000, "plain_lr": 1e-2, "adam_lr": 2e-3,
+                 "near_front": 0.05, "check_every": 100}
+
+
+@dataclass(frozen=True)
+class StepPromiseCheck:
+    """One toy run: how many steps of its approach to the front broke the direction's promise.
+
+    reached_at: the first checked step within PLAIN_VS_ADAM["near_front"] of the Pareto set (None: not
+    within the run); approach: the steps counted (before reached_at, or the whole run); broken: of those,
+    the steps where d helped both tasks (min_t g_t·d > 0) but the step taken had g_t·s < 0 for one.
+    """
+
+    optimizer: str
+    lr: float
+    start: tuple
+    reached_at: int | None
+    approach: int
+    broken: int
+    end: tuple
+
+
+def plain_vs_adam_toy() -> list[StepPromiseCheck]:
+    """MGDA on the CAGrad toy from the three starts, with plain steps and with Adam (PLAIN_VS_ADAM):
+    six StepPromiseChecks, plain runs first. About 1 s."""
+    settings = PLAIN_VS_ADAM
+    checks = []
+    for optimizer, lr in (("plain", settings["plain_lr"]), ("adam", settings["adam_lr"])):
+        for start in toys.TOY_STARTS.tolist():
+            run = toys.toy_step_gains(settings["method"], start, settings["steps"], lr, optimizer)
+            every = settings["check_every"]
+            near = np.flatnonzero(toys.distance_to_pareto_set(run.path[::every]) < settings["near_front"])
+            reached_at = int(near[0] * every) if near.size else None
+            approach = settings["steps"] if reached_at is None else reached_at
+            promised = run.direction_gains[:approach].min(axis=1) > 0
+            broken = int(np.count_nonzero(promised & (run.step_gains[:approach].min(axis=1) < 0)))
+            checks.append(StepPromiseCheck(optimizer, lr, tuple(start), reached_at, approach, broken,
+                                           tuple(run.path[-1].tolist())))
+    return checks
 
 
 def toy_verdict(end, distance_to_front: float, distance_to_optimum: float) -> str:
