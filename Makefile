@@ -10,6 +10,13 @@ LESSONS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 # tests/conftest.py gives the nbval kernels the environment tools/run_notebooks.py used.
 NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 120
 
+# `make test` runs on two workers (pytest-xdist): about 7 minutes of work in under 5 on two cores.
+# --dist loadscope keeps each notebook (one kernel, cells in order), each test module (its fixtures
+# computed once) and each test class on one worker; tests/test_browser.py puts the lessons in two
+# classes, one per worker. JOBS=1 runs everything in one process.
+JOBS     ?= 2
+PARALLEL := $(if $(filter-out 1,$(JOBS)),-n $(JOBS) --dist loadscope)
+
 .PHONY: lab test test-package test-notebooks test-browser test-matrix notebooks bench venv clean
 
 venv: $(STAMP)
@@ -30,10 +37,10 @@ notebooks: $(STAMP)
 
 # The whole suite: package tests, every lesson under strict nbval, the real-browser test.
 test: $(STAMP)
-	$(PY) -m pytest tests $(LESSONS) $(NBVAL)
+	$(PY) -m pytest tests $(LESSONS) $(NBVAL) $(PARALLEL)
 
 test-package: $(STAMP)
-	$(PY) -m pytest tests --ignore=tests/test_browser.py -p no:nbval
+	$(PY) -m pytest tests --ignore=tests/test_browser.py -p no:nbval $(PARALLEL)
 
 # One lesson: make test-notebooks LESSONS=notebooks/03_vanishing_gradients.ipynb
 test-notebooks: $(STAMP)

@@ -12,7 +12,8 @@ one slider (or, failing that, a dropdown) and its figure(s) as PNG images inside
 container (an `Output` widget showing an inline matplotlib figure, or an `Image` widget).
 Moving the first slider must redraw the figure. Every lesson needs at least one explorer.
 
-One server and one browser serve all notebooks; each notebook gets a fresh page and kernel.
+One server and one browser serve the notebooks of a worker (all of them in one process; a half each
+under `make test`, which runs two workers); each notebook gets a fresh page and kernel.
 On failure a screenshot is saved in the test's pytest tmp_path (the message gives the path).
 Skips, with the reason, only when Playwright or a Chromium it can drive is missing.
 Pick notebooks with `--browser-notebook notebooks/NAME.ipynb` (repeatable); by default every
@@ -59,7 +60,7 @@ def chosen_notebooks(config) -> list[Path]:
 
 def pytest_generate_tests(metafunc):
     if "notebook_path" in metafunc.fixturenames:
-        paths = chosen_notebooks(metafunc.config)
+        paths = chosen_notebooks(metafunc.config)[metafunc.cls.first::2]
         metafunc.parametrize("notebook_path", paths, ids=[p.stem for p in paths])
 
 
@@ -134,7 +135,21 @@ def check_explorer(page, explorer, position: int) -> None:
 SCREENSHOT_DIR = os.environ.get("MTL_EDU_SCREENSHOTS")
 
 
-def test_notebook_runs_and_explorers_respond_in_jupyterlab(notebook_path, browser, lab_server, tmp_path):
+# The lessons in two halves (every other one), one class each: `make test` runs on two pytest-xdist
+# workers with `--dist loadscope`, which keeps a class on one worker, so each half gets its own
+# JupyterLab and Chromium and the two halves run side by side.
+class TestEvenLessons:
+    first = 0
+
+    def test_notebook_runs_and_explorers_respond_in_jupyterlab(self, notebook_path, browser, lab_server, tmp_path):
+        run_notebook_and_move_explorers(notebook_path, browser, lab_server, tmp_path)
+
+
+class TestOddLessons(TestEvenLessons):
+    first = 1
+
+
+def run_notebook_and_move_explorers(notebook_path, browser, lab_server, tmp_path):
     nb = nbformat.read(notebook_path, as_version=4)
     relative_path = f"{NOTEBOOK_DIR.name}/{notebook_path.name}"
     n_code_cells = sum(1 for cell in nb.cells if cell.cell_type == "code" and cell.source.strip())
