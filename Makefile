@@ -53,7 +53,7 @@ test-browser: $(STAMP)
 # machine can run (native, AVX2, AVX) and once with the runtime dependencies at their floors
 # (.venv-floors). LEGS="avx floors" runs some of them. See tools/test_matrix.py.
 test-matrix: $(STAMP)
-	$(PY) tools/test_matrix.py --python $(PYTHON) $(if $(LEGS),--legs $(LEGS))
+	$(PY) tools/test_matrix.py --python $(PYTHON) $(if $(LEGS),--legs $(LEGS)) $(PARALLEL)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_engine.py
