@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Tensor", "no_grad", "is_grad_enabled", "gradcheck", "GradcheckResult", "error_band"]
+__all__ = ["Tensor", "no_grad", "is_grad_enabled", "grad", "graph_nodes", "gradcheck",
+           "GradcheckResult", "error_band"]
 
 _grad_enabled = True
 
@@ -123,7 +124,7 @@ def _batched_matmul(a: "Tensor", b: "Tensor") -> "Tensor":
         gb = _unbroadcast(np.swapaxes(a.data, -1, -2) @ g, b_shape) if b.requires_grad else None
         return ga, gb
 
-    return Tensor._result(data, (a, b), backward, "matmul")
+    return Tensor.from_op(data, (a, b), backward, "matmul")
 
 class Tensor:
     """A NumPy array with a gradient.
@@ -154,8 +155,15 @@ class Tensor:
         self._retains_grad = False
 
     @classmethod
-    def _result(cls, data, parents, backward, op):
-        """Make the output of an op, recording the graph only when an input needs a gradient."""
+    def from_op(cls, data, parents, backward, op: str) -> "Tensor":
+        """The result of an operation, and how to back-propagate through it: every op in this file is
+        built with it, and so can yours.
+
+        data: the forward value (a NumPy array); parents: the Tensors it was computed from, in order;
+        backward: a function that takes the gradient g of the result and returns one gradient per
+        parent, as a tuple (None where a parent needs none); op: a short name for the operation.
+        The graph is recorded only when a parent needs a gradient (and not under no_grad()).
+        """
         out = object.__new__(cls)
         # NumPy turns 0-d results into scalars; keep .data an array so every op sees one type.
         out.data = data if type(data) is np.ndarray else np.asarray(data)
@@ -205,6 +213,36 @@ class Tensor:
             raise ValueError(f"item: only a tensor with one element has an item, this one has shape {self.shape}")
         return float(self.data.reshape(()))
 
+    # ---- a read-only view of the graph (for drawing it, or walking it) ---------------------------
+    @property
+    def parents(self) -> tuple:
+        """The Tensors this one was computed from, in the order its op took them: () for a leaf, a
+        constant, a result computed without gradients, or a node whose graph backward has freed."""
+        return self._parents
+
+    @property
+    def op(self) -> str:
+        """The name of the operation that made this Tensor ("" for one made with Tensor(...))."""
+        return self._op
+
+    @property
+    def is_leaf(self) -> bool:
+        """True when no recorded operation produced this Tensor (a parameter, an input, a constant)."""
+        return self._backward is None
+
+    @property
+    def graph_freed(self) -> bool:
+        """True once a backward() without retain_graph has gone through this node."""
+        return self._backward is _freed_backward
+
+    def local_gradients(self, grad) -> tuple:
+        """One step of the chain rule: what this Tensor's op hands each of its parents for a gradient
+        `grad` of this Tensor, as its backward returns it (a tuple, None where a parent needs none).
+        Nothing is stored or accumulated."""
+        if self._backward is None:
+            raise ValueError(f"local_gradients: this tensor is a leaf (op {self._op!r}): no operation to differentiate")
+        return self._backward(np.asarray(grad, dtype=self.dtype))
+
     def retain_grad(self) -> "Tensor":
         """Keep this intermediate result's gradient in `.grad` after backward (leaves always do).
 
@@ -215,7 +253,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """The same data, cut from the graph: no gradient flows through it."""
-        return Tensor._result(self.data, (), None, "detach")
+        return Tensor.from_op(self.data, (), None, "detach")
 
     def _lift(self, other) -> "Tensor":
         """Wrap a number or array as a constant Tensor of this tensor's float dtype."""
@@ -226,7 +264,7 @@ class Tensor:
             array = array.astype(self.data.dtype)
         elif array.dtype.kind not in "biuf":
             raise TypeError(f"cannot combine a Tensor with {type(other).__name__} of dtype {array.dtype}")
-        return Tensor._result(array, (), None, "const")
+        return Tensor.from_op(array, (), None, "const")
 
     # ---- element-wise arithmetic with broadcasting ---------------------------------------------
     def _binary(self, other, op: str, compute):
@@ -248,7 +286,7 @@ class Tensor:
         def backward(g):  # d(a+b) = da + db
             return _unbroadcast(g, a_shape), _unbroadcast(g, b_shape)
 
-        return Tensor._result(data, (self, other), backward, "add")
+        return Tensor.from_op(data, (self, other), backward, "add")
 
     __radd__ = __add__
 
@@ -259,7 +297,7 @@ class Tensor:
         def backward(g):  # d(a-b) = da - db
             return _unbroadcast(g, a_shape), _unbroadcast(-g, b_shape)
 
-        return Tensor._result(data, (self, other), backward, "sub")
+        return Tensor.from_op(data, (self, other), backward, "sub")
 
     def __rsub__(self, other):
         return self._lift(other).__sub__(self)
@@ -274,7 +312,7 @@ class Tensor:
                 _unbroadcast(g * a.data, b.shape) if b.requires_grad else None,
             )
 
-        return Tensor._result(data, (a, b), backward, "mul")
+        return Tensor.from_op(data, (a, b), backward, "mul")
 
     __rmul__ = __mul__
 
@@ -288,7 +326,7 @@ class Tensor:
                 _unbroadcast(-g * data / b.data, b.shape) if b.requires_grad else None,
             )
 
-        return Tensor._result(data, (a, b), backward, "div")
+        return Tensor.from_op(data, (a, b), backward, "div")
 
     def __rtruediv__(self, other):
         return self._lift(other).__truediv__(self)
@@ -297,7 +335,7 @@ class Tensor:
         def backward(g):  # d(-a) = -da
             return (-g,)
 
-        return Tensor._result(-self.data, (self,), backward, "neg")
+        return Tensor.from_op(-self.data, (self,), backward, "neg")
 
     def __pow__(self, exponent):
         if isinstance(exponent, Tensor) or np.ndim(exponent) != 0:
@@ -309,7 +347,7 @@ class Tensor:
         def backward(g):  # d(x^p) = p x^(p-1) dx
             return (g * (p * x ** (p - 1)),)
 
-        return Tensor._result(data, (self,), backward, "pow")
+        return Tensor.from_op(data, (self,), backward, f"pow {p!r}")  # the op's name carries its exponent
 
     # ---- matrix product ------------------------------------------------------------------------
     def __matmul__(self, other):
@@ -349,7 +387,7 @@ class Tensor:
                     gb = g * a.data
             return ga, gb
 
-        return Tensor._result(data, (a, b), backward, "matmul")
+        return Tensor.from_op(data, (a, b), backward, "matmul")
 
     def __rmatmul__(self, other):
         return self._lift(other).__matmul__(self)
@@ -362,7 +400,7 @@ class Tensor:
         def backward(g):  # each input element contributes once to the sum
             return (np.broadcast_to(g.reshape(kept), shape),)
 
-        return Tensor._result(data, (self,), backward, "sum")
+        return Tensor.from_op(data, (self,), backward, "sum")
 
     def mean(self, axis=None, keepdims: bool = False):
         data = self.data.mean(axis=axis, keepdims=keepdims)
@@ -372,7 +410,7 @@ class Tensor:
         def backward(g):  # each input element contributes 1/count to the mean
             return (np.broadcast_to(g.reshape(kept) / count, shape),)
 
-        return Tensor._result(data, (self,), backward, "mean")
+        return Tensor.from_op(data, (self,), backward, "mean")
 
     def max(self, axis=None, keepdims: bool = False):
         data = self.data.max(axis=axis, keepdims=keepdims)
@@ -382,7 +420,7 @@ class Tensor:
             is_max = x == data.reshape(kept)
             return (is_max * (g.reshape(kept) / is_max.sum(axis=axis, keepdims=True)),)
 
-        return Tensor._result(data, (self,), backward, "max")
+        return Tensor.from_op(data, (self,), backward, "max")
 
     # ---- element-wise functions ----------------------------------------------------------------
     def exp(self):
@@ -391,7 +429,7 @@ class Tensor:
         def backward(g):  # d eˣ = eˣ dx
             return (g * data,)
 
-        return Tensor._result(data, (self,), backward, "exp")
+        return Tensor.from_op(data, (self,), backward, "exp")
 
     def log(self):
         x = self.data
@@ -400,7 +438,7 @@ class Tensor:
         def backward(g):  # d log x = dx / x
             return (g / x,)
 
-        return Tensor._result(data, (self,), backward, "log")
+        return Tensor.from_op(data, (self,), backward, "log")
 
     def log1p(self):
         x = self.data
@@ -409,7 +447,7 @@ class Tensor:
         def backward(g):  # d log(1+x) = dx / (1+x)
             return (g / (1 + x),)
 
-        return Tensor._result(data, (self,), backward, "log1p")
+        return Tensor.from_op(data, (self,), backward, "log1p")
 
     def sqrt(self):
         data = np.sqrt(self.data)
@@ -417,7 +455,7 @@ class Tensor:
         def backward(g):  # d √x = dx / (2√x); data + data keeps float32 under any promotion rules
             return (g / (data + data),)
 
-        return Tensor._result(data, (self,), backward, "sqrt")
+        return Tensor.from_op(data, (self,), backward, "sqrt")
 
     def abs(self):
         x = self.data
@@ -425,7 +463,7 @@ class Tensor:
         def backward(g):  # d|x| = sign(x) dx (0 at x = 0)
             return (g * np.sign(x),)
 
-        return Tensor._result(np.abs(x), (self,), backward, "abs")
+        return Tensor.from_op(np.abs(x), (self,), backward, "abs")
 
     def tanh(self):
         data = np.tanh(self.data)
@@ -433,7 +471,7 @@ class Tensor:
         def backward(g):  # d tanh x = (1 - tanh² x) dx
             return (g * (1 - data * data),)
 
-        return Tensor._result(data, (self,), backward, "tanh")
+        return Tensor.from_op(data, (self,), backward, "tanh")
 
     def sigmoid(self):
         # σ(x) = ½(1 + tanh(x/2)): the same function, with no overflow for large |x|.
@@ -442,7 +480,7 @@ class Tensor:
         def backward(g):  # dσ = σ(1 - σ) dx, at most 1/4
             return (g * (data * (1 - data)),)
 
-        return Tensor._result(data, (self,), backward, "sigmoid")
+        return Tensor.from_op(data, (self,), backward, "sigmoid")
 
     def softplus(self):
         x = self.data
@@ -451,7 +489,7 @@ class Tensor:
         def backward(g):  # d log(1 + eˣ) = σ(x) dx, also at x = 0 where relu/abs pieces would give 0
             return (g * (0.5 * (1 + np.tanh(0.5 * x))),)
 
-        return Tensor._result(data, (self,), backward, "softplus")
+        return Tensor.from_op(data, (self,), backward, "softplus")
 
     def relu(self):
         x = self.data
@@ -460,7 +498,7 @@ class Tensor:
         def backward(g):  # d relu = [x > 0] dx
             return (g * (x > 0),)
 
-        return Tensor._result(data, (self,), backward, "relu")
+        return Tensor.from_op(data, (self,), backward, "relu")
 
     # ---- shape -------------------------------------------------------------------------------
     def reshape(self, *shape):
@@ -475,7 +513,7 @@ class Tensor:
         def backward(g):
             return (g.reshape(original),)
 
-        return Tensor._result(data, (self,), backward, "reshape")
+        return Tensor.from_op(data, (self,), backward, "reshape")
 
     def transpose(self, *axes):
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
@@ -487,7 +525,7 @@ class Tensor:
         def backward(g):  # transposing back undoes the permutation
             return (np.transpose(g, inverse),)
 
-        return Tensor._result(data, (self,), backward, "transpose")
+        return Tensor.from_op(data, (self,), backward, "transpose")
 
     @property
     def T(self):
@@ -512,7 +550,7 @@ class Tensor:
                 np.add.at(full, index, g)
             return (full,)
 
-        return Tensor._result(data, (self,), backward, "index")
+        return Tensor.from_op(data, (self,), backward, "index")
 
     # ---- backward pass -------------------------------------------------------------------------
     def backward(self, grad=None, retain_graph: bool = False):
@@ -538,13 +576,52 @@ class Tensor:
             if grad.shape != self.shape:
                 raise ValueError(f"backward: grad has shape {grad.shape}, the tensor has shape {self.shape}")
 
-        grads = {id(self): grad}
-        handed_to_leaves = set()
-        for node in reversed(self._topological_order()):
-            g = grads.pop(id(node), None)
-            if g is None:
+        _reverse_pass(self, grad, retain_graph)
+
+    def _topological_order(self, stop_at: frozenset = frozenset()) -> list:
+        """Every node that needs a gradient, each after all of its inputs (iterative DFS); nothing
+        below a node whose id is in stop_at is visited."""
+        order, visited = [], set()
+        stack = [(self, False)]
+        while stack:
+            node, inputs_done = stack.pop()
+            if inputs_done:
+                order.append(node)
                 continue
-            backward = node._backward
+            if id(node) in visited:
+                continue
+            visited.add(id(node))
+            stack.append((node, True))
+            if id(node) in stop_at:
+                continue
+            for parent in node._parents:
+                if parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+        return order
+
+
+def _reverse_pass(root: Tensor, grad: np.ndarray, retain_graph: bool, stop_at: frozenset = frozenset(),
+                  wanted: dict | None = None) -> None:
+    """The reverse pass from `root`, whose gradient is `grad`, shared by Tensor.backward and grad().
+
+    wanted None (backward): every leaf reached accumulates its gradient in `.grad`, and so does every
+    node that retains its gradient. wanted a dict {id: None} (grad): the gradient reaching each of those
+    tensors is stored in it, and no `.grad` is touched. Nodes whose id is in stop_at are treated as
+    leaves: nothing below them is visited or freed.
+    """
+    grads = {id(root): grad}
+    handed_to_leaves = set()
+    for node in reversed(root._topological_order(stop_at)):
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue
+        backward = node._backward
+        if wanted is not None:
+            if id(node) in wanted:
+                wanted[id(node)] = g
+            if backward is None or id(node) in stop_at:
+                continue
+        else:
             if backward is None:  # a leaf: keep its gradient
                 # Own the array: an op may hand the same array to two inputs, or a read-only view.
                 if id(g) in handed_to_leaves or not g.flags.writeable or g.base is not None:
@@ -557,33 +634,57 @@ class Tensor:
                 continue
             if node._retains_grad:
                 node.grad = g if node.grad is None else node.grad + g
-            for parent, parent_grad in zip(node._parents, backward(g)):
-                if parent_grad is None or not parent.requires_grad:
-                    continue
-                key = id(parent)
-                previous = grads.get(key)
-                grads[key] = parent_grad if previous is None else previous + parent_grad
-            if not retain_graph:
-                node._parents = ()
-                node._backward = _freed_backward
+        for parent, parent_grad in zip(node._parents, backward(g)):
+            if parent_grad is None or not parent.requires_grad:
+                continue
+            key = id(parent)
+            previous = grads.get(key)
+            grads[key] = parent_grad if previous is None else previous + parent_grad
+        if not retain_graph:
+            node._parents = ()
+            node._backward = _freed_backward
 
-    def _topological_order(self) -> list:
-        """Every node that needs a gradient, each after all of its inputs (iterative DFS)."""
-        order, visited = [], set()
-        stack = [(self, False)]
-        while stack:
-            node, inputs_done = stack.pop()
-            if inputs_done:
-                order.append(node)
-                continue
-            if id(node) in visited:
-                continue
-            visited.add(id(node))
-            stack.append((node, True))
-            for parent in node._parents:
-                if parent.requires_grad and id(parent) not in visited:
-                    stack.append((parent, False))
-        return order
+
+def graph_nodes(output: Tensor, stop_at=()) -> list:
+    """Every Tensor that `output` depends on and that needs a gradient, each after all of its inputs
+    (the reverse of the order backward visits them), `output` last. stop_at: Tensors to treat as
+    leaves: nothing below them is listed."""
+    if not isinstance(output, Tensor):
+        raise TypeError(f"graph_nodes: output must be a Tensor, got {type(output).__name__}")
+    if not output.requires_grad:
+        return []
+    return output._topological_order(frozenset(id(t) for t in stop_at))
+
+
+def grad(output: Tensor, inputs, grad_output=None, retain_graph: bool = False, stop_at=()) -> list:
+    """The gradients of `output` with respect to each of `inputs`, as NumPy arrays, without touching
+    any `.grad` (in the spirit of HIPS autograd's `grad`).
+
+    inputs: Tensors the output was computed from, leaves (parameters) or intermediate results (a
+    hidden layer); an input the output does not depend on gets zeros. grad_output: the gradient of
+    some scalar with respect to `output`, needed unless `output` holds one number. retain_graph: keep
+    the graph for another pass (otherwise it is freed as by backward). stop_at: Tensors to treat as
+    leaves (the pass does not go below them, nor free anything there).
+    """
+    if not isinstance(output, Tensor):
+        raise TypeError(f"grad: output must be a Tensor, got {type(output).__name__}")
+    inputs = list(inputs)
+    for i, tensor in enumerate(inputs):
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"grad: inputs[{i}] must be a Tensor, got {type(tensor).__name__}")
+    if grad_output is None:
+        if output.data.size != 1:
+            raise RuntimeError(f"grad: grad_output can be omitted only for a single number, output has shape "
+                               f"{output.shape}; pass grad_output= of that shape")
+        grad_output = np.ones_like(output.data)
+    else:
+        grad_output = np.array(grad_output.data if isinstance(grad_output, Tensor) else grad_output, dtype=output.dtype)
+        if grad_output.shape != output.shape:
+            raise ValueError(f"grad: grad_output has shape {grad_output.shape}, output has shape {output.shape}")
+    wanted = dict.fromkeys(id(t) for t in inputs)
+    if output.requires_grad:
+        _reverse_pass(output, grad_output, retain_graph, frozenset(id(t) for t in stop_at), wanted)
+    return [np.zeros_like(t.data) if wanted[id(t)] is None else np.array(wanted[id(t)], copy=True) for t in inputs]
 
 
 # ---- gradient checking -----------------------------------------------------------------------

@@ -595,19 +595,14 @@ class GradientAggregation(Balancer):
         if z is None:
             raise ValueError(f"{where}: representation=True needs the shared representation: "
                              "z, outputs = model.forward_with_representation(x); balancer.backward(losses, ..., representation=z)")
-        if not isinstance(z, Tensor) or not z.requires_grad or z._backward is None:
+        if not isinstance(z, Tensor) or not z.requires_grad or z.is_leaf:
             raise ValueError(f"{where}: the representation must be computed from the shared parameters "
                              "(a network with branch_depth >= 1); got one that no parameter produced")
         T = self.n_tasks
-        # Treat z as a leaf for the per-task passes: they stop at z, so G costs T passes through the
-        # heads only; z's own graph is put back afterwards for one pass through the trunk.
-        parents, backward = z._parents, z._backward
-        z._parents, z._backward = (), None
-        try:
-            above = [leaf for leaf in graph_leaves(losses) if leaf is not z]
-            grads = per_task_gradients(losses, [z] + above, retain_graph=False)
-        finally:
-            z._parents, z._backward = parents, backward
+        # The per-task passes stop at z, so G costs T passes through the heads only; the graph below z
+        # is left whole for one pass through the trunk.
+        above = graph_leaves(losses, stop_at=(z,))
+        grads = per_task_gradients(losses, [z] + above, retain_graph=False, stop_at=(z,))
         G = np.stack([row[0].ravel() for row in grads])
         self.last_G = G
         d, weights = self._direction(G)

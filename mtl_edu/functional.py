@@ -203,7 +203,7 @@ def concat(tensors, axis: int = 0) -> Tensor:
     def backward(g):
         return tuple(np.split(g, bounds, axis=axis))
 
-    return Tensor._result(data, tuple(tensors), backward, "concat")
+    return Tensor.from_op(data, tuple(tensors), backward, "concat")
 
 
 def stack(tensors, axis: int = 0) -> Tensor:
@@ -220,4 +220,4 @@ def stack(tensors, axis: int = 0) -> Tensor:
     def backward(g):
         return tuple(np.moveaxis(g, axis, 0))
 
-    return Tensor._result(data, tuple(tensors), backward, "stack")
+    return Tensor.from_op(data, tuple(tensors), backward, "stack")

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
-from .autodiff import Tensor, _freed_backward
+from .autodiff import Tensor
 
 __all__ = ["GraphNode", "GraphEdge", "ComputationGraph", "trace_computation_graph", "plot_computation_graph"]
 
@@ -68,12 +68,9 @@ class ComputationGraph:
 
 
 def _exponent_of(node: Tensor) -> float | None:
-    """The exponent a `pow` node was built with (kept in its backward closure)."""
-    backward = node._backward
-    if not getattr(backward, "__closure__", None):
-        return None
-    cells = dict(zip(backward.__code__.co_freevars, backward.__closure__))
-    return cells["p"].cell_contents if "p" in cells else None
+    """The exponent of a `pow` node, which its op name carries ("pow 2.0")."""
+    name, _, exponent = node.op.partition(" ")
+    return float(exponent) if name == "pow" and exponent else None
 
 
 def _operand(label: str) -> str:
@@ -98,7 +95,7 @@ def _walk(output: Tensor) -> list:
             continue
         visited.add(id(node))
         stack.append((node, True))
-        for parent in reversed(node._parents):
+        for parent in reversed(node.parents):
             if id(parent) not in visited:
                 stack.append((parent, False))
     return order
@@ -128,12 +125,12 @@ def trace_computation_graph(output: Tensor, names: dict | None = None, max_nodes
             "can be drawn legibly; draw a smaller piece of it"
         )
     for node in nodes:
-        if node._backward is _freed_backward:
+        if node.graph_freed:
             raise ValueError(
                 "trace_computation_graph: this graph was already back-propagated (and freed); "
                 "compute the forward pass again, then trace it"
             )
-        if not node._parents and node.requires_grad and node.grad is not None:
+        if not node.parents and node.requires_grad and node.grad is not None:
             name = label_of.get(id(node), "an input")
             raise ValueError(
                 f"trace_computation_graph: {name} already holds a gradient, which backward would add to; "
@@ -143,15 +140,15 @@ def trace_computation_graph(output: Tensor, names: dict | None = None, max_nodes
     scalar_graph = all(node.size == 1 for node in nodes)
     edges = []
     for node in nodes:
-        if not node._parents:
+        if not node.parents:
             continue
-        locals_ = [None] * len(node._parents)
+        locals_ = [None] * len(node.parents)
         if scalar_graph:
             # For scalars, the backward closure applied to a gradient of 1 gives ∂node/∂input.
-            for i, local in enumerate(node._backward(np.ones_like(node.data))):
-                if local is not None and node._parents[i].requires_grad:
+            for i, local in enumerate(node.local_gradients(np.ones_like(node.data))):
+                if local is not None and node.parents[i].requires_grad:
                     locals_[i] = float(np.asarray(local).reshape(()))
-        for parent, local in zip(node._parents, locals_):
+        for parent, local in zip(node.parents, locals_):
             edges.append(GraphEdge(source=id(parent), target=id(node), local_derivative=local))
 
     # Labels and formulas first: backward frees each node's link to its inputs.
@@ -160,22 +157,22 @@ def trace_computation_graph(output: Tensor, names: dict | None = None, max_nodes
         key = id(node)
         if key in label_of:
             label = label_of[key]
-        elif not node._parents:
+        elif not node.parents:
             label = _format_number(node.data.item()) if node.size == 1 else f"const {node.shape}"
         else:
             label = None  # an unnamed op is shown by its formula
         labels[key] = label
-        if not node._parents:
+        if not node.parents:
             formula, kind = label, ("input" if node.requires_grad else "constant")
         else:
-            parent_labels = [_operand(labels[id(p)]) for p in node._parents]
-            if node._op == "pow":
+            parent_labels = [_operand(labels[id(p)]) for p in node.parents]
+            if node.op.partition(" ")[0] == "pow":
                 exponent = _exponent_of(node)
                 power = {2.0: "²", 3.0: "³"}.get(exponent, "^?" if exponent is None else f"^{exponent:g}")
                 expression = f"{parent_labels[0]}{power}"
             else:
-                generic = node._op + "(" + ", ".join("{%d}" % i for i in range(len(parent_labels))) + ")"
-                expression = _FORMULAS.get(node._op, generic).format(*parent_labels)
+                generic = node.op + "(" + ", ".join("{%d}" % i for i in range(len(parent_labels))) + ")"
+                expression = _FORMULAS.get(node.op, generic).format(*parent_labels)
             if label is None:
                 label = labels[key] = expression
                 formula = expression
@@ -185,7 +182,7 @@ def trace_computation_graph(output: Tensor, names: dict | None = None, max_nodes
         described.append((label, formula, kind))
 
     for node in nodes:
-        if node._parents and node.requires_grad:
+        if node.parents and node.requires_grad:
             node.retain_grad()
     output.backward(np.ones_like(output.data))
 

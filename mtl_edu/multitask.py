@@ -29,7 +29,7 @@ import numpy as np
 
 from . import functional as F
 from . import nn
-from .autodiff import Tensor
+from .autodiff import Tensor, grad, graph_nodes
 
 __all__ = [
     "TASK_KINDS", "Task", "make_tasks", "task_loss", "task_metric", "metric_name", "higher_is_better",
@@ -523,55 +523,35 @@ def joint_loss(task_losses, weights, l2: float = 0.0, params=None):
 
 # ---- per-task gradients ----------------------------------------------------------------------------
 
-def graph_leaves(losses) -> list:
+def graph_leaves(losses, stop_at=()) -> list:
     """Every leaf Tensor with requires_grad=True that the given losses depend on, in a stable order
-    (first seen, bottom-up): the parameters a backward pass of these losses would write to."""
+    (first seen, bottom-up): the parameters a backward pass of these losses would write to.
+    stop_at: Tensors below which nothing is looked at (e.g. a shared representation)."""
     seen, leaves = set(), []
     for loss in losses:
-        if not loss.requires_grad:
-            continue
-        for node in loss._topological_order():  # the engine's own traversal, so the two agree
-            if node._backward is None and id(node) not in seen:
+        for node in graph_nodes(loss, stop_at):  # the engine's own traversal, so the two agree
+            if node.is_leaf and id(node) not in seen:
                 seen.add(id(node))
                 leaves.append(node)
     return leaves
 
 
-def per_task_gradients(task_losses, params, retain_graph: bool = True) -> list:
+def per_task_gradients(task_losses, params, retain_graph: bool = True, stop_at=()) -> list:
     """Gradient of each task loss w.r.t. each parameter, without touching any ``.grad``.
 
     task_losses: T scalar Tensors. params: P Tensors, parameters or intermediate results such as a
-    shared representation z (their gradient is read as with ``retain_grad``). Returns a list of T lists of arrays
-    (grads[t][i] has params[i]'s shape; zeros where task t does not depend on params[i]).
-    One backward pass per task, each with retain_graph=True (the last one frees the graph when
-    retain_graph=False). Every leaf the losses reach gets its ``.grad`` back as it was.
+    shared representation z. Returns a list of T lists of arrays (grads[t][i] has params[i]'s shape;
+    zeros where task t does not depend on params[i]). One reverse pass per task (``autodiff.grad``),
+    each keeping the graph except the last when retain_graph=False. stop_at: Tensors below which the
+    passes do not go (nor free anything).
     """
     losses = _check_losses(task_losses, "per_task_gradients")
     params = list(params)
     for i, p in enumerate(params):
         if not isinstance(p, Tensor):
             raise TypeError(f"per_task_gradients: params[{i}] must be a Tensor, got {type(p).__name__}")
-    leaves = graph_leaves(losses)
-    tracked = {id(t): t for t in leaves + params}
-    saved = {key: t.grad for key, t in tracked.items()}
-    # An intermediate result (e.g. a shared representation z) keeps its gradient only when asked to.
-    retained = {id(p): (p, p._retains_grad) for p in params}
-    for p, _ in retained.values():
-        p.retain_grad()
-    grads = []
-    try:
-        for t, loss in enumerate(losses):
-            for tensor in tracked.values():
-                tensor.grad = None
-            if loss.requires_grad:
-                loss.backward(retain_graph=retain_graph or t < len(losses) - 1)
-            grads.append([np.zeros_like(p.data) if p.grad is None else np.array(p.grad, copy=True) for p in params])
-    finally:
-        for key, tensor in tracked.items():
-            tensor.grad = saved[key]
-        for p, flag in retained.values():
-            p._retains_grad = flag
-    return grads
+    return [grad(loss, params, retain_graph=retain_graph or t < len(losses) - 1, stop_at=stop_at)
+            for t, loss in enumerate(losses)]
 
 
 def task_gradients(task_losses, params, retain_graph: bool = True) -> np.ndarray:

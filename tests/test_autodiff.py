@@ -306,9 +306,97 @@ def test_no_grad_records_nothing():
         y = w * 2
         assert not mtl_edu.is_grad_enabled()
     assert mtl_edu.is_grad_enabled()
-    assert not y.requires_grad and y._parents == ()
+    assert not y.requires_grad and y.parents == () and y.is_leaf
     with pytest.raises(RuntimeError, match="does not require a gradient"):
         y.sum().backward()
+
+
+# ---- the functional API and the read-only graph view ------------------------------------------------
+
+def test_grad_returns_what_backward_writes_and_touches_no_grad():
+    from mtl_edu.autodiff import grad
+
+    rng = np.random.default_rng(0)
+    w = Tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    b = Tensor(rng.standard_normal(2), requires_grad=True)
+    unused = Tensor(rng.standard_normal(4), requires_grad=True)
+    x = Tensor(rng.standard_normal((5, 3)))
+    hidden = (x @ w + b).tanh()
+    loss = (hidden * hidden).sum()
+    g_w, g_b, g_hidden, g_unused = grad(loss, [w, b, hidden, unused], retain_graph=True)
+    assert w.grad is None and b.grad is None and hidden.grad is None and unused.grad is None
+    np.testing.assert_array_equal(g_hidden, 2 * hidden.data)            # an intermediate result
+    np.testing.assert_array_equal(g_unused, np.zeros(4))                # not reached: zeros
+    hidden.retain_grad()
+    loss.backward()
+    np.testing.assert_array_equal(g_w, w.grad)                          # the same arrays, bit for bit
+    np.testing.assert_array_equal(g_b, b.grad)
+    np.testing.assert_array_equal(g_hidden, hidden.grad)
+    with pytest.raises(RuntimeError, match="second time"):               # the graph was freed by backward
+        grad(loss, [w])
+
+
+def test_grad_frees_the_graph_unless_retained_and_stops_where_asked():
+    from mtl_edu.autodiff import grad
+
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    z = w * 3                                   # the graph below z: one mul
+    head = Tensor([0.5, -1.0], requires_grad=True)
+    loss = (z * head).sum()
+    (g_z, g_head) = grad(loss, [z, head], stop_at=[z])
+    np.testing.assert_array_equal(g_z, head.data)
+    np.testing.assert_array_equal(g_head, z.data)
+    assert loss.graph_freed and not z.graph_freed and z.parents[0] is w   # nothing below z was touched
+    z.backward(g_z)                                                          # one pass through the trunk
+    np.testing.assert_array_equal(w.grad, 3 * head.data)
+    assert z.graph_freed and z.parents == ()
+    v = Tensor([2.0], requires_grad=True)
+    y = (v * v).sum()
+    first = grad(y, [v], retain_graph=True)
+    np.testing.assert_array_equal(first[0], grad(y, [v])[0])
+    with pytest.raises(RuntimeError, match="grad_output can be omitted only for a single number"):
+        grad(v * 1.0 + Tensor([1.0, 2.0]), [v])
+    with pytest.raises(ValueError, match=r"grad_output has shape \(3,\), output has shape \(1,\)"):
+        grad(v * 2.0, [v], grad_output=np.ones(3))
+    with pytest.raises(TypeError, match=r"inputs\[1\] must be a Tensor, got ndarray"):
+        grad(v.sum(), [v, np.ones(1)])
+    np.testing.assert_array_equal(grad(Tensor([1.0]).sum(), [v])[0], [0.0])   # no input needs a gradient
+
+
+def test_graph_view_reads_the_recorded_graph():
+    from mtl_edu.autodiff import graph_nodes
+
+    x = Tensor([1.0, -2.0], requires_grad=True)
+    y = x ** 2
+    out = (y * 3.0).sum()
+    assert x.is_leaf and x.parents == () and x.op == ""
+    assert y.parents == (x,) and y.op == "pow 2.0" and not y.is_leaf
+    nodes = graph_nodes(out)
+    assert nodes[0] is x and nodes[-1] is out and y in nodes
+    assert graph_nodes(out, stop_at=[y])[0] is y                      # nothing below y
+    (local,) = y.local_gradients(np.ones(2))
+    np.testing.assert_array_equal(local, 2 * x.data)                 # d(x²)/dx, one chain-rule step
+    assert x.grad is None                                            # nothing accumulated
+    with pytest.raises(ValueError, match="this tensor is a leaf"):
+        x.local_gradients(np.ones(2))
+    out.backward()
+    assert y.graph_freed and y.parents == () and not x.graph_freed
+
+
+def test_no_module_outside_the_engine_touches_a_tensors_private_attributes():
+    import re
+    from pathlib import Path
+
+    package = Path(mtl_edu.__file__).parent
+    private = re.compile(r"\.(_parents|_backward|_retains_grad|_op|_topological_order|_result)\b|_freed_backward")
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "autodiff.py" and path.parent == package:
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            if private.search(line.replace("self._backward", "")):      # a class's own method of that name is its own
+                offenders.append(f"{path.relative_to(package)}:{number}: {line.strip()}")
+    assert not offenders, "outside mtl_edu/autodiff.py:\n" + "\n".join(offenders)
 
 
 # ---- dtypes --------------------------------------------------------------------------------------
@@ -374,7 +462,7 @@ def test_loss_messages():
 
 def test_gradcheck_catches_a_wrong_backward():
     def wrong_square(t):
-        out = Tensor._result(t.data**2, (t,), lambda g: (g * t.data,), "wrong")  # missing factor 2
+        out = Tensor.from_op(t.data**2, (t,), lambda g: (g * t.data,), "wrong")  # missing factor 2
         return out
 
     result = gradcheck(wrong_square, arrays((3,), 0))

@@ -120,7 +120,7 @@ def make_softplus(local_derivative=None, forward=None, wrap=True):
             value = local_derivative(g, x.data)
             return (value,) if wrap else value
 
-        return Tensor._result(data, (x,), backward, "softplus")
+        return Tensor.from_op(data, (x,), backward, "softplus")
 
     return softplus_op
 
