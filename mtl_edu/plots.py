@@ -720,6 +720,29 @@ def _draw_paths(ax, paths: np.ndarray, style: dict, label: str) -> None:
                 markevery=[path.shape[0] - 1], label=label if number == 0 else None, **style)
 
 
+def _label_outer_panels(axes, ncols: int, xlabel: str, ylabel: str) -> None:
+    """Label the outer edges of a grid of panels only: the left column gets the y label, and a panel
+    with no panel below it keeps its x labels (label_outer would strip them from the short last row's
+    neighbours too)."""
+    for number, ax in enumerate(axes):
+        if number + ncols < len(axes):
+            ax.tick_params(labelbottom=False)
+        else:
+            ax.set_xlabel(xlabel)
+        if number % ncols == 0:
+            ax.set_ylabel(ylabel)
+        else:
+            ax.tick_params(labelleft=False)
+
+
+def _figure_legend(fig, ax, names) -> None:
+    """Markers that are the same in every panel (e.g. the starts): one legend for the figure."""
+    handles, labels = ax.get_legend_handles_labels()
+    shared = [(h, n) for h, n in zip(handles, labels) if n in names]
+    fig.legend(*zip(*shared), loc="upper right", bbox_to_anchor=(0.995, 0.998), fontsize=8, ncols=2,
+               frameon=False)
+
+
 def plot_trajectories_on_contours(X1, X2, Z, trajectories: Mapping[str, np.ndarray], starts,
                                   pareto_set=None, panels: bool | None = None,
                                   title: str = "Optimisation paths on the average loss",
@@ -780,25 +803,12 @@ def plot_trajectories_on_contours(X1, X2, Z, trajectories: Mapping[str, np.ndarr
         _draw_paths(ax, stack, style, str(label))
     for ax in flat_axes[n_panels:]:
         ax.set_visible(False)
-    for number, ax in enumerate(flat_axes[:n_panels]):
+    for ax in flat_axes[:n_panels]:
         ax.xaxis.set_major_locator(ticker.MaxNLocator(5))
-        # Label the outer edges only; a panel with no panel below it keeps its x labels
-        # (label_outer would strip them from the short last row's neighbours too).
-        if number + ncols < n_panels:
-            ax.tick_params(labelbottom=False)
-        else:
-            ax.set_xlabel("x₁")
-        if number % ncols == 0:
-            ax.set_ylabel("x₂")
-        else:
-            ax.tick_params(labelleft=False)
+    _label_outer_panels(flat_axes[:n_panels], ncols, "x₁", "x₂")
     if panels:
         fig.suptitle(title, x=0.45)
-        # Start and Pareto-set markers are the same in every panel: one legend for the figure.
-        handles, names = flat_axes[0].get_legend_handles_labels()
-        shared = [(h, n) for h, n in zip(handles, names) if n in ("start", "Pareto set")]
-        fig.legend(*zip(*shared), loc="upper right", bbox_to_anchor=(0.995, 0.998), fontsize=8, ncols=2,
-                   frameon=False)
+        _figure_legend(fig, flat_axes[0], ("start", "Pareto set"))
     else:
         flat_axes[0].set_title(title)
         flat_axes[0].legend(fontsize=8, loc="upper right", framealpha=0.85)
@@ -856,20 +866,9 @@ def plot_loss_space(trajectories_in_loss_space: Mapping[str, np.ndarray], pareto
             continue
         target.grid(True, alpha=0.3)
     if panels:
-        for number, target in enumerate(panel_axes[:len(paths)]):
-            if number + ncols < len(paths):
-                target.tick_params(labelbottom=False)
-            else:
-                target.set_xlabel(xlabel)
-            if number % ncols == 0:
-                target.set_ylabel(ylabel)
-            else:
-                target.tick_params(labelleft=False)
+        _label_outer_panels(panel_axes[:len(paths)], ncols, xlabel, ylabel)
         fig.suptitle(title, x=0.45)
-        handles, names = panel_axes[0].get_legend_handles_labels()
-        shared = [(h, n) for h, n in zip(handles, names) if n in ("start", "Pareto front")]
-        fig.legend(*zip(*shared), loc="upper right", bbox_to_anchor=(0.995, 0.998), fontsize=8, ncols=2,
-                   frameon=False)
+        _figure_legend(fig, panel_axes[0], ("start", "Pareto front"))
     else:
         single = panel_axes[0]
         single.set_xlabel(xlabel)
