@@ -24,10 +24,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from mtl_edu import nn
-from mtl_edu.batched import ModelBatch
-from mtl_edu.functional import mse_loss
-from mtl_edu.multitask import HardSharingNet, task_loss
-from mtl_edu.optim import Adam
+from mtl_edu.nets.batched import ModelBatch
+from mtl_edu.nets.multitask import HardSharingNet, task_loss
+from mtl_edu.nets.optim import Adam
 
 SEEDS = 16
 BAR = 6.0  # the speed-up the course needs for 10-32 seeds per lesson within its time budget

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import handwritten  # noqa: E402
 
 from mtl_edu import Tensor, nn, optim  # noqa: E402
-from mtl_edu.functional import mse_loss  # noqa: E402
+from mtl_edu.engine.functional import mse_loss  # noqa: E402
 
 
 # ---- the engine's side: the same networks from Tensor ops ---------------------------------------
@@ -111,7 +111,7 @@ def shared_case(bar, batch=128, seed=0) -> Case:
     )
 
 
-# ---- the same networks from mtl_edu.nn modules and optim.SGD ------------------------------------
+# ---- the same networks from mtl_edu.nets.nn modules and optim.SGD ------------------------------------
 
 def module_mlp(layers, activation="tanh"):
     """An nn.MLP holding copies of the hand-written [(W, b), ...], so both start from the same weights."""

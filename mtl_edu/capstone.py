@@ -20,11 +20,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import aggregators, balancers, datasets, multitask, train
-from . import functional as F
-from .autodiff import Tensor, no_grad
-from .probes import TaskGradientRecorder, cosine_matrix, task_gradient_norms
-from .stats import mean_interval
+from .balancing import aggregators, balancers
+from .data import datasets
+from .nets import multitask, train
+from .engine import functional as F
+from .engine.autodiff import Tensor, no_grad
+from .instruments.probes import TaskGradientRecorder, cosine_matrix, task_gradient_norms
+from .instruments.stats import mean_interval
 
 __all__ = [
     "CAPSTONE", "CAPSTONE_METHODS", "CAPSTONE_TASKS", "CAPSTONE_METRICS", "CAPSTONE_HIGHER_IS_BETTER",
@@ -225,7 +227,7 @@ def capstone_run(method: str, branch_depth: int, seed: int = 0, split_seed: int 
     method: "stl" with branch_depth 0 (three separate networks, each with the same layers as a task's
     path in the shared network: the single-task baselines); with branch_depth 1 or 2, a key of
     CAPSTONE_METHODS ("equal" is the plain sum of the three losses) or any aggregator name of
-    `mtl_edu.aggregators`. Balancers use their papers' defaults (GradNorm α = 1.5; DWA temperature 2
+    `mtl_edu.balancing.aggregators`. Balancers use their papers' defaults (GradNorm α = 1.5; DWA temperature 2
     with one full-batch step as its "epoch"; CAGrad c = 0.5; FAMO lr 0.025, γ = 0.01).
     seed: the initial weights and the random draws of RLW, PCGrad and GradDrop. About 0.1–0.3 s.
     """

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mtl_edu import aggregators as agg
-from mtl_edu.aggregators import AGGREGATORS, aggregate, get_aggregator
+from mtl_edu.balancing.aggregators import AGGREGATORS, aggregate, get_aggregator
 
 NAMES = sorted(AGGREGATORS)
 

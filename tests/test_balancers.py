@@ -1,10 +1,10 @@
-"""Tests for mtl_edu.balancers: each balancer's weights follow its paper's definition, and the
+"""Tests for mtl_edu.balancing.balancers: each balancer's weights follow its paper's definition, and the
 gradients it leaves on the parameters are the ones that definition implies."""
 import numpy as np
 import pytest
 
 from mtl_edu import Tensor, aggregators
-from mtl_edu.balancers import (
+from mtl_edu.balancing.balancers import (
     DWA,
     FAMO,
     RLW,
@@ -14,7 +14,7 @@ from mtl_edu.balancers import (
     UncertaintyWeighting,
     make_balancer,
 )
-from mtl_edu.multitask import HardSharingNet, flatten_grads, task_gradients, task_loss
+from mtl_edu.nets.multitask import HardSharingNet, flatten_grads, task_gradients, task_loss
 
 
 def scalar_losses(values):

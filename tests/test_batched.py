@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from mtl_edu import Tensor, gradcheck, nn
-from mtl_edu.batched import ModelBatch
-from mtl_edu.functional import binary_cross_entropy_with_logits, cross_entropy, mse_loss
-from mtl_edu.multitask import HardSharingNet, SoftSharingNet, Task, task_loss
-from mtl_edu.optim import SGD, Adam
+from mtl_edu.nets.batched import ModelBatch
+from mtl_edu.engine.functional import binary_cross_entropy_with_logits, cross_entropy, mse_loss
+from mtl_edu.nets.multitask import HardSharingNet, SoftSharingNet, Task, task_loss
+from mtl_edu.nets.optim import SGD, Adam
 
 SEEDS = (0, 1, 2, 3, 4)
 

@@ -9,7 +9,7 @@ import bench_engine  # noqa: E402
 import handwritten  # noqa: E402
 
 from mtl_edu import Tensor  # noqa: E402
-from mtl_edu.functional import mse_loss  # noqa: E402
+from mtl_edu.engine.functional import mse_loss  # noqa: E402
 
 
 def test_engine_and_handwritten_gradients_agree():

@@ -1,4 +1,4 @@
-"""mtl_edu.datasets: toy sets, related-task generators, Caruana's mechanisms, Palmer penguins."""
+"""mtl_edu.data.datasets: toy sets, related-task generators, Caruana's mechanisms, Palmer penguins."""
 
 from importlib import resources
 

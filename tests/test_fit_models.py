@@ -3,9 +3,9 @@ fit_multitask gives it alone, for equal weights and for every balancer the cours
 import numpy as np
 import pytest
 
-from mtl_edu.balancers import make_balancer
-from mtl_edu.multitask import HardSharingNet, Task
-from mtl_edu.train import TrainingDiverged, fit_multitask, fit_multitask_models
+from mtl_edu.balancing.balancers import make_balancer
+from mtl_edu.nets.multitask import HardSharingNet, Task
+from mtl_edu.nets.train import TrainingDiverged, fit_multitask, fit_multitask_models
 
 SEEDS = (0, 1, 2)
 TASKS = (Task("value", "regression"), Task("label", "binary"), Task("kind", "multiclass", 3))
@@ -86,7 +86,7 @@ def test_bad_settings_get_a_clear_message():
 
 
 def test_an_optimizer_factory_gets_the_stacked_parameters_and_matches_each_model_alone():
-    from mtl_edu.optim import SGD
+    from mtl_edu.nets.optim import SGD
     X, targets = _data()
     nets = [_net(seed) for seed in SEEDS]
     fit_multitask_models(nets, X, targets, LOSSES, optimizer=lambda params: SGD(params, lr=0.05, momentum=0.9),

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from mtl_edu import Tensor, functional, nn, no_grad, train  # noqa: E402
 from mtl_edu import exercises as E  # noqa: E402
 from mtl_edu import widgets as W  # noqa: E402
-from mtl_edu.datasets import make_circles  # noqa: E402
+from mtl_edu.data.datasets import make_circles  # noqa: E402
 from mtl_edu.exercises import lesson02 as E02  # noqa: E402
 from checker_helpers import passes, fails, stub
 

@@ -251,9 +251,9 @@ def test_under_gradient_descent_no_layer_moves_and_under_adam_every_layer_does()
     # layer settles on 50 : 50) gradient descent moves no layer of any seed by 1e-4 of its size and stays
     # on log 2; Adam leaves log 2 on every seed within 250 steps, every layer moving by more than 1 %
     from mtl_edu import optim
-    from mtl_edu.batched import ModelBatch
-    from mtl_edu.datasets import make_moons
-    from mtl_edu.functional import cross_entropy
+    from mtl_edu.nets.batched import ModelBatch
+    from mtl_edu.data.datasets import make_moons
+    from mtl_edu.engine.functional import cross_entropy
 
     X, y = make_moons(200, noise=0.1, rng=np.random.default_rng(0))
     labels = np.broadcast_to(y, (10,) + y.shape)
@@ -292,7 +292,7 @@ def test_the_lesson_run_prints_what_each_optimiser_did():
 
 def test_weight_change_recorder_measures_relative_moves_between_records():
     from mtl_edu import probes
-    from mtl_edu.train import fit
+    from mtl_edu.nets.train import fit
 
     net = nn.MLP([2, 3, 1], rng=0)
     recorder = probes.WeightChangeRecorder()

@@ -7,8 +7,8 @@ from matplotlib.figure import Figure
 from mtl_edu import Tensor, nn, optim
 from mtl_edu import exercises as E
 from mtl_edu import widgets as W
-from mtl_edu.datasets import make_moons
-from mtl_edu.train import TrainingDiverged, fit
+from mtl_edu.data.datasets import make_moons
+from mtl_edu.nets.train import TrainingDiverged, fit
 from mtl_edu.widgets import fix_it as W04
 from checker_helpers import passes as _passes, fails as _fails, stub as _stub
 

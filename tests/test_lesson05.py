@@ -11,10 +11,10 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from mtl_edu import exercises as E  # noqa: E402
 from mtl_edu import widgets as W  # noqa: E402
-from mtl_edu.datasets import make_related_tasks  # noqa: E402
-from mtl_edu.multitask import HardSharingNet, SoftSharingNet, Task, delta_m, task_loss  # noqa: E402
-from mtl_edu.optim import Adam  # noqa: E402
-from mtl_edu.train import History  # noqa: E402
+from mtl_edu.data.datasets import make_related_tasks  # noqa: E402
+from mtl_edu.nets.multitask import HardSharingNet, SoftSharingNet, delta_m, task_loss  # noqa: E402
+from mtl_edu.nets.optim import Adam  # noqa: E402
+from mtl_edu.nets.train import History  # noqa: E402
 from mtl_edu.widgets import transfer as W05  # noqa: E402
 
 RHOS = list(W.TRANSFER_RHOS)
@@ -170,7 +170,7 @@ def test_sharing_one_layer_is_no_better_for_unrelated_tasks_with_plenty_of_data(
 
 
 def test_delta_m_is_the_mean_of_per_seed_paired_comparisons_with_a_t_interval():
-    from mtl_edu.stats import mean_interval
+    from mtl_edu.instruments.stats import mean_interval
 
     result = W.transfer_experiment(120, 2)
     k = RHOS.index(0.9)
@@ -237,13 +237,13 @@ def sweep():
 
 
 def _change(sweep, errors, l, k):
-    from mtl_edu.stats import mean_interval
+    from mtl_edu.instruments.stats import mean_interval
 
     return mean_interval(sweep.change_from_stl(errors)[l, k])
 
 
 def test_soft_sharing_gains_at_rho_09_are_matched_by_weight_decay(sweep):
-    from mtl_edu.stats import paired_interval
+    from mtl_edu.instruments.stats import paired_interval
 
     assert sweep.soft.shape == sweep.decay.shape == (4, 2, len(W.TRANSFER_SETUP["seeds"]), 2)
     rho_09 = 1
@@ -264,7 +264,7 @@ def test_at_rho_0_no_pull_towards_each_other_gains_but_weight_decay_does(sweep):
 
 
 def test_hard_sharing_hurts_unrelated_tasks_and_is_undecided_at_rho_09(sweep):
-    from mtl_edu.stats import mean_interval
+    from mtl_edu.instruments.stats import mean_interval
 
     hard = [mean_interval(row) for row in sweep.change_from_stl(sweep.hard)]
     assert hard[0].low > 0 and not hard[1].excludes_zero

@@ -14,8 +14,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from mtl_edu import exercises as E  # noqa: E402
 from mtl_edu import toys  # noqa: E402
 from mtl_edu import widgets as W  # noqa: E402
-from mtl_edu.multitask import task_gradients, task_loss  # noqa: E402
-from mtl_edu.probes import task_gradient_norms  # noqa: E402
+from mtl_edu.nets.multitask import task_gradients, task_loss  # noqa: E402
+from mtl_edu.instruments.probes import task_gradient_norms  # noqa: E402
 from mtl_edu.widgets import task_weights as W06  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -298,7 +298,7 @@ def comparison():
 
 
 def _verdicts(comparison):
-    from mtl_edu.stats import mean_interval
+    from mtl_edu.instruments.stats import mean_interval
 
     out = {}
     for row in comparison.rows[1:]:
@@ -329,7 +329,7 @@ def test_early_stopped_single_task_networks_beat_every_balancer(comparison):
     for method in W.NETWORK_METHOD_LABELS:
         assert np.mean(early) < np.mean(comparison.delta_m[method]), method
     # paired: early stopping against the best balancer, seed by seed
-    from mtl_edu.stats import paired_interval
+    from mtl_edu.instruments.stats import paired_interval
     assert paired_interval(early, comparison.delta_m["gradnorm"]).high < 0
 
 

@@ -11,9 +11,9 @@ from matplotlib.figure import Figure  # noqa: E402
 from mtl_edu import exercises as E  # noqa: E402
 from mtl_edu import stats  # noqa: E402
 from mtl_edu import widgets as W  # noqa: E402
-from mtl_edu.datasets import (make_eavesdropping_tasks, make_parity_tasks,  # noqa: E402
+from mtl_edu.data.datasets import (make_eavesdropping_tasks, make_parity_tasks,  # noqa: E402
                               make_representation_bias_tasks)
-from mtl_edu.multitask import HardSharingNet  # noqa: E402
+from mtl_edu.nets.multitask import HardSharingNet  # noqa: E402
 from mtl_edu.widgets import mechanisms as W09  # noqa: E402
 
 SIZES = list(W.MECHANISM_SIZES)

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 from mtl_edu import nn, no_grad, train
-from mtl_edu.functional import mse_loss
+from mtl_edu.engine.functional import mse_loss
 
 try:
-    from mtl_edu.datasets import make_circles
+    from mtl_edu.data.datasets import make_circles
 except ImportError:  # pragma: no cover - datasets.py is part of the package
     make_circles = None
 
@@ -87,7 +87,7 @@ LR, STEPS = 0.1, 2000
 @pytest.fixture(scope="module")
 def circles():
     if make_circles is None:  # pragma: no cover
-        pytest.fail("mtl_edu.datasets.make_circles is missing")
+        pytest.fail("mtl_edu.data.datasets.make_circles is missing")
     # sklearn's make_circles(300, noise=0.05) as in the course: the inner circle at radius 0.8.
     return make_circles(300, noise=0.05, factor=0.8, rng=1)
 

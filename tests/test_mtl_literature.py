@@ -8,10 +8,10 @@
 """
 import numpy as np
 
-from mtl_edu.balancers import UncertaintyWeighting
-from mtl_edu.datasets import make_kendall_toy, make_related_tasks
-from mtl_edu.multitask import HardSharingNet, delta_m, task_loss, task_metric
-from mtl_edu.optim import Adam
+from mtl_edu.balancing.balancers import UncertaintyWeighting
+from mtl_edu.data.datasets import make_kendall_toy, make_related_tasks
+from mtl_edu.nets.multitask import HardSharingNet, delta_m, task_loss, task_metric
+from mtl_edu.nets.optim import Adam
 
 
 def test_uncertainty_weighting_learns_the_noise_scales_of_kendalls_toy():

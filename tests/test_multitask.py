@@ -1,9 +1,9 @@
-"""Tests for mtl_edu.multitask: architectures, task losses/metrics, joint loss, per-task gradients, Δm%."""
+"""Tests for mtl_edu.nets.multitask: architectures, task losses/metrics, joint loss, per-task gradients, Δm%."""
 import numpy as np
 import pytest
 
 from mtl_edu import Tensor, gradcheck
-from mtl_edu.multitask import (
+from mtl_edu.nets.multitask import (
     DeepSupervisionNet,
     HardSharingNet,
     SoftSharingNet,

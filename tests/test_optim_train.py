@@ -6,7 +6,7 @@ import pytest
 
 from mtl_edu import Tensor, nn, optim, train
 from mtl_edu import functional as F
-from mtl_edu.datasets import make_moons
+from mtl_edu.data.datasets import make_moons
 
 
 def leaf(values):

@@ -262,7 +262,7 @@ def test_figure_to_png_bytes_rejects_non_figures():
 
 
 def test_paired_differences_figure_states_each_rows_interval_and_verdict():
-    from mtl_edu.plots import plot_paired_differences
+    from mtl_edu.instruments.plots import plot_paired_differences
 
     rng = np.random.default_rng(0)
     fig = plot_paired_differences({"clearly lower": rng.normal(-5.0, 1.0, 10), "unclear": rng.normal(0.0, 1.0, 10),

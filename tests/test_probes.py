@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from mtl_edu import multitask, nn, probes, train
-from mtl_edu.autodiff import Tensor
-from mtl_edu.functional import mse_loss
+from mtl_edu.engine.autodiff import Tensor
+from mtl_edu.engine.functional import mse_loss
 
 
 def _set_weights(model, weights, biases=None):

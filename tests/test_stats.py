@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from mtl_edu.stats import fraction_interval, mean_interval, paired_interval, t_quantile
+from mtl_edu.instruments.stats import fraction_interval, mean_interval, paired_interval, t_quantile
 
 
 @pytest.mark.parametrize("p", [0.55, 0.75, 0.9, 0.975, 0.995])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mtl_edu import aggregators as agg
-from mtl_edu.toys import (
+from mtl_edu.balancing.toys import (
     TOY_LOSS_FLOOR,
     TOY_STARTS,
     cagrad_toy,

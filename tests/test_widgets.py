@@ -14,7 +14,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from mtl_edu import Tensor  # noqa: E402
 from mtl_edu import widgets as W  # noqa: E402
-from mtl_edu.graph_drawing import plot_computation_graph, trace_computation_graph  # noqa: E402
+from mtl_edu.instruments.graph_drawing import plot_computation_graph, trace_computation_graph  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

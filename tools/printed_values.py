@@ -21,7 +21,7 @@ import numpy as np
 def lesson03_stall_runs() -> dict:
     """Lesson 03, section 4: 10 sigmoid or tanh layers on the two moons, 500 steps; activation -> History."""
     from mtl_edu import nn, train
-    from mtl_edu.datasets import make_moons
+    from mtl_edu.data.datasets import make_moons
 
     X, y = make_moons(200, noise=0.1, rng=np.random.default_rng(0))
     histories = {}
@@ -36,7 +36,7 @@ def lesson03_update_ratios() -> tuple:
     """Lesson 03, "Which layers learn?": ({"sgd", "adam"}: (L,) median ‖ΔW_l‖/‖W_l‖ per 10 steps over the first
     100 steps, Adam's loss at step 100) for the sigmoid net of section 4 under gradient descent and Adam (lr 0.01)."""
     from mtl_edu import nn, optim, probes, train
-    from mtl_edu.datasets import make_moons
+    from mtl_edu.data.datasets import make_moons
 
     X, y = make_moons(200, noise=0.1, rng=np.random.default_rng(0))
     medians, adam_loss = {}, None
@@ -83,8 +83,8 @@ def lesson03() -> dict:
 
 def lesson04() -> dict:
     from mtl_edu import nn, optim
-    from mtl_edu.datasets import make_moons
-    from mtl_edu.train import fit
+    from mtl_edu.data.datasets import make_moons
+    from mtl_edu.nets.train import fit
 
     out = {}
     X, y = make_moons(128, noise=0.1, rng=np.random.default_rng(0))
@@ -97,7 +97,7 @@ def lesson04() -> dict:
 
 
 def lesson05() -> dict:
-    from mtl_edu.stats import mean_interval
+    from mtl_edu.instruments.stats import mean_interval
     from mtl_edu.widgets import transfer_experiment
 
     # section 3b: Δm% over 10 seeds at ρ = 1 and 0.9, n = 120, 2 layers shared, as the lesson prints it

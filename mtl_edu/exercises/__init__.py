@@ -13,7 +13,7 @@ A passing check's message is stored in the committed notebooks and compared by s
 it states what was checked and a bound ("agrees to within 1e-9"), never a measured error at full
 precision, which could differ in its last digits on another machine.
 To add a checker: write `check_<name>(learner_fn)` in its lesson's module with the
-`@exercise_checker` decorator, call learner code through `_call`, report with `_ok` / `_fail` (all
+`@exercise_checker` decorator, call learner code through `call_learner`, report with `passed` / `fail` (all
 from `core`), list it in that module's `__all__`, and test it both ways in tests/test_exercises.py.
 
 One module per lesson (`lesson00` ... `lesson10`) on top of `core` (ExerciseError, the decorator and

@@ -1,6 +1,6 @@
 """The checkers' shared machinery: `ExerciseError`, the `exercise_checker` decorator, and the helpers
-every lesson's checkers use to call learner code (`_call`), read what it returned (`_number`,
-`_returned_number`, `_array`) and report (`_ok`, `_fail`). The package docstring
+every lesson's checkers use to call learner code (`call_learner`), read what it returned (`as_number`,
+`returned_number`, `as_array`) and report (`passed`, `fail`). The package docstring
 (`mtl_edu.exercises`) describes the pattern every checker follows.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ import functools
 
 import numpy as np
 
-from ..autodiff import Tensor
+from ..engine.autodiff import Tensor
 
 __all__ = ["ExerciseError", "NOT_ATTEMPTED", "exercise_checker"]
 
@@ -20,11 +20,11 @@ class ExerciseError(AssertionError):
     """A wrong answer; the message says which input, what was expected and what came back."""
 
 
-def _ok(message: str) -> None:
+def passed(message: str) -> None:
     print(f"✓ Correct: {message}")
 
 
-def _fail(message: str):
+def fail(message: str):
     __tracebackhide__ = True  # pytest and IPython hide this frame: the message is what matters
     raise ExerciseError(f"✗ {message}")
 
@@ -43,7 +43,7 @@ def exercise_checker(check):
     return run
 
 
-def _call(function, *args, description: str):
+def call_learner(function, *args, description: str):
     """Run learner code; an error other than NotImplementedError becomes an ExerciseError naming the call."""
     __tracebackhide__ = True
     try:
@@ -54,49 +54,49 @@ def _call(function, *args, description: str):
         raise ExerciseError(f"✗ {description} raised {type(error).__name__}: {error}") from error
 
 
-def _number(value, description: str) -> float:
+def as_number(value, description: str) -> float:
     """A learner's answer as a float, or a precise complaint about what it is instead."""
     try:
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        _fail(f"{description} should be a number, got {type(value).__name__} {value!r}")
+        fail(f"{description} should be a number, got {type(value).__name__} {value!r}")
     if array.size != 1:
-        _fail(f"{description} should be one number, got an array of shape {array.shape}")
+        fail(f"{description} should be one number, got an array of shape {array.shape}")
     number = float(array.reshape(()))
     if not np.isfinite(number):
-        _fail(f"{description} should be a finite number, got {number}")
+        fail(f"{description} should be a finite number, got {number}")
     return number
 
 
-def _returned_number(value, description: str) -> float:
-    """`_number`, with a forgotten `return` (None) named as such rather than as NaN."""
+def returned_number(value, description: str) -> float:
+    """`as_number`, with a forgotten `return` (None) named as such rather than as NaN."""
     if value is None:
-        _fail(f"{description} returned None; did you forget the `return`?")
-    return _number(value, description)
+        fail(f"{description} returned None; did you forget the `return`?")
+    return as_number(value, description)
 
 
-def _array(value, shape: tuple, description: str) -> np.ndarray:
+def as_array(value, shape: tuple, description: str) -> np.ndarray:
     """A learner's array answer of the expected shape, as float64, or a precise complaint."""
     if value is None:
-        _fail(f"{description} returned None; did you forget the `return`?")
+        fail(f"{description} returned None; did you forget the `return`?")
     try:
         array = np.asarray(value.data if isinstance(value, Tensor) else value, dtype=float)
     except (TypeError, ValueError):
-        _fail(f"{description} should return numbers, got {type(value).__name__}")
+        fail(f"{description} should return numbers, got {type(value).__name__}")
     if array.shape != tuple(shape):
-        _fail(f"{description} returned shape {array.shape}, expected {tuple(shape)}")
+        fail(f"{description} returned shape {array.shape}, expected {tuple(shape)}")
     if not np.all(np.isfinite(array)):
         bad = int(np.flatnonzero(~np.isfinite(array.reshape(-1)))[0])
-        _fail(f"{description} returned a non-finite value ({array.reshape(-1)[bad]}) at position {bad}")
+        fail(f"{description} returned a non-finite value ({array.reshape(-1)[bad]}) at position {bad}")
     return array
 
 
-def _worst_point(got: np.ndarray, expected: np.ndarray, inputs: np.ndarray, name: str = "x") -> str:
+def worst_point(got: np.ndarray, expected: np.ndarray, inputs: np.ndarray, name: str = "x") -> str:
     """Where two arrays differ most, said in words: 'at x = 2: expected 0.105, got 0.881'."""
     index = int(np.argmax(np.abs(got - expected)))
     return (f"at {name} = {inputs.reshape(-1)[index]:.4g}: expected {expected.reshape(-1)[index]:.6g}, "
             f"got {got.reshape(-1)[index]:.6g}")
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
+def reference_sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))

@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 
-from .core import _array, _call, _fail, _number, _ok, _sigmoid, _worst_point, exercise_checker
+from .core import as_array, call_learner, fail, as_number, passed, reference_sigmoid, worst_point, exercise_checker
 
 __all__ = [
     "MINIMUM_VERSIONS", "MINIMUM_PYTHON", "check_environment", "check_sigmoid_derivative",
@@ -58,45 +58,45 @@ def check_environment(minimum_versions: dict | None = None) -> None:
 def check_sigmoid_derivative(sigmoid_derivative) -> None:
     """Exercise 00.1: `sigmoid_derivative(x)` must return σ(x)(1 − σ(x)) element-wise."""
     x = np.linspace(-10.0, 10.0, 41)
-    got = _array(_call(sigmoid_derivative, x.copy(), description="sigmoid_derivative(x) for an array x"),
+    got = as_array(call_learner(sigmoid_derivative, x.copy(), description="sigmoid_derivative(x) for an array x"),
                  x.shape, "sigmoid_derivative(x) for x of shape (41,)")
-    sigma = _sigmoid(x)
+    sigma = reference_sigmoid(x)
     expected = sigma * (1 - sigma)
     if not np.allclose(got, expected, rtol=1e-7, atol=1e-9):
         if np.allclose(got, sigma, atol=1e-9):
-            _fail("your function returns σ(x) itself, not its derivative; σ'(x) = σ(x)·(1 − σ(x)).")
+            fail("your function returns σ(x) itself, not its derivative; σ'(x) = σ(x)·(1 − σ(x)).")
         if np.allclose(got, -expected, atol=1e-9):
-            _fail(f"the sign is flipped: σ' is never negative ({_worst_point(got, expected, x)}).")
-        _fail(f"sigmoid_derivative differs from σ(x)(1 − σ(x)) {_worst_point(got, expected, x)}.")
-    at_zero = _number(_call(sigmoid_derivative, 0.0, description="sigmoid_derivative(0.0)"),
+            fail(f"the sign is flipped: σ' is never negative ({worst_point(got, expected, x)}).")
+        fail(f"sigmoid_derivative differs from σ(x)(1 − σ(x)) {worst_point(got, expected, x)}.")
+    at_zero = as_number(call_learner(sigmoid_derivative, 0.0, description="sigmoid_derivative(0.0)"),
                       "sigmoid_derivative(0.0)")
     if abs(at_zero - 0.25) > 1e-9:
-        _fail(f"for the single number x = 0.0 expected 0.25, got {at_zero:.6g}")
-    _ok("sigmoid_derivative agrees with σ(x)(1 − σ(x)) to within 1e-9 at 41 points in [−10, 10], "
+        fail(f"for the single number x = 0.0 expected 0.25, got {at_zero:.6g}")
+    passed("sigmoid_derivative agrees with σ(x)(1 − σ(x)) to within 1e-9 at 41 points in [−10, 10], "
         "and sigmoid_derivative(0.0) = 0.25.")
 
 
 @exercise_checker
 def check_sigmoid_derivative_peak(find_peak) -> None:
     """Exercise 00.2: `find_peak()` returns (x_peak, peak_value) for σ' found on a grid."""
-    answer = _call(find_peak, description="your function")
+    answer = call_learner(find_peak, description="your function")
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        _fail(f"return two numbers, (x_peak, peak_value); got {type(answer).__name__} {answer!r}")
-    x_peak = _number(answer[0], "x_peak (the first number)")
-    peak = _number(answer[1], "peak_value (the second number)")
+        fail(f"return two numbers, (x_peak, peak_value); got {type(answer).__name__} {answer!r}")
+    x_peak = as_number(answer[0], "x_peak (the first number)")
+    peak = as_number(answer[1], "peak_value (the second number)")
     if abs(peak - 0.25) > 1e-4:
         if abs(x_peak - 0.25) < 1e-4 and abs(peak) < 0.05:
-            _fail(f"the two numbers look swapped: return (x_peak, peak_value), got ({x_peak:.4g}, {peak:.4g}).")
+            fail(f"the two numbers look swapped: return (x_peak, peak_value), got ({x_peak:.4g}, {peak:.4g}).")
         if abs(peak - 0.5) < 1e-3:
-            _fail("peak_value = 0.5 is σ(0), the value of the sigmoid; the exercise asks for the largest value "
+            fail("peak_value = 0.5 is σ(0), the value of the sigmoid; the exercise asks for the largest value "
                   "of its derivative σ'.")
         if abs(peak - 1.0) < 1e-2:
-            _fail(f"peak_value = {peak:.4g} is about the largest value of σ itself (it approaches 1); "
+            fail(f"peak_value = {peak:.4g} is about the largest value of σ itself (it approaches 1); "
                   "look for the largest value of σ' instead.")
-        _fail(f"the largest value of σ' is 0.25, got peak_value = {peak:.6g}.")
+        fail(f"the largest value of σ' is 0.25, got peak_value = {peak:.6g}.")
     if abs(x_peak) > 0.02:
         if float(x_peak).is_integer() and abs(x_peak) > 6:
-            _fail(f"x_peak = {x_peak:g} looks like an index into your grid; return the grid value x[index].")
-        _fail(f"σ' is largest at x = 0, got x_peak = {x_peak:.4g}.")
-    _ok(f"σ' is largest at x = 0, where σ'(0) = 1/4; your grid search found x = {round(x_peak, 3) + 0.0:.3f} "
+            fail(f"x_peak = {x_peak:g} looks like an index into your grid; return the grid value x[index].")
+        fail(f"σ' is largest at x = 0, got x_peak = {x_peak:.4g}.")
+    passed(f"σ' is largest at x = 0, where σ'(0) = 1/4; your grid search found x = {round(x_peak, 3) + 0.0:.3f} "
         f"and σ' = {round(peak, 5) + 0.0:.5f}.")

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import datasets, nn, train
-from ..autodiff import Tensor, no_grad
-from .core import _array, _call, _fail, _number, _ok, _sigmoid, exercise_checker
+from ..data import datasets
+from ..nets import nn, train
+from ..engine.autodiff import Tensor, no_grad
+from .core import as_array, call_learner, fail, as_number, passed, reference_sigmoid, exercise_checker
 
 __all__ = ["check_mlp_forward", "check_accuracy_from_logits", "SPIRALS_EXERCISE", "check_spiral_settings"]
 
@@ -33,13 +34,13 @@ def check_mlp_forward(mlp_forward) -> None:
     X = np.random.default_rng(8).normal(size=(6, 2))
     W1, b1 = learner_model.layers[0].weight, learner_model.layers[0].bias
     W2, b2 = learner_model.layers[1].weight, learner_model.layers[1].bias
-    out = _call(mlp_forward, Tensor(X), W1, b1, W2, b2, description="mlp_forward(X, W1, b1, W2, b2)")
+    out = call_learner(mlp_forward, Tensor(X), W1, b1, W2, b2, description="mlp_forward(X, W1, b1, W2, b2)")
     if out is None:
-        _fail("mlp_forward returned None; did you forget the `return`?")
+        fail("mlp_forward returned None; did you forget the `return`?")
     if not isinstance(out, Tensor):
-        _fail(f"mlp_forward must return a Tensor built with Tensor operations (@, +, .tanh()), got "
+        fail(f"mlp_forward must return a Tensor built with Tensor operations (@, +, .tanh()), got "
               f"{type(out).__name__}: a NumPy array carries no graph, so backward() could not train the weights.")
-    got = _array(out, (6, 1), "mlp_forward(X, W1, b1, W2, b2) for X of shape (6, 2)")
+    got = as_array(out, (6, 1), "mlp_forward(X, W1, b1, W2, b2) for X of shape (6, 2)")
     expected = reference(X).data
     if not np.allclose(got, expected, rtol=1e-9, atol=1e-12):
         w1, c1, w2, c2 = (p.data for p in (W1, b1, W2, b2))
@@ -47,28 +48,28 @@ def check_mlp_forward(mlp_forward) -> None:
         slips = {
             "no activation between the layers (a linear model): apply .tanh() to X @ W1 + b1": z @ w2 + c2,
             "ReLU instead of tanh: this network uses tanh": np.maximum(z, 0) @ w2 + c2,
-            "sigmoid instead of tanh: this network uses tanh": _sigmoid(z) @ w2 + c2,
+            "sigmoid instead of tanh: this network uses tanh": reference_sigmoid(z) @ w2 + c2,
             "the first bias b1 is missing": np.tanh(X @ w1) @ w2 + c2,
             "the output bias b2 is missing": np.tanh(z) @ w2,
             "tanh on the output too: the output layer is linear (logits)": np.tanh(np.tanh(z) @ w2 + c2),
         }
         for slip, value in slips.items():
             if np.allclose(got, value, rtol=1e-9, atol=1e-12):
-                _fail(f"{slip}. (First point: expected {expected[0, 0]:.6g}, got {got[0, 0]:.6g}.)")
+                fail(f"{slip}. (First point: expected {expected[0, 0]:.6g}, got {got[0, 0]:.6g}.)")
         index = int(np.argmax(np.abs(got - expected).reshape(-1)))
-        _fail(f"the logits differ from nn.MLP's: for point {index} (x = {X[index, 0]:.3g}, {X[index, 1]:.3g}) "
+        fail(f"the logits differ from nn.MLP's: for point {index} (x = {X[index, 0]:.3g}, {X[index, 1]:.3g}) "
               f"expected {expected[index, 0]:.6g}, got {got[index, 0]:.6g}. The recipe: h = tanh(X @ W1 + b1), "
               "logits = h @ W2 + b2.")
     out.sum().backward()
     reference(X).sum().backward()
     for name, mine, theirs in zip(("W1", "b1", "W2", "b2"), learner_model.parameters(), reference.parameters()):
         if mine.grad is None:
-            _fail(f"backward() left no gradient on {name}: build the output from the Tensors you were given "
+            fail(f"backward() left no gradient on {name}: build the output from the Tensors you were given "
                   "(not from their .data), so the graph reaches every weight.")
         if not np.allclose(mine.grad, theirs.grad, rtol=1e-9, atol=1e-12):
-            _fail(f"the output values are right, but the gradient reaching {name} differs from nn.MLP's "
+            fail(f"the output values are right, but the gradient reaching {name} differs from nn.MLP's "
                   f"(largest difference {np.max(np.abs(mine.grad - theirs.grad)):.3g}).")
-    _ok("mlp_forward gives nn.MLP([2, 8, 1], tanh)'s logits on 6 points to within 1e-9, and backward() "
+    passed("mlp_forward gives nn.MLP([2, 8, 1], tanh)'s logits on 6 points to within 1e-9, and backward() "
         "fills W1, b1, W2, b2 with the same gradients.")
 
 
@@ -102,17 +103,17 @@ def check_accuracy_from_logits(accuracy_from_logits) -> None:
         (np.array([[1.0], [1.0], [-1.0]]), np.array([0, 0, 1]), "3 points all predicted wrong"),
     ]
     for logits, labels, what in cases:
-        answer = _call(accuracy_from_logits, logits.copy(), labels.copy(),
+        answer = call_learner(accuracy_from_logits, logits.copy(), labels.copy(),
                        description=f"accuracy_from_logits on {what}")
-        got = _number(answer, f"accuracy_from_logits on {what}")
+        got = as_number(answer, f"accuracy_from_logits on {what}")
         expected = train.accuracy(logits, labels)
         if abs(got - expected) > 1e-12:
             for slip, value in _accuracy_slips(logits, labels).items():
                 if abs(got - value) < 1e-12 and abs(value - expected) > 1e-12:
-                    _fail(f"on {what}: expected {expected:.4g}, got {got:.4g}: {slip}.")
-            _fail(f"on {what}: expected {expected:.4g}, got {got:.4g}. A point counts as class 1 when its "
+                    fail(f"on {what}: expected {expected:.4g}, got {got:.4g}: {slip}.")
+            fail(f"on {what}: expected {expected:.4g}, got {got:.4g}. A point counts as class 1 when its "
                   "logit is > 0; accuracy is the fraction of points whose predicted class equals y.")
-    _ok("accuracy_from_logits agrees with mtl_edu.train.accuracy on 3 cases (0.6, all right = 1, "
+    passed("accuracy_from_logits agrees with mtl_edu.train.accuracy on 3 cases (0.6, all right = 1, "
         "all wrong = 0), with (n, 1) logits and (n,) labels.")
 
 
@@ -134,23 +135,23 @@ def _spirals_split() -> tuple:
 def check_spiral_settings(spiral_settings) -> None:
     """Exercise 02.3: `spiral_settings()` returns {"activation", "optimizer", "lr", "steps"} that train
     the 2 × 16 MLP of the explorer to ≥ 95% test accuracy on its spirals in at most 1000 full-batch steps."""
-    settings = _call(spiral_settings, description="spiral_settings()")
+    settings = call_learner(spiral_settings, description="spiral_settings()")
     needed = {"activation", "optimizer", "lr", "steps"}
     if not isinstance(settings, dict) or set(settings) != needed:
         got = sorted(settings) if isinstance(settings, dict) else f"a {type(settings).__name__}"
-        _fail(f"return a dict with exactly the keys {sorted(needed)}, got {got}")
+        fail(f"return a dict with exactly the keys {sorted(needed)}, got {got}")
     activation, optimizer = settings["activation"], settings["optimizer"]
     if activation not in nn.ACTIVATIONS:
-        _fail(f"activation must be one of {list(nn.ACTIVATIONS)}, got {activation!r}")
+        fail(f"activation must be one of {list(nn.ACTIVATIONS)}, got {activation!r}")
     if optimizer not in ("sgd", "adam"):
-        _fail(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
-    lr = _number(settings["lr"], "lr")
+        fail(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
+    lr = as_number(settings["lr"], "lr")
     if lr <= 0:
-        _fail(f"lr must be above 0, got {lr:g}: it is the size of each step downhill.")
+        fail(f"lr must be above 0, got {lr:g}: it is the size of each step downhill.")
     steps = settings["steps"]
     max_steps = SPIRALS_EXERCISE["max_steps"]
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= max_steps:
-        _fail(f"steps must be a whole number from 1 to {max_steps}, got {steps!r}")
+        fail(f"steps must be a whole number from 1 to {max_steps}, got {steps!r}")
     X_train, y_train, X_test, y_test = _spirals_split()
     init = "he_normal" if activation in ("relu", "leaky_relu") else "xavier_normal"
     model = nn.MLP(SPIRALS_EXERCISE["sizes"], activation=activation, init=init, rng=0)
@@ -159,7 +160,7 @@ def check_spiral_settings(spiral_settings) -> None:
         history = train.fit(model, X_train, y_train, loss="bce", optimizer=optimizer, lr=lr, steps=int(steps),
                             record_every=max(1, int(steps) // 10), progress=False)
     except train.TrainingDiverged as error:
-        _fail(f"with {described}: training diverged at step {error.step} (the loss became {error.loss}); "
+        fail(f"with {described}: training diverged at step {error.step} (the loss became {error.loss}); "
               "lower the learning rate.")
     with no_grad():
         train_accuracy = train.accuracy(model(X_train).data, y_train)
@@ -181,5 +182,5 @@ def check_spiral_settings(spiral_settings) -> None:
         else:
             hint = (f"The loss barely moved in the second half of the run ({middle:.3g} → {last:.3g}): try a "
                     "larger learning rate, another activation (ReLU), or Adam.")
-        _fail(f"with {described}: {reached}; the target is {target:.0%} test accuracy. {hint}")
-    _ok(f"with {described}: {reached} (target {target:.0%} on the held-out points).")
+        fail(f"with {described}: {reached}; the target is {target:.0%} test accuracy. {hint}")
+    passed(f"with {described}: {reached} (target {target:.0%} on the held-out points).")

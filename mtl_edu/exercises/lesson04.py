@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import optim
-from ..autodiff import Tensor
-from .core import _array, _call, _fail, _number, _ok, exercise_checker
+from ..nets import optim
+from ..engine.autodiff import Tensor
+from .core import as_array, call_learner, fail, as_number, passed, exercise_checker
 
 __all__ = ["check_clip_by_norm", "check_he_std", "check_leaky_relu_std"]
 
@@ -38,31 +38,31 @@ def check_clip_by_norm(clip_by_norm) -> None:
     for g, max_norm in cases:
         norm = float(np.linalg.norm(g))
         where = f"for a gradient of {g.size} entries with norm {norm:.3g} and max_norm = {max_norm:g}"
-        result = _call(clip_by_norm, g.copy(), max_norm, description=f"clip_by_norm(g, {max_norm:g}) {where}")
+        result = call_learner(clip_by_norm, g.copy(), max_norm, description=f"clip_by_norm(g, {max_norm:g}) {where}")
         if result is not None and norm == 0 and not np.all(np.isfinite(np.asarray(result, dtype=float))):
-            _fail(f"{where}: you returned NaN. A zero gradient is already short enough: rescale only when the "
+            fail(f"{where}: you returned NaN. A zero gradient is already short enough: rescale only when the "
                   "norm exceeds max_norm, so you never divide by a zero norm.")
-        got = _array(result, g.shape, f"clip_by_norm(g, {max_norm:g}) {where}")
+        got = as_array(result, g.shape, f"clip_by_norm(g, {max_norm:g}) {where}")
         expected = _reference_clip_by_norm(g, max_norm)
         if np.allclose(got, expected, rtol=1e-9, atol=1e-12):
             continue
         got_norm = float(np.linalg.norm(got))
         if np.allclose(got, np.clip(g, -max_norm, max_norm), rtol=1e-9, atol=1e-12):
-            _fail(f"{where}: you clipped every entry to ±{max_norm:g}, which is clipping by value and turns the "
+            fail(f"{where}: you clipped every entry to ±{max_norm:g}, which is clipping by value and turns the "
                   "direction. Clipping by norm multiplies the whole vector by max_norm / ‖g‖.")
         if norm <= max_norm and np.isclose(got_norm, max_norm):
-            _fail(f"{where}: the gradient is already shorter than max_norm, so it must come back unchanged; "
+            fail(f"{where}: the gradient is already shorter than max_norm, so it must come back unchanged; "
                   f"you stretched it to norm {got_norm:.3g}. Rescale only when ‖g‖ > max_norm.")
         if norm > max_norm and np.allclose(got, g):
-            _fail(f"{where}: you returned g unchanged, but its norm is above max_norm; scale it by "
+            fail(f"{where}: you returned g unchanged, but its norm is above max_norm; scale it by "
                   f"max_norm / ‖g‖ = {max_norm / norm:.3g}.")
         if got_norm > 0 and norm > 0 and np.dot(got, g) / (got_norm * norm) > 1 - 1e-9:
-            _fail(f"{where}: the direction is right but the length is not: expected norm {min(norm, max_norm):.4g}, "
+            fail(f"{where}: the direction is right but the length is not: expected norm {min(norm, max_norm):.4g}, "
                   f"got {got_norm:.4g}.")
         shown = min(3, g.size)
-        _fail(f"{where}: expected (first entries) {np.round(expected[:shown], 4).tolist()}, "
+        fail(f"{where}: expected (first entries) {np.round(expected[:shown], 4).tolist()}, "
               f"got {np.round(got[:shown], 4).tolist()}.")
-    _ok(f"clip_by_norm agrees with optim.clip_grad_norm to within 1e-9 on {len(cases)} gradients (2 to 100 "
+    passed(f"clip_by_norm agrees with optim.clip_grad_norm to within 1e-9 on {len(cases)} gradients (2 to 100 "
         "entries; longer and shorter than max_norm; all zeros): long ones are scaled to norm max_norm, "
         "their direction kept, and short ones are left alone.")
 
@@ -85,7 +85,7 @@ def check_he_std(he_std) -> None:
     """Exercise 04.2: `he_std(fan_in)` returns the standard deviation √(2 / fan_in) of He et al. 2015 (ICCV)."""
     fan_ins = (1, 3, 64, 256, 1000)
     for fan_in in fan_ins:
-        std = _number(_call(he_std, fan_in, description=f"he_std({fan_in})"), f"he_std({fan_in})")
+        std = as_number(call_learner(he_std, fan_in, description=f"he_std({fan_in})"), f"he_std({fan_in})")
         per_layer = fan_in * std**2 / 2  # ReLU keeps half of E[z²]; the layer multiplies by fan_in·Var(W)
         if _within_two_times(per_layer):
             continue
@@ -95,14 +95,14 @@ def check_he_std(he_std) -> None:
                        "layer 1 (the goal: within a factor 2).")
         where = f"he_std({fan_in}) = {std:.4g}, expected √(2/{fan_in}) = {expected:.4g}"
         if np.isclose(std, np.sqrt(1.0 / fan_in)):
-            _fail(f"{where}: that is the 1/fan_in variance (LeCun; Xavier for a square layer). ReLU zeroes the "
+            fail(f"{where}: that is the 1/fan_in variance (LeCun; Xavier for a square layer). ReLU zeroes the "
                   f"negative half of its input: {consequence} Double the variance.")
         if np.isclose(std, 2.0 / fan_in):
-            _fail(f"{where}: you returned the variance 2/fan_in; the standard deviation is its square root.")
+            fail(f"{where}: you returned the variance 2/fan_in; the standard deviation is its square root.")
         if np.isclose(std, np.sqrt(2.0) / fan_in):
-            _fail(f"{where}: √2/fan_in takes the square root of the 2 only; take it of 2/fan_in.")
-        _fail(f"{where}: {consequence}")
-    _ok(f"he_std(fan_in) = √(2/fan_in) at fan_in = {', '.join(str(n) for n in fan_ins)}: each ReLU layer then "
+            fail(f"{where}: √2/fan_in takes the square root of the 2 only; take it of 2/fan_in.")
+        fail(f"{where}: {consequence}")
+    passed(f"he_std(fan_in) = √(2/fan_in) at fan_in = {', '.join(str(n) for n in fan_ins)}: each ReLU layer then "
         "keeps the second moment on average (fan_in·std²/2 = 1), so over 50 layers it stays within 2× "
         "(He et al. 2015).")
 
@@ -115,7 +115,7 @@ def check_leaky_relu_std(leaky_relu_std) -> None:
     """Exercise 04.3: `leaky_relu_std(fan_in, slope)` = √(2 / ((1 + slope²)·fan_in)), He et al. 2015 (ICCV),
     the init that keeps the second moment of a leaky-ReLU net constant through depth."""
     for fan_in, slope in _LEAKY_CASES:
-        std = _number(_call(leaky_relu_std, fan_in, slope, description=f"leaky_relu_std({fan_in}, {slope:g})"),
+        std = as_number(call_learner(leaky_relu_std, fan_in, slope, description=f"leaky_relu_std({fan_in}, {slope:g})"),
                       f"leaky_relu_std({fan_in}, {slope:g})")
         kept = (1 + slope**2) / 2  # the fraction of E[z²] a leaky ReLU passes on
         per_layer = fan_in * std**2 * kept
@@ -127,14 +127,14 @@ def check_leaky_relu_std(leaky_relu_std) -> None:
                        f"average {_factor_over_depth(per_layer):.2g} × the second moment of layer 1 "
                        "(the goal: within 2×).")
         if np.isclose(std, np.sqrt(2.0 / fan_in)):
-            _fail(f"{where}: your std ignores the slope. A leaky ReLU with slope {slope:g} keeps "
+            fail(f"{where}: your std ignores the slope. A leaky ReLU with slope {slope:g} keeps "
                   f"(1 + {slope:g}²)/2 = {kept:.3g} of E[z²], not 1/2: {consequence}")
         if np.isclose(std, np.sqrt(2.0 / ((1 + slope) * fan_in))):
-            _fail(f"{where}: you used (1 + slope) where it should be (1 + slope²): the negative half outputs "
+            fail(f"{where}: you used (1 + slope) where it should be (1 + slope²): the negative half outputs "
                   "slope·z, whose square is slope²·z².")
         if np.isclose(std, 2.0 / ((1 + slope**2) * fan_in)):
-            _fail(f"{where}: you returned the variance; the standard deviation is its square root.")
-        _fail(f"{where}: {consequence}")
-    _ok(f"leaky_relu_std(fan_in, slope) = √(2 / ((1 + slope²)·fan_in)) at {len(_LEAKY_CASES)} (fan_in, slope) "
+            fail(f"{where}: you returned the variance; the standard deviation is its square root.")
+        fail(f"{where}: {consequence}")
+    passed(f"leaky_relu_std(fan_in, slope) = √(2 / ((1 + slope²)·fan_in)) at {len(_LEAKY_CASES)} (fan_in, slope) "
         "pairs, from slope 0 (ReLU: He's 2/fan_in) to slope 1 (a linear layer: 1/fan_in); each keeps the second "
         "moment of a 50-layer net within 2× on average.")

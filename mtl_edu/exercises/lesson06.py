@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..multitask import HardSharingNet, flatten_grads, joint_loss, task_gradients, task_loss
-from .core import _array, _call, _fail, _ok, exercise_checker
+from ..nets.multitask import HardSharingNet, flatten_grads, joint_loss, task_gradients, task_loss
+from .core import as_array, call_learner, fail, passed, exercise_checker
 
 __all__ = ["check_joint_gradient", "check_equalising_weights", "check_pareto_mask"]
 
@@ -40,7 +40,7 @@ def check_joint_gradient(joint_gradient) -> None:
         total.backward()
         expected = flatten_grads(shared)  # autodiff on the joint loss itself: the reference
         shown = f"weights = {weights.tolist()}, l2 = {l2:g} ({n_tasks} tasks, P = {theta.size})"
-        got = _array(_call(joint_gradient, G.copy(), weights.copy(), l2, theta.copy(),
+        got = as_array(call_learner(joint_gradient, G.copy(), weights.copy(), l2, theta.copy(),
                            description=f"joint_gradient(G, weights, l2, theta) with {shown}"),
                      theta.shape, f"joint_gradient with {shown}")
         if np.allclose(got, expected, rtol=1e-8, atol=1e-10):
@@ -48,18 +48,18 @@ def check_joint_gradient(joint_gradient) -> None:
         weighted = weights @ G
         close = lambda candidate: np.allclose(got, candidate, rtol=1e-8, atol=1e-10)  # noqa: E731
         if l2 > 0 and close(weighted):
-            _fail(f"with {shown}: the weight-decay term is missing; ∂(l2·‖θ‖²)/∂θ = 2·l2·θ.")
+            fail(f"with {shown}: the weight-decay term is missing; ∂(l2·‖θ‖²)/∂θ = 2·l2·θ.")
         if l2 > 0 and close(weighted + l2 * theta):
-            _fail(f"with {shown}: the weight-decay term needs a factor 2: ∂(l2·‖θ‖²)/∂θ = 2·l2·θ, not l2·θ.")
+            fail(f"with {shown}: the weight-decay term needs a factor 2: ∂(l2·‖θ‖²)/∂θ = 2·l2·θ, not l2·θ.")
         if close(G.sum(axis=0) + 2 * l2 * theta):
-            _fail(f"with {shown}: you added the task gradients without their weights; the joint loss is "
+            fail(f"with {shown}: you added the task gradients without their weights; the joint loss is "
                   "Σ wₜLₜ, so its gradient is Σ wₜ gₜ = weights @ G.")
         if close(G.mean(axis=0) + 2 * l2 * theta) or close(weighted / n_tasks + 2 * l2 * theta):
-            _fail(f"with {shown}: you divided by the number of tasks; the joint loss Σ wₜLₜ is a sum, not a mean.")
+            fail(f"with {shown}: you divided by the number of tasks; the joint loss Σ wₜLₜ is a sum, not a mean.")
         index = int(np.argmax(np.abs(got - expected)))
-        _fail(f"with {shown}: at entry {index} of θ expected {expected[index]:.6g} (autodiff on the joint loss), "
+        fail(f"with {shown}: at entry {index} of θ expected {expected[index]:.6g} (autodiff on the joint loss), "
               f"got {got[index]:.6g}.")
-    _ok(f"joint_gradient agrees with autodiff on Σ wₜLₜ + l2·‖θ‖² to within 1e-8 in all {len(_JOINT_GRADIENT_CASES)} "
+    passed(f"joint_gradient agrees with autodiff on Σ wₜLₜ + l2·‖θ‖² to within 1e-8 in all {len(_JOINT_GRADIENT_CASES)} "
         "cases (2 and 3 tasks, a zero weight, l2 = 0 and 0.01): the gradient of a weighted sum is the weighted "
         "sum of the gradients.")
 
@@ -84,7 +84,7 @@ def check_equalising_weights(equalising_weights) -> None:
         inverse = 1.0 / np.asarray(norms)
         expected = T * inverse / inverse.sum()
         shown = f"G with row norms {list(norms)}"
-        got = _array(_call(equalising_weights, G.copy(), description=f"equalising_weights({shown})"), (T,),
+        got = as_array(call_learner(equalising_weights, G.copy(), description=f"equalising_weights({shown})"), (T,),
                      f"equalising_weights({shown})")
         if np.allclose(got, expected, rtol=1e-8):
             continue
@@ -92,21 +92,21 @@ def check_equalising_weights(equalising_weights) -> None:
         balanced = np.allclose(weighted, weighted[0], rtol=1e-6)
         if balanced and not np.isclose(got.sum(), T, rtol=1e-6):
             if np.isclose(got.sum(), 1.0, rtol=1e-6):
-                _fail(f"for {shown}: your weights sum to 1; scale them to sum to T = {T}, as GradNorm does, so that "
+                fail(f"for {shown}: your weights sum to 1; scale them to sum to T = {T}, as GradNorm does, so that "
                       "equal norms give every task the weight 1.")
-            _fail(f"for {shown}: the weighted norms are equal (good), but the weights sum to {got.sum():.4g}; "
+            fail(f"for {shown}: the weighted norms are equal (good), but the weights sum to {got.sum():.4g}; "
                   f"scale them to sum to T = {T}.")
         proportional = T * np.asarray(norms) / np.sum(norms)
         if np.allclose(got, proportional, rtol=1e-6):
-            _fail(f"for {shown}: your weights grow with the gradient norm; to even out wₜ‖gₜ‖ the task with the "
+            fail(f"for {shown}: your weights grow with the gradient norm; to even out wₜ‖gₜ‖ the task with the "
                   "larger gradient needs the SMALLER weight: wₜ ∝ 1/‖gₜ‖.")
         squared = T * inverse**2 / np.sum(inverse**2)
         if np.allclose(got, squared, rtol=1e-6):
-            _fail(f"for {shown}: your weights are ∝ 1/‖gₜ‖²; then wₜ‖gₜ‖ ∝ 1/‖gₜ‖ is not balanced. Use the norm, "
+            fail(f"for {shown}: your weights are ∝ 1/‖gₜ‖²; then wₜ‖gₜ‖ ∝ 1/‖gₜ‖ is not balanced. Use the norm, "
                   "not its square.")
-        _fail(f"for {shown}: expected weights {np.round(expected, 6).tolist()}, got {np.round(got, 6).tolist()} "
+        fail(f"for {shown}: expected weights {np.round(expected, 6).tolist()}, got {np.round(got, 6).tolist()} "
               f"(weighted norms wₜ‖gₜ‖ = {np.round(weighted, 6).tolist()} should all be equal).")
-    _ok(f"in all {len(_EQUALISING_NORMS)} cases (2 to 4 tasks, norms up to 1000× apart) the weighted norms "
+    passed(f"in all {len(_EQUALISING_NORMS)} cases (2 to 4 tasks, norms up to 1000× apart) the weighted norms "
         "wₜ‖gₜ‖ are equal and the weights sum to T.")
 
 
@@ -136,20 +136,20 @@ def check_pareto_mask(pareto_mask) -> None:
     for points, expected in cases:
         shown = ("[" + ", ".join(f"({a:g}, {b:g})" for a, b in points) + "]") if len(points) <= 5 \
             else f"{len(points)} random points"
-        result = _call(pareto_mask, points.copy(), description=f"pareto_mask({shown})")
+        result = call_learner(pareto_mask, points.copy(), description=f"pareto_mask({shown})")
         if result is None:
-            _fail(f"pareto_mask({shown}) returned None; did you forget the `return`?")
+            fail(f"pareto_mask({shown}) returned None; did you forget the `return`?")
         got = np.asarray(result)
         if got.shape != expected.shape:
-            _fail(f"pareto_mask({shown}) should return one True/False per point, shape {expected.shape}; got shape "
+            fail(f"pareto_mask({shown}) should return one True/False per point, shape {expected.shape}; got shape "
                   f"{got.shape}" + (" (indices? return a boolean mask instead)" if got.ndim == 1 else ""))
         if got.dtype != bool and not np.all(np.isin(got, (0, 1))):
-            _fail(f"pareto_mask({shown}) should return booleans, got values {got.tolist()}")
+            fail(f"pareto_mask({shown}) should return booleans, got values {got.tolist()}")
         got = got.astype(bool)
         if np.array_equal(got, expected):
             continue
         if np.array_equal(got, _reference_pareto_mask(-points)):
-            _fail(f"for {shown}: you kept the points that are best when both values are MAXIMISED; here both are "
+            fail(f"for {shown}: you kept the points that are best when both values are MAXIMISED; here both are "
                   "losses, so lower is better.")
         wrong = int(np.flatnonzero(got != expected)[0])
         point = points[wrong]
@@ -157,13 +157,13 @@ def check_pareto_mask(pareto_mask) -> None:
             twins = [k for k in range(len(points)) if k != wrong and np.array_equal(points[k], point)]
             hint = (" An identical point does not dominate it: domination needs strictly better on one task."
                     if twins else "")
-            _fail(f"for {shown}: point {wrong} ({point[0]:g}, {point[1]:g}) is not dominated by any other point, "
+            fail(f"for {shown}: point {wrong} ({point[0]:g}, {point[1]:g}) is not dominated by any other point, "
                   f"so it belongs to the front, but you marked it False.{hint}")
         dominators = [k for k in range(len(points))
                       if np.all(points[k] <= point) and np.any(points[k] < point)]
         k = dominators[0]
         tie = " (equal on one task and better on the other still dominates)" if np.any(points[k] == point) else ""
-        _fail(f"for {shown}: point {wrong} ({point[0]:g}, {point[1]:g}) is dominated by point {k} "
+        fail(f"for {shown}: point {wrong} ({point[0]:g}, {point[1]:g}) is dominated by point {k} "
               f"({points[k][0]:g}, {points[k][1]:g}){tie}, but you marked it True.")
-    _ok(f"pareto_mask finds the non-dominated points in all {len(cases)} sets (duplicates, ties in one "
+    passed(f"pareto_mask finds the non-dominated points in all {len(cases)} sets (duplicates, ties in one "
         "coordinate, a single point, 25 random points).")

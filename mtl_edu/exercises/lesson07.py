@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import aggregators, toys
-from .core import _array, _call, _fail, _ok, exercise_checker
+from ..balancing import aggregators, toys
+from .core import as_array, call_learner, fail, passed, exercise_checker
 
 __all__ = ["check_mgda_two_tasks", "check_pcgrad_two_tasks", "pareto_exercise_gradients", "check_pareto_stoppers"]
 
@@ -24,17 +24,17 @@ def _two_task_answer(function, g1: np.ndarray, g2: np.ndarray, name: str, what: 
     """Call the learner's function(g1, g2) on copies and return its d, checking shape and finiteness."""
     a, b = g1.copy(), g2.copy()
     with np.errstate(divide="ignore", invalid="ignore"):
-        d = _call(function, a, b, description=f"{name}(g1, g2) for {what}")
+        d = call_learner(function, a, b, description=f"{name}(g1, g2) for {what}")
     if not (np.array_equal(a, g1) and np.array_equal(b, g2)):
-        _fail(f"{name} changed the gradients it was given (for {what}); compute new arrays instead.")
+        fail(f"{name} changed the gradients it was given (for {what}); compute new arrays instead.")
     try:
         finite = bool(np.all(np.isfinite(np.asarray(d, dtype=float))))
     except (TypeError, ValueError):
-        finite = True  # not numbers at all: _array below says so
+        finite = True  # not numbers at all: as_array below says so
     if not finite and np.array_equal(g1, g2):
-        _fail(f"{name}(g1, g2) returned inf/NaN for {what}: ‖g₁ − g₂‖² = 0 there, so a formula that divides by it "
+        fail(f"{name}(g1, g2) returned inf/NaN for {what}: ‖g₁ − g₂‖² = 0 there, so a formula that divides by it "
               "breaks. Every point of the segment is the same vector then: return g₁.")
-    return _array(d, g1.shape, f"{name}(g1, g2) for {what}")
+    return as_array(d, g1.shape, f"{name}(g1, g2) for {what}")
 
 
 def _vector_text(v: np.ndarray) -> str:
@@ -60,14 +60,14 @@ def check_mgda_two_tasks(mgda_two) -> None:
             unclipped = raw * g1 + (1 - raw) * g2
             swapped = (1 - raw) * g1 + raw * g2
             if not 0 <= raw <= 1 and np.allclose(got, unclipped, rtol=1e-9, atol=1e-12):
-                _fail(f"{where}. Here γ = {raw:.3g} lies outside [0, 1]: clip it, so d stays on the segment "
+                fail(f"{where}. Here γ = {raw:.3g} lies outside [0, 1]: clip it, so d stays on the segment "
                       "between g₁ and g₂ (the convex hull).")
             if np.allclose(got, swapped, rtol=1e-9, atol=1e-12):
-                _fail(f"{where}. γ and 1 − γ are swapped: γ multiplies g₁.")
+                fail(f"{where}. γ and 1 − γ are swapped: γ multiplies g₁.")
         if np.allclose(got, 0.5 * (g1 + g2), rtol=1e-9, atol=1e-12):
-            _fail(f"{where}. That is the mean; MGDA picks the point of the segment closest to the origin.")
-        _fail(f"{where}.")
-    _ok(f"mgda_two agrees with aggregators.mgda to within 1e-9 on {len(_TWO_TASK_CASES)} cases (conflicting, "
+            fail(f"{where}. That is the mean; MGDA picks the point of the segment closest to the origin.")
+        fail(f"{where}.")
+    passed(f"mgda_two agrees with aggregators.mgda to within 1e-9 on {len(_TWO_TASK_CASES)} cases (conflicting, "
         "clipped at an end of the segment, identical, exactly opposite, 5 parameters).")
 
 
@@ -89,22 +89,22 @@ def check_pcgrad_two_tasks(pcgrad_two) -> None:
         project_2 = g2 - inner / float(g1 @ g1) * g1
         close = lambda a, b: np.allclose(a, b, rtol=1e-9, atol=1e-12)  # noqa: E731
         if close(got, 2 * expected):
-            _fail(f"{where}. You summed the projected gradients; this course averages them (half the sum).")
+            fail(f"{where}. You summed the projected gradients; this course averages them (half the sum).")
         if inner >= 0 and close(got, 0.5 * (project_1 + project_2)):
-            _fail(f"{where}. These gradients do not conflict (g₁·g₂ = {inner:.3g} ≥ 0): PCGrad leaves them alone.")
+            fail(f"{where}. These gradients do not conflict (g₁·g₂ = {inner:.3g} ≥ 0): PCGrad leaves them alone.")
         if inner < 0:
             sequential = g2 - float(g2 @ project_1) / float(project_1 @ project_1) * project_1
             if close(got, 0.5 * (project_1 + sequential)):
-                _fail(f"{where}. You projected g₂ off the already-projected g₁'; project each off the ORIGINAL "
+                fail(f"{where}. You projected g₂ off the already-projected g₁'; project each off the ORIGINAL "
                       "other gradient.")
             onto = 0.5 * (inner / float(g2 @ g2) * g2 + inner / float(g1 @ g1) * g1)
             if close(got, onto):
-                _fail(f"{where}. You kept the component along the other gradient; PCGrad removes it: "
+                fail(f"{where}. You kept the component along the other gradient; PCGrad removes it: "
                       "g₁' = g₁ − (g₁·g₂ / ‖g₂‖²) g₂.")
         if close(got, 0.5 * (g1 + g2)):
-            _fail(f"{where}. That is the plain mean: the projection is missing.")
-        _fail(f"{where}.")
-    _ok(f"pcgrad_two agrees with aggregators.pcgrad to within 1e-9 on {len(_TWO_TASK_CASES)} cases (conflicting, "
+            fail(f"{where}. That is the plain mean: the projection is missing.")
+        fail(f"{where}.")
+    passed(f"pcgrad_two agrees with aggregators.pcgrad to within 1e-9 on {len(_TWO_TASK_CASES)} cases (conflicting, "
         "not conflicting, identical, exactly opposite, 5 parameters).")
 
 
@@ -129,15 +129,15 @@ def _method_key(name) -> str | None:
 def check_pareto_stoppers(stoppers) -> None:
     """Exercise 07.3: `stoppers()` returns the names of the methods whose update d is zero at the
     Pareto point of `pareto_exercise_gradients()` (they stop at the first Pareto point they reach)."""
-    answer = _call(stoppers, description="your function")
+    answer = call_learner(stoppers, description="your function")
     if isinstance(answer, str) or not hasattr(answer, "__iter__"):
-        _fail(f"return a list or set of method names, e.g. {{'mgda', 'cagrad'}}; got {type(answer).__name__} "
+        fail(f"return a list or set of method names, e.g. {{'mgda', 'cagrad'}}; got {type(answer).__name__} "
               f"{answer!r}")
     names = list(answer)
     keys = [_method_key(name) for name in names]
     unknown = [name for name, key in zip(names, keys) if key is None]
     if unknown:
-        _fail(f"unknown method name(s) {unknown}; use these: {', '.join(toys.FAST_TOY_METHODS)}")
+        fail(f"unknown method name(s) {unknown}; use these: {', '.join(toys.FAST_TOY_METHODS)}")
     chosen = set(keys)
     point, G = pareto_exercise_gradients()
     scale = float(np.linalg.norm(G))
@@ -153,12 +153,12 @@ def check_pareto_stoppers(stoppers) -> None:
     left_out = sorted(truth - chosen, key=toys.FAST_TOY_METHODS.index)
     if wrongly_in:
         details = "; ".join(f"{m}: ‖d‖ = {sizes[m]:.3g}" for m in wrongly_in)
-        _fail(f"{', '.join(wrongly_in)} still move(s) at this Pareto point ({details}, not 0): with g₁ and g₂ "
+        fail(f"{', '.join(wrongly_in)} still move(s) at this Pareto point ({details}, not 0): with g₁ and g₂ "
               "opposite but of different lengths, these keep some pull toward the average-loss optimum.")
     if left_out:
         pronoun = "it" if len(left_out) == 1 else "them"
-        _fail(f"you left out {', '.join(left_out)}: at this point ‖d‖ < 1e-9·‖G‖ for {pronoun}. With two exactly "
+        fail(f"you left out {', '.join(left_out)}: at this point ‖d‖ < 1e-9·‖G‖ for {pronoun}. With two exactly "
               "opposite gradients, ask what the method's recipe makes of them.")
-    _ok(f"at the Pareto point ({point[0]:.0f}, {point[1]:.2f}) the update is zero for exactly "
+    passed(f"at the Pareto point ({point[0]:.0f}, {point[1]:.2f}) the update is zero for exactly "
         f"{', '.join(sorted(truth, key=toys.FAST_TOY_METHODS.index))}: they stop at the first Pareto point "
         "they reach. The others keep moving along the front toward the average-loss optimum.")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import multitask
-from ..autodiff import Tensor
-from .core import _array, _call, _fail, _ok, _returned_number, _sigmoid, exercise_checker
+from ..nets import multitask
+from ..engine.autodiff import Tensor
+from .core import as_array, call_learner, fail, passed, returned_number, reference_sigmoid, exercise_checker
 
 __all__ = ["check_predicted_lift", "check_gradient_at_layer_one", "check_balanced_aux_weight"]
 
@@ -22,29 +22,29 @@ def check_predicted_lift(predicted_lift) -> None:
     head after layer attach_depth to the layer-1 gradient of the main head alone."""
     for depth, attach, decay in _LIFT_CASES:
         call = f"predicted_lift({depth}, {attach}, {decay:g})"
-        got = _returned_number(_call(predicted_lift, depth, attach, decay, description=call), call)
+        got = returned_number(call_learner(predicted_lift, depth, attach, decay, description=call), call)
         expected = decay ** -(depth - attach)
         if np.isclose(got, expected, rtol=1e-9, atol=0.0):
             continue
         where = f"{call}: expected {expected:.6g}, got {got:.6g}"
         gap = depth - attach
         if gap > 0 and np.isclose(got, decay**gap, rtol=1e-9):
-            _fail(f"{where}. That is the inverse: the auxiliary path is {gap} layers *shorter*, so its gradient "
+            fail(f"{where}. That is the inverse: the auxiliary path is {gap} layers *shorter*, so its gradient "
                   "shrinks less and the lift is larger than 1. Use a negative exponent.")
         for off in (1, -1):
             if gap + off >= 0 and np.isclose(got, decay ** -(gap + off), rtol=1e-9):
-                _fail(f"{where}. Off by one layer: the two paths to layer 1 differ by exactly depth − attach_depth "
+                fail(f"{where}. Off by one layer: the two paths to layer 1 differ by exactly depth − attach_depth "
                       f"= {gap} layers (the layers from attach_depth + 1 to depth), not {gap + off}.")
         if decay != 0.25 and np.isclose(got, 0.25**-gap, rtol=1e-9):
-            _fail(f"{where}. You used the ¼ of the sigmoid's slope bound; use the measured decay_per_layer "
+            fail(f"{where}. You used the ¼ of the sigmoid's slope bound; use the measured decay_per_layer "
                   f"({decay:g}), which includes the weights too.")
         if np.isclose(got, decay**-attach, rtol=1e-9) or np.isclose(got, decay ** -(attach - 1), rtol=1e-9):
-            _fail(f"{where}. The exponent counts the layers the main gradient crosses and the auxiliary one does "
+            fail(f"{where}. The exponent counts the layers the main gradient crosses and the auxiliary one does "
                   "not: those above the attach depth, depth − attach_depth of them.")
-        _fail(f"{where}. Each layer multiplies the gradient by about decay_per_layer on its way down; the main "
+        fail(f"{where}. Each layer multiplies the gradient by about decay_per_layer on its way down; the main "
               "head's gradient crosses depth − attach_depth more layers than the auxiliary head's.")
     depth, attach, decay = _LIFT_CASES[0]
-    _ok(f"the prediction decay^−(depth − attach_depth) is right on {len(_LIFT_CASES)} cases; for the lesson's "
+    passed(f"the prediction decay^−(depth − attach_depth) is right on {len(_LIFT_CASES)} cases; for the lesson's "
         f"net ({depth} layers, ×{decay:g} per layer) a head after layer {attach} predicts a lift of "
         f"×{decay ** -(depth - attach):.3g} at layer 1, and a head on top (attach_depth = depth) ×1.")
 
@@ -74,7 +74,7 @@ def _layer_one_case(n_in: int, attach: int, width: int, n_out: int, batch: int, 
 def _hand_backward(weights, pre_activations, head_weight, output_gradient, slope_at_head=True, slope=None,
                    transpose=True) -> np.ndarray:
     """∂L/∂z_1 by the chain rule, with switches for the usual slips (for the checker's diagnoses)."""
-    slope = slope or (lambda z: _sigmoid(z) * (1.0 - _sigmoid(z)))
+    slope = slope or (lambda z: reference_sigmoid(z) * (1.0 - reference_sigmoid(z)))
     grad_h = output_gradient @ head_weight.T
     delta = grad_h * slope(pre_activations[-1]) if slope_at_head else grad_h
     for layer in range(len(pre_activations) - 1, 0, -1):
@@ -91,7 +91,7 @@ def check_gradient_at_layer_one(gradient_at_layer_one) -> None:
         weights, pre_activations, head_weight, output_gradient, expected = _layer_one_case(
             n_in, attach, width, n_out, batch, seed)
         call = f"gradient_at_layer_one(...) for a head after layer {attach}"
-        got = _array(_call(gradient_at_layer_one, [w.copy() for w in weights], [z.copy() for z in pre_activations],
+        got = as_array(call_learner(gradient_at_layer_one, [w.copy() for w in weights], [z.copy() for z in pre_activations],
                            head_weight.copy(), output_gradient.copy(), description=call),
                      expected.shape, call)
         scale = float(np.abs(expected).max())
@@ -102,7 +102,7 @@ def check_gradient_at_layer_one(gradient_at_layer_one) -> None:
         slips = [
             (dict(slope_at_head=False), "the head reads h_d = σ(z_d), so the first step down also multiplies "
                                         "by σ'(z_d) before anything else"),
-            (dict(slope=_sigmoid), "multiply by the slope σ'(z) = σ(z)(1 − σ(z)), not by σ(z) itself"),
+            (dict(slope=reference_sigmoid), "multiply by the slope σ'(z) = σ(z)(1 − σ(z)), not by σ(z) itself"),
             (dict(slope=lambda z: np.ones_like(z)), "each layer also multiplies by the sigmoid's slope σ'(z_l)"),
             (dict(transpose=False), "going down multiplies by W_lᵀ: ∂L/∂h_(l−1) = ∂L/∂z_l · W_lᵀ "
                                     "(in this course z = h W + b, with W of shape (n_in, n_out))"),
@@ -114,11 +114,11 @@ def check_gradient_at_layer_one(gradient_at_layer_one) -> None:
                 except ValueError:
                     continue
             if wrong.shape == got.shape and np.allclose(got, wrong, rtol=1e-8, atol=1e-12 * scale):
-                _fail(f"{where}. {hint[0].upper()}{hint[1:]}.")
-        _fail(f"{where}. Start from ∂L/∂h_d = output_gradient · head_weightᵀ, multiply by σ'(z_d), then for "
+                fail(f"{where}. {hint[0].upper()}{hint[1:]}.")
+        fail(f"{where}. Start from ∂L/∂h_d = output_gradient · head_weightᵀ, multiply by σ'(z_d), then for "
               "l = d, …, 2: multiply by W_lᵀ and by σ'(z_(l−1)).")
     depths = ", ".join(str(d) for d in sorted(case[1] for case in _LAYER_ONE_CASES))
-    _ok(f"your ∂L/∂z_1 agrees with autodiff to 1e-8 (relative) for heads after layers {depths}. A head after "
+    passed(f"your ∂L/∂z_1 agrees with autodiff to 1e-8 (relative) for heads after layers {depths}. A head after "
         "layer d sends its gradient through d − 1 products with W_lᵀ and σ' ≤ ¼: the shorter the path, the less "
         "it shrinks.")
 
@@ -141,25 +141,25 @@ def check_balanced_aux_weight(balanced_aux_weight) -> None:
     for G (2, P) with rows [g_main, g_aux] measured at weight 1 on the shared layers."""
     for G, shown in _balance_cases():
         call = f"balanced_aux_weight({shown})"
-        got = _returned_number(_call(balanced_aux_weight, G.copy(), description=call), call)
+        got = returned_number(call_learner(balanced_aux_weight, G.copy(), description=call), call)
         main, aux = (float(np.linalg.norm(row)) for row in G)
         expected = main / aux
         if np.isclose(got, expected, rtol=1e-6, atol=0.0):
             continue
         where = f"{call}: expected {expected:.6g}, got {got:.6g}"
         if np.isclose(got, aux / main, rtol=1e-6):
-            _fail(f"{where}. That is ‖g_aux‖/‖g_main‖, the inverse: the weight multiplies the auxiliary "
+            fail(f"{where}. That is ‖g_aux‖/‖g_main‖, the inverse: the weight multiplies the auxiliary "
                   "gradient, so w·‖g_aux‖ = ‖g_main‖ gives w = ‖g_main‖/‖g_aux‖.")
         if np.isclose(got, expected**2, rtol=1e-6):
-            _fail(f"{where}. You compared squared norms (e.g. g·g): the weight scales the gradient itself, so use "
+            fail(f"{where}. You compared squared norms (e.g. g·g): the weight scales the gradient itself, so use "
                   "the norms ‖g‖ = √(g·g).")
         if np.isclose(got, np.abs(G[0]).max() / np.abs(G[1]).max(), rtol=1e-6):
-            _fail(f"{where}. You compared the largest entries; the balance is between whole gradients: use their "
+            fail(f"{where}. You compared the largest entries; the balance is between whole gradients: use their "
                   "norms.")
         summed = G[0].sum() / G[1].sum() if G[1].sum() != 0 else np.nan
         if np.isclose(got, summed, rtol=1e-6):
-            _fail(f"{where}. Summing the entries lets positive and negative ones cancel; use the norms.")
-        _fail(f"{where}. The weighted auxiliary gradient is w·g_aux; find w with ‖w·g_aux‖ = ‖g_main‖.")
+            fail(f"{where}. Summing the entries lets positive and negative ones cancel; use the norms.")
+        fail(f"{where}. The weighted auxiliary gradient is w·g_aux; find w with ‖w·g_aux‖ = ‖g_main‖.")
     n_cases = len(_balance_cases())
-    _ok(f"w = ‖g_main‖/‖g_aux‖ is right on {n_cases} gradient matrices. Below this weight the main task's "
+    passed(f"w = ‖g_main‖/‖g_aux‖ is right on {n_cases} gradient matrices. Below this weight the main task's "
         "gradient is the larger one on the shared layers; above it the auxiliary task's.")

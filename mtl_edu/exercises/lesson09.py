@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import datasets
-from .core import _call, _fail, _ok, _returned_number, exercise_checker
+from ..data import datasets
+from .core import call_learner, fail, passed, returned_number, exercise_checker
 
 __all__ = ["check_effective_sample_size", "check_top_inputs", "check_uses_shared_parity"]
 
@@ -31,7 +31,7 @@ def check_effective_sample_size(effective_sample_size) -> None:
     examples whose noise an equal-weight average of T tasks' targets at n inputs matches."""
     for n, stds, what in _SAMPLE_CASES:
         call = f"effective_sample_size({n}, {list(stds)}) ({what})"
-        got = _returned_number(_call(effective_sample_size, n, list(stds), description=call), call)
+        got = returned_number(call_learner(effective_sample_size, n, list(stds), description=call), call)
         expected = _effective_size(n, stds)
         if np.isclose(got, expected, rtol=1e-9, atol=0.0):
             continue
@@ -39,21 +39,21 @@ def check_effective_sample_size(effective_sample_size) -> None:
         variances = np.asarray(stds, dtype=float) ** 2
         T = len(stds)
         if np.isclose(got, n * T, rtol=1e-9) and not np.allclose(variances, variances[0]):
-            _fail(f"{where}. n·T holds only when every task is as noisy as the main one; here they differ, so "
+            fail(f"{where}. n·T holds only when every task is as noisy as the main one; here they differ, so "
                   "compare the average target's noise variance Σσₜ²/T² with the main task's σ₁².")
         if np.isclose(got, n * np.sum(variances[0] / variances), rtol=1e-9):
-            _fail(f"{where}. That is n·Σ σ₁²/σₜ², what the best (inverse-variance) weighting would give; the "
+            fail(f"{where}. That is n·Σ σ₁²/σₜ², what the best (inverse-variance) weighting would give; the "
                   "exercise asks about equal weights, a plain average of the T targets.")
         stds_array = np.asarray(stds, dtype=float)
         if np.isclose(got, n * T**2 * stds_array[0] / stds_array.sum(), rtol=1e-9):
-            _fail(f"{where}. Noise adds up in variances, not in standard deviations: square the stds.")
+            fail(f"{where}. Noise adds up in variances, not in standard deviations: square the stds.")
         if np.isclose(got, n * T * variances[0] / variances.sum(), rtol=1e-9):
-            _fail(f"{where}. The average (1/T)Σyₜ has noise variance Σσₜ²/T², with T² below, not T.")
+            fail(f"{where}. The average (1/T)Σyₜ has noise variance Σσₜ²/T², with T² below, not T.")
         if np.isclose(got, n * variances.sum() / (T**2 * variances[0]), rtol=1e-9):
-            _fail(f"{where}. That is the inverse: solve σ₁²/m = (Σσₜ²/T²)/n for m.")
-        _fail(f"{where}. The average of the T targets has noise variance Σσₜ²/T²; find the m at which "
+            fail(f"{where}. That is the inverse: solve σ₁²/m = (Σσₜ²/T²)/n for m.")
+        fail(f"{where}. The average of the T targets has noise variance Σσₜ²/T²; find the m at which "
               "σ₁²/m equals (Σσₜ²/T²)/n.")
-    _ok(f"your effective sample size n·T²·σ₁²/Σσₜ² is right on {len(_SAMPLE_CASES)} cases. Four equally "
+    passed(f"your effective sample size n·T²·σ₁²/Σσₜ² is right on {len(_SAMPLE_CASES)} cases. Four equally "
         "noisy tasks are worth 4n examples; an extra task four times as noisy as the main one, weighted "
         "equally, is worth less than the main task alone (100 examples count as 23.5).")
 
@@ -82,9 +82,9 @@ def check_top_inputs(top_inputs) -> None:
     largest weight mass Σ_j |W_ij|, the largest first."""
     for W, k, what in _weight_cases():
         call = f"top_inputs(W, {k}) for {what}"
-        answer = _call(top_inputs, W.copy(), k, description=call)
+        answer = call_learner(top_inputs, W.copy(), k, description=call)
         if answer is None:
-            _fail(f"{call} returned None; did you forget the `return`?")
+            fail(f"{call} returned None; did you forget the `return`?")
         got = np.asarray(answer).reshape(-1)
         mass = np.abs(W).sum(axis=1)
         expected = _top(mass, k)
@@ -93,21 +93,21 @@ def check_top_inputs(top_inputs) -> None:
             continue  # inputs with equal mass may come in either order
         where = f"{call}: expected {expected.tolist()}, got {got.tolist()}"
         if got.size == k and np.issubdtype(got.dtype, np.floating) and np.allclose(got, mass[expected]):
-            _fail(f"{where}. Those are the masses; return the indices of the inputs (np.argsort gives them).")
+            fail(f"{where}. Those are the masses; return the indices of the inputs (np.argsort gives them).")
         if got.size != k:
-            _fail(f"{where}. Return exactly k = {k} indices.")
+            fail(f"{where}. Return exactly k = {k} indices.")
         got_int = got.astype(int)
         if np.array_equal(np.sort(got_int), np.sort(expected)):
-            _fail(f"{where}. The right inputs in the wrong order: the one with the largest mass comes first.")
+            fail(f"{where}. The right inputs in the wrong order: the one with the largest mass comes first.")
         if np.array_equal(got_int, np.argsort(mass, kind="stable")[:k]):
-            _fail(f"{where}. Those are the k smallest; sort by decreasing mass (e.g. np.argsort(-mass)).")
+            fail(f"{where}. Those are the k smallest; sort by decreasing mass (e.g. np.argsort(-mass)).")
         if k <= W.shape[1] and np.array_equal(got_int, _top(np.abs(W).sum(axis=0), k)):
-            _fail(f"{where}. You summed over the inputs (axis 0): here W is (inputs d, hidden units h), so an "
+            fail(f"{where}. You summed over the inputs (axis 0): here W is (inputs d, hidden units h), so an "
                   "input's mass is the sum of its row, over axis 1.")
         if np.array_equal(got_int, _top(W.sum(axis=1), k)):
-            _fail(f"{where}. A large negative weight matters as much as a large positive one: sum |W_ij|, not W_ij.")
-        _fail(f"{where}. An input's weight mass is the sum of the absolute values in its row of W.")
-    _ok(f"top_inputs ranks the inputs by Σ_j |W_ij| correctly on {len(_weight_cases())} layers, the largest "
+            fail(f"{where}. A large negative weight matters as much as a large positive one: sum |W_ij|, not W_ij.")
+        fail(f"{where}. An input's weight mass is the sum of the absolute values in its row of W.")
+    passed(f"top_inputs ranks the inputs by Σ_j |W_ij| correctly on {len(_weight_cases())} layers, the largest "
         "first. Try it on `first_layer_weights(net)` of the lesson's STL and MTL nets.")
 
 
@@ -159,20 +159,20 @@ def check_uses_shared_parity(uses_shared_parity) -> None:
     parity_bits = [1, 2, 3, 4, 5]
     for name, labels, expected in cases:
         call = f"uses_shared_parity(X, labels of '{name}', {parity_bits})"
-        answer = _call(uses_shared_parity, X.copy(), np.array(labels), list(parity_bits), description=call)
+        answer = call_learner(uses_shared_parity, X.copy(), np.array(labels), list(parity_bits), description=call)
         if not isinstance(answer, (bool, np.bool_)):
-            _fail(f"{call} should return True or False, got {type(answer).__name__} {answer!r}")
+            fail(f"{call} should return True or False, got {type(answer).__name__} {answer!r}")
         if bool(answer) == expected:
             continue
         where = f"{call}: expected {expected}, got {bool(answer)}"
         if expected:
-            _fail(f"{where}. This task is computed from parity(b1..b5) and bits outside b1..b5 alone, and its "
+            fail(f"{where}. This task is computed from parity(b1..b5) and bits outside b1..b5 alone, and its "
                   "label changes with the parity, so a shared layer that computes the parity serves it.")
         counterexample = _counterexample(bits, np.asarray(labels), parity_bits)
         if counterexample:
-            _fail(f"{where}. Its labels are not a function of parity(b1..b5) and the other bits: {counterexample}.")
-        _fail(f"{where}. Its labels never change with parity(b1..b5) when the other bits are fixed: it does not "
+            fail(f"{where}. Its labels are not a function of parity(b1..b5) and the other bits: {counterexample}.")
+        fail(f"{where}. Its labels never change with parity(b1..b5) when the other bits are fixed: it does not "
               "use the shared feature at all.")
     n_true = sum(expected for _, _, expected in cases)
-    _ok(f"uses_shared_parity is right on all {len(cases)} tasks ({n_true} built on parity(b1..b5), "
+    passed(f"uses_shared_parity is right on all {len(cases)} tasks ({n_true} built on parity(b1..b5), "
         f"{len(cases) - n_true} not, including parity(b1..b4), which looks close but is a different feature).")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..autodiff import Tensor, error_band, no_grad
-from ..graph_drawing import plot_computation_graph, trace_computation_graph
+from ..engine.autodiff import Tensor, error_band, no_grad
+from ..instruments.graph_drawing import plot_computation_graph, trace_computation_graph
 from .core import (
     Explorer, dropdown, float_slider, initial_values, int_slider, new_figure, plain_log_ticks, register_explorer,
 )

@@ -15,11 +15,13 @@ from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .. import aggregators, balancers, datasets, multitask, toys, train
-from ..autodiff import no_grad
-from ..plots import category_style
+from ..balancing import aggregators, balancers, toys
+from ..data import datasets
+from ..nets import multitask, train
+from ..engine.autodiff import no_grad
+from ..instruments.plots import category_style
 from .core import (
-    Explorer, FIGURE_DPI, _control_style, dropdown, initial_values, new_figure, plain_log_ticks, register_explorer,
+    Explorer, FIGURE_DPI, control_style, dropdown, initial_values, new_figure, plain_log_ticks, register_explorer,
 )
 
 __all__ = [
@@ -330,7 +332,7 @@ def balancing_lab_explorer(runs: BalancingLabRuns | None = None, **initial) -> E
         "start": dropdown("start", list(TOY_START_CHOICES.items()), values["start"]),
         "methods": widgets.SelectMultiple(options=[(label, key) for key, label in TOY_METHOD_LABELS.items()],
                                           value=tuple(values["methods"]), rows=len(TOY_METHOD_LABELS),
-                                          description="methods", style=_control_style()),
+                                          description="methods", style=control_style()),
     }
     table = widgets.HTML()
 

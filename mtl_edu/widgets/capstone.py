@@ -8,9 +8,10 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from .. import capstone, datasets
-from ..plots import category_style
-from ..stats import mean_interval
+from .. import capstone
+from ..data import datasets
+from ..instruments.plots import category_style
+from ..instruments.stats import mean_interval
 from .core import Explorer, dropdown, initial_values, int_slider, new_figure, plain_log_ticks, register_explorer
 
 __all__ = [

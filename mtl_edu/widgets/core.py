@@ -14,9 +14,8 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-from ..plots import DPI, figure_to_png_bytes
+from ..instruments.plots import DPI, figure_to_png_bytes, plain_log_ticks
 
 __all__ = [
     "Explorer", "EXPLORERS", "EXPLORER_WIDGETS", "EXPLORER_CLASS", "FIGURE_DPI", "register_explorer", "initial_values",
@@ -76,25 +75,7 @@ def figure_to_png(fig: Figure) -> bytes:
     return png
 
 
-_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def plain_log_ticks(axis, step: int = 1) -> None:
-    """Label a log axis's decades as plain text "10⁻⁶" (every `step`-th decade, no minor labels).
-
-    matplotlib's default labels are mathtext, whose parsing costs more than the rest of a figure.
-    """
-    def label(value, _position):
-        exponent = int(round(np.log10(value))) if value > 0 else 0
-        return "10" + str(exponent).translate(_SUPERSCRIPTS) if exponent % step == 0 else ""
-
-    axis.set_major_locator(LogLocator(base=10.0, numticks=30))
-    axis.set_major_formatter(FuncFormatter(label))
-    axis.set_minor_locator(NullLocator())  # ~8 unlabelled ticks per decade cost more than they show
-    axis.set_tick_params(which="major", labelsize=10)
-
-
-def _control_style() -> dict:
+def control_style() -> dict:
     return {"description_width": "initial"}
 
 
@@ -107,17 +88,17 @@ def _slider_layout() -> widgets.Layout:
 def float_slider(description: str, value: float, min: float, max: float, step: float,
                  readout_format: str = ".2f") -> widgets.FloatSlider:
     return widgets.FloatSlider(value=value, min=min, max=max, step=step, description=description,
-                               readout_format=readout_format, continuous_update=False, style=_control_style(),
+                               readout_format=readout_format, continuous_update=False, style=control_style(),
                                layout=_slider_layout())
 
 
 def int_slider(description: str, value: int, min: int, max: int, step: int = 1) -> widgets.IntSlider:
     return widgets.IntSlider(value=value, min=min, max=max, step=step, description=description,
-                             continuous_update=False, style=_control_style(), layout=_slider_layout())
+                             continuous_update=False, style=control_style(), layout=_slider_layout())
 
 
 def dropdown(description: str, options, value) -> widgets.Dropdown:
-    return widgets.Dropdown(options=options, value=value, description=description, style=_control_style())
+    return widgets.Dropdown(options=options, value=value, description=description, style=control_style())
 
 
 def _format_value(value) -> str:

@@ -11,10 +11,13 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
-from .. import datasets, functional, nn, train
-from ..autodiff import no_grad
+from ..data import datasets
+from ..engine import functional
+from ..nets import nn, train
+from ..engine.autodiff import no_grad
+from ..instruments.plots import SUPERSCRIPTS
 from .core import (
-    Explorer, _SUPERSCRIPTS, _control_style, dropdown, initial_values, int_slider, new_figure, register_explorer,
+    Explorer, control_style, dropdown, initial_values, int_slider, new_figure, register_explorer,
 )
 
 __all__ = [
@@ -229,7 +232,7 @@ def _loss_ticks(axis, values: np.ndarray) -> None:
         stride = max(1, int(np.ceil((high - low) / 6)))
         axis.set_major_locator(FixedLocator([10.0**k for k in range(low, high + 1, stride)]))
         axis.set_major_formatter(FuncFormatter(
-            lambda value, _position: "10" + str(int(round(np.log10(value)))).translate(_SUPERSCRIPTS)))
+            lambda value, _position: "10" + str(int(round(np.log10(value)))).translate(SUPERSCRIPTS)))
     axis.set_minor_locator(NullLocator())
 
 
@@ -307,7 +310,7 @@ def decision_boundary_explorer(**initial) -> Explorer:
         "activation": dropdown("activation", list(nn.ACTIVATIONS), values["activation"]),
         "optimizer": dropdown("optimizer", ["sgd", "adam"], values["optimizer"]),
         "lr": widgets.FloatLogSlider(value=values["lr"], base=10, min=-3, max=1, step=0.1, description="learning rate",
-                                     readout_format=".3g", continuous_update=False, style=_control_style()),
+                                     readout_format=".3g", continuous_update=False, style=control_style()),
         "steps": int_slider("steps", values["steps"], 50, 2000, 50),
     }
     return Explorer(decision_boundary_explorer_update, controls, title="Decision boundary and loss explorer",

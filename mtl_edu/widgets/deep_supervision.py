@@ -13,14 +13,15 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .. import datasets, multitask, optim, probes, train
-from .. import functional as F
-from ..autodiff import no_grad
-from ..plots import category_style, plot_layer_gradient_norms
+from ..data import datasets
+from ..nets import multitask, optim, train
+from ..instruments import probes
+from ..engine import functional as F
+from ..engine.autodiff import no_grad
+from ..instruments.plots import category_style, fixed_log_ticks, plot_layer_gradient_norms
 from .core import (
-    Explorer, _control_style, dropdown, initial_values, int_slider, new_figure, plain_log_ticks, register_explorer,
+    Explorer, control_style, dropdown, initial_values, int_slider, new_figure, plain_log_ticks, register_explorer,
 )
-from .vanishing_gradients import _log_axis
 
 __all__ = [
     "SeedStudy", "deep_supervision_seed_study", "AUX_LABELS", "deep_supervision_aux_labels",
@@ -514,7 +515,7 @@ def plot_deep_supervision(gradients: HeadGradients, baseline: DeepSupervisionRun
         left_title = f"Gradient at initialisation: layer 1 lifted ×{lift:.2g}"
     else:
         left_title = "Gradient at initialisation (no auxiliary head)"
-    _log_axis(left, np.concatenate([gradients.main, gradients.total]))
+    fixed_log_ticks(left, np.concatenate([gradients.main, gradients.total]))
     left.set_ylim(top=left.get_ylim()[1] * 3)  # headroom: the peak at the attach depth can sit on a decade
     left.set_xlabel("trunk layer l (1 = next to the input; dotted: attach depth)")
     left.set_ylabel("‖∂L/∂z_l‖ (log scale)")
@@ -586,7 +587,7 @@ def deep_supervision_explorer(**initial) -> Explorer:
                                    DEEP_SUPERVISION_SETTINGS["depth"]),
         "aux_weight": widgets.SelectionSlider(options=list(DEEP_SUPERVISION_WEIGHTS), value=values["aux_weight"],
                                               description="aux weight w", continuous_update=False,
-                                              style=_control_style()),
+                                              style=control_style()),
         "optimizer": dropdown("optimizer", [(label, key) for key, label in DEEP_SUPERVISION_OPTIMIZERS.items()],
                               values["optimizer"]),
     }
@@ -647,7 +648,7 @@ def plot_task_gradient_imbalance(per_layer: Mapping, steps, norms_over_training:
     for index, (label, norms) in enumerate(norms_over_training.items()):
         right.plot(steps, np.asarray(norms, dtype=float), markersize=4, markevery=max(1, steps.size // 10),
                    label=label, **category_style(index))
-    _log_axis(right, np.concatenate([np.asarray(v, dtype=float) for v in norms_over_training.values()]))
+    fixed_log_ticks(right, np.concatenate([np.asarray(v, dtype=float) for v in norms_over_training.values()]))
     right.set_xlabel("training step")
     right.set_ylabel(f"gradient norm on {recorded_on} (log scale)")
     right.set_title(f"On {recorded_on}, during training", y=1.0)

@@ -14,13 +14,13 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator
 
-from .. import nn, optim
-from ..batched import ModelBatch
-from ..datasets import make_moons
-from ..functional import cross_entropy
-from ..plots import category_style, plot_layer_gradient_norms, plot_loss_curves
-from ..probes import gradient_norms_by_layer
-from ..train import TrainingDiverged, fit
+from ..nets import nn, optim
+from ..nets.batched import ModelBatch
+from ..data.datasets import make_moons
+from ..engine.functional import cross_entropy
+from ..instruments.plots import category_style, plot_layer_gradient_norms, plot_loss_curves
+from ..instruments.probes import gradient_norms_by_layer
+from ..nets.train import TrainingDiverged, fit
 from .core import Explorer, dropdown, initial_values, int_slider, new_figure, plain_log_ticks, register_explorer
 
 __all__ = [

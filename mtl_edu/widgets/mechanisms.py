@@ -11,10 +11,12 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
-from .. import datasets, multitask, stats
-from ..autodiff import Tensor, no_grad
-from ..plots import category_style, plot_paired_differences
-from .core import Explorer, _control_style, dropdown, initial_values, int_slider, new_figure, register_explorer
+from ..data import datasets
+from ..nets import multitask
+from ..instruments import stats
+from ..engine.autodiff import Tensor, no_grad
+from ..instruments.plots import category_style, plot_paired_differences
+from .core import Explorer, control_style, dropdown, initial_values, int_slider, new_figure, register_explorer
 from .transfer import train_sharing_nets
 
 __all__ = [
@@ -468,7 +470,7 @@ def mechanisms_explorer(**initial) -> Explorer:
                               values["mechanism"]),
         "n_train": widgets.SelectionSlider(options=list(MECHANISM_SIZES), value=values["n_train"],
                                            description="training examples per task", continuous_update=False,
-                                           style=_control_style()),
+                                           style=control_style()),
         "seed": int_slider("seed", values["seed"], MECHANISM_SEEDS[0], MECHANISM_SEEDS[-1]),
     }
     return Explorer(mechanisms_explorer_update, controls, title="Mechanism explorer: why does MTL help?",

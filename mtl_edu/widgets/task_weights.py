@@ -11,12 +11,15 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .. import datasets, stats, toys, train
-from ..autodiff import no_grad
-from ..balancers import StaticWeights
-from ..multitask import HardSharingNet, Task, task_loss, task_metric
-from ..plots import category_style, plot_loss_curves, plot_tradeoff_curve
-from ..probes import TaskGradientRecorder
+from ..data import datasets
+from ..instruments import stats
+from ..balancing import toys
+from ..nets import train
+from ..engine.autodiff import no_grad
+from ..balancing.balancers import StaticWeights
+from ..nets.multitask import HardSharingNet, Task, task_loss, task_metric
+from ..instruments.plots import category_style, plot_loss_curves, plot_tradeoff_curve
+from ..instruments.probes import TaskGradientRecorder
 from .core import Explorer, dropdown, float_slider, initial_values, int_slider, new_figure, register_explorer
 
 __all__ = [

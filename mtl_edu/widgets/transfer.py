@@ -12,14 +12,14 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
-from .. import multitask
-from ..autodiff import no_grad
-from ..batched import ModelBatch
-from ..datasets import make_related_tasks
-from ..optim import Adam
-from ..plots import category_style, plot_loss_curves
-from ..stats import mean_interval
-from .core import Explorer, _control_style, initial_values, int_slider, new_figure, register_explorer
+from ..nets import multitask
+from ..engine.autodiff import no_grad
+from ..nets.batched import ModelBatch
+from ..data.datasets import make_related_tasks
+from ..nets.optim import Adam
+from ..instruments.plots import category_style, plot_loss_curves
+from ..instruments.stats import mean_interval
+from .core import Explorer, control_style, initial_values, int_slider, new_figure, register_explorer
 
 __all__ = [
     "train_sharing_nets", "hidden_weight_norm", "TRANSFER_SETUP", "TRANSFER_RHOS", "TRANSFER_SIZES", "TransferResult", "transfer_data",
@@ -362,10 +362,10 @@ def transfer_explorer(**initial) -> Explorer:
     values = initial_values("transfer", initial)
     controls = {
         "rho": widgets.SelectionSlider(options=list(TRANSFER_RHOS), value=values["rho"], description="relatedness ρ",
-                                       continuous_update=False, style=_control_style()),
+                                       continuous_update=False, style=control_style()),
         "n_train": widgets.SelectionSlider(options=list(TRANSFER_SIZES), value=values["n_train"],
                                            description="training examples n", continuous_update=False,
-                                           style=_control_style()),
+                                           style=control_style()),
         "shared_layers": int_slider("shared hidden layers", values["shared_layers"], 0,
                                     len(TRANSFER_SETUP["hidden_sizes"])),
     }

@@ -1,7 +1,4 @@
-"""Lesson 03 (`03_vanishing_gradients`): the gradient-flow explorer.
-
-Lesson 08 (`deep_supervision`) reuses this module's log axis `_log_axis`.
-"""
+"""Lesson 03 (`03_vanishing_gradients`): the gradient-flow explorer."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -9,8 +6,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .. import nn, probes
-from ..plots import category_style
+from ..nets import nn
+from ..instruments import probes
+from ..instruments.plots import category_style, fixed_log_ticks
 from .core import Explorer, FIGURE_DPI, dropdown, float_slider, initial_values, int_slider, register_explorer
 
 __all__ = [
@@ -31,10 +29,10 @@ def gradient_flow(depth: int = 20, activation: str = "sigmoid", init: str = "xav
     """One forward and backward pass through a fresh deep MLP: its per-layer statistics.
 
     The network has `depth` hidden layers of `width` units (`activation`, weights from the scheme
-    `init` of `mtl_edu.init` times `gain`; for "normal" and "uniform" the gain is the weight std or
+    `init` of `mtl_edu.nets.init` times `gain`; for "normal" and "uniform" the gain is the weight std or
     bound itself), a linear output layer with 10 classes, and sees `batch` standard-normal inputs
     with random labels under cross-entropy, so the gradient at the top is of ordinary size whatever
-    the settings. Returns `mtl_edu.probes.LayerStats` for layers 1..depth+1 (depth + 1 = output).
+    the settings. Returns `mtl_edu.instruments.probes.LayerStats` for layers 1..depth+1 (depth + 1 = output).
     Raises ValueError, with a sentence for the learner, for settings that cannot be built.
     """
     if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or not 1 <= depth <= GRADIENT_FLOW_MAX_DEPTH:
@@ -116,7 +114,7 @@ def plot_gradient_flow(stats, title: str) -> Figure:
 
     shown = _finite_positive(grad_norm)
     ax_grad.plot(layer_numbers, shown, markersize=4, markevery=every, **category_style(0))
-    _log_axis(ax_grad, shown)
+    fixed_log_ticks(ax_grad, shown)
     factor = gradient_decay_per_layer(grad_norm)
     factor_text = f"×{factor:.3g} per layer down" if np.isfinite(factor) else "no finite gradient at one end"
     ax_grad.set_title(f"Gradient reaching layer l ({factor_text})", fontsize=9.5, y=1.0)
@@ -132,7 +130,7 @@ def plot_gradient_flow(stats, title: str) -> Figure:
     ax_std.plot(hidden_numbers, std, markersize=4, markevery=every, label="all units", **category_style(1))
     ax_std.plot(hidden_numbers, unit_spread, markersize=4, markevery=every, label="one unit, across inputs",
                 **category_style(3))
-    _log_axis(ax_std, np.concatenate([std, unit_spread]))
+    fixed_log_ticks(ax_std, np.concatenate([std, unit_spread]))
     ax_std.set_title("Spread of the activations h_l", fontsize=9.5, y=1.0)
     ax_std.set_xlabel("hidden layer l")
     ax_std.set_ylabel("std of h_l (log scale)")
@@ -165,26 +163,6 @@ def plot_gradient_flow(stats, title: str) -> Figure:
         ax.tick_params(labelsize=8)
     ax_act_hist.legend(fontsize=8, loc="best")
     return fig
-
-
-def _log_axis(ax, values: np.ndarray, max_ticks: int = 5) -> None:
-    """A log y axis with at most `max_ticks` plain-text decade labels and no minor ticks.
-
-    Fixed ticks instead of a locator: a log axis spanning 60 decades would otherwise make dozens of
-    tick artists, and drawing them is most of an update's time.
-    """
-    ax.set_yscale("log")
-    ax.minorticks_off()
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return
-    low, high = int(np.floor(np.log10(finite.min()))), int(np.ceil(np.log10(finite.max())))
-    if high == low:
-        low, high = low - 1, high + 1
-    stride = max(1, int(np.ceil((high - low) / (max_ticks - 1))))
-    exponents = list(range(high, low - 1, -stride))[::-1]
-    ax.set_ylim(10.0 ** (exponents[0] if exponents[0] <= low else low), 10.0 ** high)
-    ax.set_yticks([10.0**e for e in exponents], [f"1e{e}" for e in exponents])
 
 
 def _spread_layers(n_layers: int, wanted: int) -> list:
@@ -246,7 +224,7 @@ def plot_update_ratios(ratios, losses, steps, record_every: int, window: str = "
         left.plot(layers, median, label=label, markersize=5, **category_style(k))
         right.plot(steps, losses[label], label=label, markersize=4, markevery=max(1, len(steps) // 10),
                    **category_style(k))
-    _log_axis(left, np.concatenate(every_value), max_ticks=7)
+    fixed_log_ticks(left, np.concatenate(every_value), max_ticks=7)
     left.set_xlabel("layer l (1 = input side, last = output)")
     left.set_ylabel(f"‖ΔW_l‖ / ‖W_l‖ per {record_every} steps (log)")
     left.set_title(f"How much each layer's weights move\n(median {window})", fontsize=9.5, y=1.0)

@@ -21,12 +21,12 @@ Two families (see lesson 07):
   (Liu et al. 2019), :class:`RLW` (Lin et al. 2022), :class:`FAMO` (Liu et al. 2023) and
   :class:`GradNorm` (Chen et al. 2018, which also looks at gradient norms, so it needs T passes).
 - **Gradient aggregation** — :class:`GradientAggregation` computes the per-task gradients G (T, P)
-  of the shared parameters and hands them to any aggregator of ``mtl_edu.aggregators``.
+  of the shared parameters and hands them to any aggregator of ``mtl_edu.balancing.aggregators``.
 
 Each method's weights live on its own paper's scale; each docstring says which (sum to T, sum to 1,
 or unnormalised). Balancers with learnable state (uncertainty's log-variances, GradNorm's weights,
 FAMO's logits) expose it through ``.parameters()`` and update it inside ``backward`` with their own
-optimiser from ``mtl_edu.optim``, so the caller's optimiser only sees the model.
+optimiser from ``mtl_edu.nets.optim``, so the caller's optimiser only sees the model.
 """
 from __future__ import annotations
 
@@ -35,9 +35,9 @@ import numbers
 import numpy as np
 
 from . import aggregators as _aggregators
-from .autodiff import Tensor
-from .multitask import TASK_KINDS, graph_leaves, per_task_gradients
-from .optim import SGD, Adam, clip_grad_norm
+from ..engine.autodiff import Tensor
+from ..nets.multitask import TASK_KINDS, graph_leaves, per_task_gradients
+from ..nets.optim import SGD, Adam, clip_grad_norm
 
 __all__ = [
     "Balancer", "StaticWeights", "UncertaintyWeighting", "DWA", "GradNorm", "RLW", "FAMO",
@@ -506,7 +506,7 @@ class GradNorm(Balancer):
 
 
 class GradientAggregation(Balancer):
-    """Apply an aggregator from ``mtl_edu.aggregators`` to the per-task gradients of the shared part.
+    """Apply an aggregator from ``mtl_edu.balancing.aggregators`` to the per-task gradients of the shared part.
 
     Shared parameters: G (T, P) holds each task's gradient (one backward pass per task), and their
     ``.grad`` gets d = aggregate(method, G). Every other parameter (the task heads) gets the gradient
@@ -551,7 +551,6 @@ class GradientAggregation(Balancer):
         return d, weights
 
     def _backward(self, losses, shared, task_params, representation):
-        T = self.n_tasks
         if self.representation:
             return self._backward_representation(losses, shared, representation)
         if representation is not None:

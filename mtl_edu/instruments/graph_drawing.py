@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
-from .autodiff import Tensor
+from ..engine.autodiff import Tensor
 
 __all__ = ["GraphNode", "GraphEdge", "ComputationGraph", "trace_computation_graph", "plot_computation_graph"]
 

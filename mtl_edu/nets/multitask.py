@@ -13,7 +13,7 @@ What lives here (one obvious place for each idea):
   deep trunk).
 - **Joint loss and per-task gradients.** :func:`joint_loss` forms Σ wₜLₜ (+ L2);
   :func:`task_gradients` stacks each task's gradient on a list of parameters into G (T, P), the
-  matrix every gradient aggregator (``mtl_edu.aggregators``) works on.
+  matrix every gradient aggregator (``mtl_edu.balancing.aggregators``) works on.
 - **Scoring.** :func:`delta_m` is the average relative change against single-task baselines
   (Δm%, Maninis et al. 2019), in the course's convention: lower is better (negative means better than STL).
 
@@ -27,9 +27,9 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from . import functional as F
+from ..engine import functional as F
 from . import nn
-from .autodiff import Tensor, grad, graph_nodes
+from ..engine.autodiff import Tensor, grad, graph_nodes
 
 __all__ = [
     "TASK_KINDS", "Task", "make_tasks", "task_loss", "task_metric", "metric_name", "higher_is_better",
@@ -265,7 +265,7 @@ class HardSharingNet(nn.Module):
 
     n_in: input width. hidden_sizes: widths of the L hidden layers. task_outputs: a list with one
     entry per task, a :class:`Task` or an int (a regression task with that many outputs).
-    activation: a name from ``nn.ACTIVATIONS``. init: a name from ``mtl_edu.init.INITS``.
+    activation: a name from ``nn.ACTIVATIONS``. init: a name from ``mtl_edu.nets.init.INITS``.
     rng: numpy Generator or int seed (weights are drawn trunk first, then task by task).
 
     ``forward(x)`` returns a list of T Tensors (N, n_outputs_t); ``forward_with_representation``
@@ -559,7 +559,7 @@ def task_gradients(task_losses, params, retain_graph: bool = True) -> np.ndarray
 
     Uses one ``backward(retain_graph=True)`` per task and leaves every ``.grad`` as it was, so it
     can be called in the middle of a training step. This is the matrix the aggregators in
-    ``mtl_edu.aggregators`` take.
+    ``mtl_edu.balancing.aggregators`` take.
     """
     params = list(params)
     grads = per_task_gradients(task_losses, params, retain_graph=retain_graph)

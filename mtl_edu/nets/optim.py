@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from .autodiff import Tensor
+from ..engine.autodiff import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam", "clip_grad_norm", "clip_grad_value"]
 

@@ -24,7 +24,7 @@ import copy
 
 import numpy as np
 
-from .autodiff import no_grad
+from ..engine.autodiff import no_grad
 from .nn import Module
 
 __all__ = ["ModelBatch"]

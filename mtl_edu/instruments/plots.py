@@ -33,6 +33,8 @@ from .stats import mean_interval
 
 __all__ = [
     "DPI",
+    "plain_log_ticks",
+    "fixed_log_ticks",
     "plot_paired_differences",
     "compare_layer_histograms",
     "figure_to_png_bytes",
@@ -113,7 +115,7 @@ def _target_axes(ax, figsize, margins: dict | None = None):
     return ax.figure, ax
 
 
-_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def _decade_label(value: float, _position=None) -> str:
@@ -123,7 +125,7 @@ def _decade_label(value: float, _position=None) -> str:
     exponent = np.log10(value)
     if abs(exponent - round(exponent)) > 1e-9:
         return ""
-    return "10" + str(int(round(exponent))).translate(_SUPERSCRIPTS)
+    return "10" + str(int(round(exponent))).translate(SUPERSCRIPTS)
 
 
 class _MinorLogLabels(ticker.LogFormatter):
@@ -145,6 +147,41 @@ def _log_axis(ax) -> None:
     positive = flat[np.isfinite(flat) & (flat > 0)]
     if positive.size and np.log10(positive.max() / positive.min()) > 4:
         ax.yaxis.set_minor_locator(ticker.NullLocator())
+
+
+def plain_log_ticks(axis, step: int = 1) -> None:
+    """Label a log axis's decades as plain text "10⁻⁶" (every `step`-th decade, no minor labels).
+
+    matplotlib's default labels are mathtext, whose parsing costs more than the rest of a figure.
+    """
+    def label(value, _position):
+        exponent = int(round(np.log10(value))) if value > 0 else 0
+        return "10" + str(exponent).translate(SUPERSCRIPTS) if exponent % step == 0 else ""
+
+    axis.set_major_locator(ticker.LogLocator(base=10.0, numticks=30))
+    axis.set_major_formatter(ticker.FuncFormatter(label))
+    axis.set_minor_locator(ticker.NullLocator())  # ~8 unlabelled ticks per decade cost more than they show
+    axis.set_tick_params(which="major", labelsize=10)
+
+
+def fixed_log_ticks(ax, values: np.ndarray, max_ticks: int = 5) -> None:
+    """A log y axis with at most `max_ticks` plain-text decade labels and no minor ticks.
+
+    Fixed ticks instead of a locator: a log axis spanning 60 decades would otherwise make dozens of
+    tick artists, and drawing them is most of an update's time.
+    """
+    ax.set_yscale("log")
+    ax.minorticks_off()
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return
+    low, high = int(np.floor(np.log10(finite.min()))), int(np.ceil(np.log10(finite.max())))
+    if high == low:
+        low, high = low - 1, high + 1
+    stride = max(1, int(np.ceil((high - low) / (max_ticks - 1))))
+    exponents = list(range(high, low - 1, -stride))[::-1]
+    ax.set_ylim(10.0 ** (exponents[0] if exponents[0] <= low else low), 10.0 ** high)
+    ax.set_yticks([10.0**e for e in exponents], [f"1e{e}" for e in exponents])
 
 
 def _title(ax, text: str, **options) -> None:
@@ -270,7 +307,7 @@ def _is_single_stats(stats) -> bool:
 def plot_layer_statistics(stats, title: str = "Activations through depth") -> Figure:
     """Two panels per layer: the spread of the activations, and how many units saturate.
 
-    stats: one LayerStats from `mtl_edu.probes.layer_statistics` (or a dict with the same fields:
+    stats: one LayerStats from `mtl_edu.instruments.probes.layer_statistics` (or a dict with the same fields:
     `activation_std` (L,), `saturated_fraction` (L,), optionally `activation_mean` (L,) and
     `saturation_rule` str), or a dict {label: stats} to compare configurations.
     """
@@ -661,7 +698,7 @@ def plot_singular_values(svals_by_config: Mapping[str, np.ndarray],
 def plot_cosine_matrix(C, task_names, title: str = "Cosine similarity of task gradients", ax=None) -> Figure:
     """A T x T matrix of cosines in [-1, 1], each cell also printed as a number.
 
-    C: (T, T) e.g. from `mtl_edu.probes.cosine_matrix`; task_names: T names. Blue is aligned,
+    C: (T, T) e.g. from `mtl_edu.instruments.probes.cosine_matrix`; task_names: T names. Blue is aligned,
     red conflicting (the ColorBrewer RdBu map, readable with the common colour-vision deficiencies).
     """
     function = "plot_cosine_matrix"

@@ -31,7 +31,7 @@ import numpy as np
 
 from .aggregators import AGGREGATORS, get_aggregator
 # The two-task closed forms on plain floats, reused by run_toy_many_fast (one place for the maths).
-from .aggregators import _cagrad_dual_two, _min_norm_two
+from .aggregators import cagrad_dual_two, min_norm_two
 
 __all__ = [
     "TOY_STARTS",
@@ -225,7 +225,7 @@ def run_toy(method: str, start, steps: int, lr: float = 1e-3,
     feeds d to Adam (betas 0.9, 0.999, eps 1e-8, bias-corrected, as torch.optim.Adam), exactly
     the protocol of the paper's toy (there: 100k steps at lr 1e-3).
 
-    method: a name in mtl_edu.aggregators.AGGREGATORS; start: (2,) initial point;
+    method: a name in mtl_edu.balancing.aggregators.AGGREGATORS; start: (2,) initial point;
     steps: number of Adam steps (>= 0); lr > 0; rng: Generator for the random aggregators
     (pcgrad does not need one on two tasks; graddrop does); hyper: passed to the aggregator,
     e.g. c=0.5 for cagrad.
@@ -305,7 +305,7 @@ _ALIGNED_RANK_RTOL = 2 * float(np.finfo(np.float32).eps)
 
 def _two_task_direction(method: str, hyper: dict):
     """A function (g11, g12, g21, g22, u1, u2) -> (d1, d2) on floats: `method`'s direction for
-    G = [[g11, g12], [g21, g22]]. Each is the two-task closed form of mtl_edu.aggregators (see its
+    G = [[g11, g12], [g21, g22]]. Each is the two-task closed form of mtl_edu.balancing.aggregators (see its
     docstrings for the maths and the papers); u1, u2 are graddrop's uniform draws, ignored by the rest.
     """
     if method == "mean":
@@ -313,7 +313,7 @@ def _two_task_direction(method: str, hyper: dict):
             return 0.5 * (g11 + g21), 0.5 * (g12 + g22)
     elif method == "mgda":
         def direction(g11, g12, g21, g22, u1, u2):
-            x = _min_norm_two(g11 * g11 + g12 * g12, g11 * g21 + g12 * g22, g21 * g21 + g22 * g22)
+            x = min_norm_two(g11 * g11 + g12 * g12, g11 * g21 + g12 * g22, g21 * g21 + g22 * g22)
             return x * g11 + (1.0 - x) * g21, x * g12 + (1.0 - x) * g22
     elif method == "pcgrad":
         def direction(g11, g12, g21, g22, u1, u2):
@@ -335,7 +335,7 @@ def _two_task_direction(method: str, hyper: dict):
             radius = c * math.sqrt(max(0.5 * (b1 + b2), 0.0))
             w1 = w2 = 0.5
             if radius > 0.0:
-                x = _cagrad_dual_two(m11, m12, m22, b1, b2, radius)
+                x = cagrad_dual_two(m11, m12, m22, b1, b2, radius)
                 norm_w = math.sqrt(max(x * x * m11 + 2.0 * x * (1.0 - x) * m12 + (1.0 - x) ** 2 * m22, 0.0))
                 if norm_w <= 1e-12 * math.sqrt(max(m11, m22)):
                     w1 = w2 = 0.5 * max(0.0, 1.0 - c)

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import functional as F
-from .autodiff import Tensor, no_grad
-from .multitask import task_gradients
+from ..engine import functional as F
+from ..engine.autodiff import Tensor, no_grad
+from ..nets.multitask import task_gradients
 
 __all__ = [
     "SATURATION_RULES",

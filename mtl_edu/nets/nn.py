@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import functional as F
-from .autodiff import Tensor
+from ..engine import functional as F
+from ..engine.autodiff import Tensor
 from .init import as_generator, initialize
 
 __all__ = [
@@ -85,7 +85,7 @@ class Module:
 class Linear(Module):
     """x @ W + b with W: (in_features, out_features), b: (out_features,) initialised to zeros.
 
-    `init` names a scheme of `mtl_edu.init` (or is a function `fn(shape, rng, gain)`); `rng` is a
+    `init` names a scheme of `mtl_edu.nets.init` (or is a function `fn(shape, rng, gain)`); `rng` is a
     Generator or int seed, and None means seed 0.
     """
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import functional as F
-from .autodiff import Tensor, no_grad
+from ..engine import functional as F
+from ..engine.autodiff import Tensor, no_grad
 from .batched import ModelBatch
 from .init import as_generator
 from .multitask import graph_leaves, per_task_gradients

@@ -17,7 +17,7 @@ so a learning rate means the same thing for all of them.
 
 All the small T x T problems are solved on the Gram matrix ``M = G G^T`` (entry (s, t) is
 <g_s, g_t>), so their cost does not grow with P. Two-task problems have closed forms and take a
-fast path; this is what makes 100k-step runs on the two-objective toy (``mtl_edu.toys``) quick.
+fast path; this is what makes 100k-step runs on the two-objective toy (``mtl_edu.balancing.toys``) quick.
 
 Use :func:`aggregate` to call an aggregator by name, or :func:`get_aggregator` to fix its name,
 hyper-parameters and random generator once and get back a function ``G -> d``.
@@ -170,7 +170,7 @@ def sum_(G) -> np.ndarray:
 # MGDA
 # ----------------------------------------------------------------------------------------------
 
-def _min_norm_two(m11: float, m12: float, m22: float) -> float:
+def min_norm_two(m11: float, m12: float, m22: float) -> float:
     """Weight x on g1 of the min-norm point x g1 + (1 - x) g2 of the segment [g1, g2]."""
     # ||x g1 + (1-x) g2||^2 is a parabola in x; its vertex, clipped to [0, 1].
     curvature = m11 + m22 - 2.0 * m12
@@ -185,13 +185,13 @@ def _min_norm_weights(M: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
     if T == 1:
         return np.ones(1)
     if T == 2:
-        x = _min_norm_two(M[0, 0], M[0, 1], M[1, 1])
+        x = min_norm_two(M[0, 0], M[0, 1], M[1, 1])
         return np.array([x, 1.0 - x])
     # Start from the best pair (as Sener & Koltun do): often already optimal or close to it.
     best_value, w = np.inf, None
     for s in range(T):
         for t in range(s + 1, T):
-            x = _min_norm_two(M[s, s], M[s, t], M[t, t])
+            x = min_norm_two(M[s, s], M[s, t], M[t, t])
             value = x * x * M[s, s] + 2 * x * (1 - x) * M[s, t] + (1 - x) ** 2 * M[t, t]
             if value < best_value:
                 best_value, w = value, np.zeros(T)
@@ -379,7 +379,7 @@ def pcgrad(G, rng: np.random.Generator | None = None) -> np.ndarray:
 # CAGrad
 # ----------------------------------------------------------------------------------------------
 
-def _cagrad_dual_two(m11: float, m12: float, m22: float, b1: float, b2: float,
+def cagrad_dual_two(m11: float, m12: float, m22: float, b1: float, b2: float,
                      radius: float) -> float:
     """Exact minimiser x of F(x) = x b1 + (1 - x) b2 + radius ||x g1 + (1 - x) g2|| on [0, 1]."""
     slope = b1 - b2
@@ -479,7 +479,7 @@ def _cagrad_dual_weights(M: np.ndarray, b: np.ndarray, radius: float, tol: float
     if T == 1:
         return np.ones(1)
     if T == 2:
-        x = _cagrad_dual_two(float(M[0, 0]), float(M[0, 1]), float(M[1, 1]), float(b[0]),
+        x = cagrad_dual_two(float(M[0, 0]), float(M[0, 1]), float(M[1, 1]), float(b[0]),
                              float(b[1]), radius)
         return np.array([x, 1.0 - x])
     if T <= _MAX_TASKS_FOR_SUPPORT_SEARCH:
@@ -501,7 +501,7 @@ def _cagrad_coefficients(M: np.ndarray, c: float, rescale: bool, tol: float,
         radius = c * math.sqrt(max(0.5 * (b1 + b2), 0.0))
         beta_1 = beta_2 = 0.5
         if radius > 0.0:
-            x = _cagrad_dual_two(m11, m12, m22, b1, b2, radius)
+            x = cagrad_dual_two(m11, m12, m22, b1, b2, radius)
             norm_w = math.sqrt(max(x * x * m11 + 2.0 * x * (1.0 - x) * m12
                                    + (1.0 - x) ** 2 * m22, 0.0))
             if norm_w <= 1e-12 * math.sqrt(max(m11, m22)):
