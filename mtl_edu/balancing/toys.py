@@ -32,6 +32,7 @@ import numpy as np
 from .aggregators import AGGREGATORS, get_aggregator
 # The two-task closed forms on plain floats, reused by run_toy_many_fast (one place for the maths).
 from .aggregators import cagrad_dual_two, min_norm_two
+from ..nets.optim import adam_step
 
 __all__ = [
     "TOY_STARTS",
@@ -237,25 +238,17 @@ def run_toy(method: str, start, steps: int, lr: float = 1e-3,
     if not (isinstance(lr, (int, float, np.floating)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"run_toy: lr must be a finite number > 0, got {lr!r}")
     direction_of = get_aggregator(method, rng=rng, **hyper)
-    beta_1, beta_2, eps = 0.9, 0.999, 1e-8
-    first_1 = first_2 = second_1 = second_2 = 0.0
-    decay_1 = decay_2 = 1.0  # beta^k for the bias corrections
+    first_1 = first_2 = second_1 = second_2 = 0.0  # Adam's moments, one pair per coordinate
     trajectory = np.empty((int(steps) + 1, 2))
     trajectory[0] = x1, x2
     for step in range(1, int(steps) + 1):
         _, _, d1_dx1, d1_dx2, d2_dx1, d2_dx2 = _toy_point(x1, x2)
         G = np.array(((d1_dx1, d1_dx2), (d2_dx1, d2_dx2)))
         direction_1, direction_2 = direction_of(G).tolist()
-        first_1 = beta_1 * first_1 + (1.0 - beta_1) * direction_1
-        first_2 = beta_1 * first_2 + (1.0 - beta_1) * direction_2
-        second_1 = beta_2 * second_1 + (1.0 - beta_2) * direction_1 * direction_1
-        second_2 = beta_2 * second_2 + (1.0 - beta_2) * direction_2 * direction_2
-        decay_1 *= beta_1
-        decay_2 *= beta_2
-        step_size = lr / (1.0 - decay_1)
-        root_correction = math.sqrt(1.0 - decay_2)
-        x1 -= step_size * first_1 / (math.sqrt(second_1) / root_correction + eps)
-        x2 -= step_size * first_2 / (math.sqrt(second_2) / root_correction + eps)
+        first_1, second_1, step_1 = adam_step(first_1, second_1, direction_1, step, lr, sqrt=math.sqrt)
+        first_2, second_2, step_2 = adam_step(first_2, second_2, direction_2, step, lr, sqrt=math.sqrt)
+        x1 -= step_1
+        x2 -= step_2
         trajectory[step] = x1, x2
     return trajectory
 
@@ -416,9 +409,7 @@ def _run_toy_fast(direction, x1: float, x2: float, steps: int, lr: float, record
     """One run on the toy, keeping every record_every-th point: Adam (the arithmetic of run_toy), or
     plain steps x <- x - lr * d when plain is true. When gains is a list, each step appends
     (g1·d, g2·d, g1·s, g2·s): what the direction d and the step actually taken, s, promise each task."""
-    beta_1, beta_2, eps = 0.9, 0.999, 1e-8
     first_1 = first_2 = second_1 = second_2 = 0.0
-    decay_1 = decay_2 = 1.0
     kept = [(x1, x2)]
     u1 = u2 = 0.0
     for step in range(1, steps + 1):
@@ -429,16 +420,8 @@ def _run_toy_fast(direction, x1: float, x2: float, steps: int, lr: float, record
         if plain:
             step_1, step_2 = lr * direction_1, lr * direction_2
         else:
-            first_1 = beta_1 * first_1 + (1.0 - beta_1) * direction_1
-            first_2 = beta_1 * first_2 + (1.0 - beta_1) * direction_2
-            second_1 = beta_2 * second_1 + (1.0 - beta_2) * direction_1 * direction_1
-            second_2 = beta_2 * second_2 + (1.0 - beta_2) * direction_2 * direction_2
-            decay_1 *= beta_1
-            decay_2 *= beta_2
-            step_size = lr / (1.0 - decay_1)
-            root_correction = math.sqrt(1.0 - decay_2)
-            step_1 = step_size * first_1 / (math.sqrt(second_1) / root_correction + eps)
-            step_2 = step_size * first_2 / (math.sqrt(second_2) / root_correction + eps)
+            first_1, second_1, step_1 = adam_step(first_1, second_1, direction_1, step, lr, sqrt=math.sqrt)
+            first_2, second_2, step_2 = adam_step(first_2, second_2, direction_2, step, lr, sqrt=math.sqrt)
         x1 -= step_1
         x2 -= step_2
         if gains is not None:

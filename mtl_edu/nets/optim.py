@@ -14,7 +14,7 @@ import numpy as np
 
 from ..engine.autodiff import Tensor
 
-__all__ = ["Optimizer", "SGD", "Adam", "clip_grad_norm", "clip_grad_value"]
+__all__ = ["Optimizer", "SGD", "Adam", "adam_step", "clip_grad_norm", "clip_grad_value"]
 
 
 def _positive(value, name: str, where: str) -> float:
@@ -117,6 +117,22 @@ class SGD(Optimizer):
             p.data -= lr * g
 
 
+def adam_step(m, v, g, t: int, lr: float, betas=(0.9, 0.999), eps: float = 1e-8, sqrt=np.sqrt):
+    """Adam's update rule, the one place it is written: moments m, v and gradient g at step t >= 1.
+
+    m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  step = lr · m̂ / (√v̂ + eps), m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ),
+    computed as (lr/(1−β₁ᵗ)) · m / (√v/√(1−β₂ᵗ) + eps), which folds both corrections into scalars.
+    Returns (m, v, step); the caller subtracts step from its parameters. Works elementwise on arrays
+    (:class:`Adam`) and on plain floats with sqrt=math.sqrt (the two-parameter toys, where one step
+    of Python arithmetic is much cheaper than one of NumPy).
+    """
+    beta1, beta2 = betas
+    m = beta1 * m + (1.0 - beta1) * g
+    v = beta2 * v + (1.0 - beta2) * (g * g)
+    step_size = lr / (1.0 - beta1**t)
+    return m, v, step_size * (m / (sqrt(v) / math.sqrt(1.0 - beta2**t) + eps))
+
+
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015, ICLR), with L2 weight decay added to the gradient (not AdamW).
 
@@ -139,29 +155,16 @@ class Adam(Optimizer):
 
     def step(self) -> None:
         self.t += 1
-        beta1, beta2 = self.betas
-        correction1 = 1.0 - beta1**self.t
-        root_correction2 = math.sqrt(1.0 - beta2**self.t)
-        # lr·m̂/(√v̂ + eps) = (lr/c₁)·m / (√v/√c₂ + eps): folds both corrections into scalars.
-        step_size = self._lr / correction1
         for i, p in enumerate(self.params):
             g = p.grad
             if g is None:
                 continue
             if self.weight_decay:
                 g = g + self.weight_decay * p.data
-            m, v = self._m[i], self._v[i]
-            if m is None:
-                m = self._m[i] = np.zeros_like(p.data)
-                v = self._v[i] = np.zeros_like(p.data)
-            m *= beta1
-            m += (1.0 - beta1) * g
-            v *= beta2
-            v += (1.0 - beta2) * (g * g)
-            denominator = np.sqrt(v)
-            denominator /= root_correction2
-            denominator += self.eps
-            p.data -= step_size * (m / denominator)
+            if self._m[i] is None:
+                self._m[i], self._v[i] = np.zeros_like(p.data), np.zeros_like(p.data)
+            self._m[i], self._v[i], step = adam_step(self._m[i], self._v[i], g, self.t, self._lr, self.betas, self.eps)
+            p.data -= step
 
 
 def _grads(params, where: str) -> list:
