@@ -2,7 +2,7 @@
 
 An explorer is the learner's main way of asking "what if?", so each redraw must feel immediate:
 the bar is a median of at most 200 ms per update (aim: 100 ms), on one BLAS thread, Agg backend.
-The script walks `mtl_edu.widgets.EXPLORERS`, so explorers added by later lessons are timed too.
+The script walks `mtl_edu.teaching.explorers.EXPLORERS` (every lesson's explorers, registered by importing `mtl_edu.lessons`), so explorers added by later lessons are timed too.
 
     python benchmarks/bench_explorers.py            # 15 timed runs each; exits 1 if a median > 200 ms
     python benchmarks/bench_explorers.py --runs 3   # quicker
@@ -20,7 +20,8 @@ matplotlib.use("Agg")
 
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from mtl_edu.widgets import EXPLORERS, figure_to_png  # noqa: E402
+import mtl_edu.lessons  # noqa: E402,F401  (importing the lessons registers their explorers)
+from mtl_edu.teaching.explorers import EXPLORERS, figure_to_png  # noqa: E402
 
 BAR_MS = 200.0
 

@@ -1,7 +1,7 @@
 """Assertions shared by the tests of the exercise checkers (mtl_edu.exercises)."""
 import pytest
 
-from mtl_edu.exercises import ExerciseError
+from mtl_edu.teaching.checking import ExerciseError
 
 
 def passes(checker, answer, capsys) -> str:

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from mtl_edu import Tensor
-from mtl_edu import exercises as E
+from mtl_edu.teaching import checking
+from mtl_edu.lessons import lesson00
+from mtl_edu.lessons import lesson01
 from checker_helpers import passes, fails, stub
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,37 +22,37 @@ def sigmoid(x):
 # ---- the framework ---------------------------------------------------------------------------------------
 
 def test_exercise_error_is_an_assertion_error():
-    assert issubclass(E.ExerciseError, AssertionError)
+    assert issubclass(checking.ExerciseError, AssertionError)
 
 
 @pytest.mark.parametrize("checker", [
-    E.check_sigmoid_derivative, E.check_sigmoid_derivative_peak, E.check_softplus_backward,
-    E.check_hand_gradient, E.check_unbroadcast,
+    lesson00.check_sigmoid_derivative, lesson00.check_sigmoid_derivative_peak, lesson01.check_softplus_backward,
+    lesson01.check_hand_gradient, lesson01.check_unbroadcast,
 ])
 def test_every_checker_reports_a_stub_as_not_attempted_without_raising(checker, capsys):
     assert checker(stub) is None
-    assert capsys.readouterr().out == E.NOT_ATTEMPTED + "\n"
+    assert capsys.readouterr().out == checking.NOT_ATTEMPTED + "\n"
 
 
 def test_an_error_in_learner_code_names_the_call_and_the_error():
     def crashes(x):
         return x.nonexistent
 
-    message = fails(E.check_sigmoid_derivative, crashes, "sigmoid_derivative(x) for an array x raised AttributeError")
+    message = fails(lesson00.check_sigmoid_derivative, crashes, "sigmoid_derivative(x) for an array x raised AttributeError")
     assert "nonexistent" in message
 
 
 # ---- environment -------------------------------------------------------------------------------------
 
 def test_environment_check_prints_requirements_only_not_installed_versions(capsys):
-    E.check_environment()
+    lesson00.check_environment()
     lines = capsys.readouterr().out.splitlines()
     assert lines == ["✓ Python ≥ 3.10", "✓ numpy ≥ 2.0", "✓ matplotlib ≥ 3.9", "✓ ipywidgets ≥ 8.1", "environment OK"]
 
 
 def test_environment_check_names_packages_too_old_or_missing(capsys):
     with pytest.raises(RuntimeError) as error:
-        E.check_environment({"numpy": (99, 0), "no-such-package-xyz": (1, 0)})
+        lesson00.check_environment({"numpy": (99, 0), "no-such-package-xyz": (1, 0)})
     message = str(error.value)
     assert re.search(r"numpy [\d.]+\S* is older than 99\.0", message)
     assert "no-such-package-xyz is not installed (needs ≥ 1.0)" in message
@@ -59,30 +61,30 @@ def test_environment_check_names_packages_too_old_or_missing(capsys):
 
 def test_environment_minimums_match_pyproject():
     text = (ROOT / "pyproject.toml").read_text()
-    for package, needed in E.MINIMUM_VERSIONS.items():
+    for package, needed in lesson00.MINIMUM_VERSIONS.items():
         match = re.search(rf'"{package}>=([\d.]+)"', text)
         assert match, f"pyproject.toml does not list {package}>=..."
         assert tuple(int(p) for p in match.group(1).split(".")[:2]) == needed
-    assert f'requires-python = ">={E.MINIMUM_PYTHON[0]}.{E.MINIMUM_PYTHON[1]}"' in text
+    assert f'requires-python = ">={lesson00.MINIMUM_PYTHON[0]}.{lesson00.MINIMUM_PYTHON[1]}"' in text
 
 
 # ---- lesson 00 -----------------------------------------------------------------------------------------
 
 def test_sigmoid_derivative_right_answers_pass(capsys):
-    passes(E.check_sigmoid_derivative, lambda x: sigmoid(x) * (1 - sigmoid(x)), capsys)
-    passes(E.check_sigmoid_derivative, lambda x: np.exp(-x) / (1 + np.exp(-x)) ** 2, capsys)
+    passes(lesson00.check_sigmoid_derivative, lambda x: sigmoid(x) * (1 - sigmoid(x)), capsys)
+    passes(lesson00.check_sigmoid_derivative, lambda x: np.exp(-x) / (1 + np.exp(-x)) ** 2, capsys)
 
 
 def test_sigmoid_derivative_wrong_answers_are_named():
-    fails(E.check_sigmoid_derivative, sigmoid, "returns σ(x) itself")
-    fails(E.check_sigmoid_derivative, lambda x: -sigmoid(x) * (1 - sigmoid(x)), "sign is flipped")
+    fails(lesson00.check_sigmoid_derivative, sigmoid, "returns σ(x) itself")
+    fails(lesson00.check_sigmoid_derivative, lambda x: -sigmoid(x) * (1 - sigmoid(x)), "sign is flipped")
     s10 = sigmoid(10.0)
-    fails(E.check_sigmoid_derivative, lambda x: sigmoid(x) * (1 + sigmoid(x)),
+    fails(lesson00.check_sigmoid_derivative, lambda x: sigmoid(x) * (1 + sigmoid(x)),
           f"at x = 10: expected {s10 * (1 - s10):.6g}, got {s10 * (1 + s10):.6g}")
-    fails(E.check_sigmoid_derivative, lambda x: None, "returned None", "return")
-    fails(E.check_sigmoid_derivative, lambda x: float(np.sum(x)), "returned shape (), expected (41,)")
+    fails(lesson00.check_sigmoid_derivative, lambda x: None, "returned None", "return")
+    fails(lesson00.check_sigmoid_derivative, lambda x: float(np.sum(x)), "returned shape (), expected (41,)")
     only_arrays = lambda x: sigmoid(x) * (1 - sigmoid(x)) if np.ndim(x) else [0.25, 0.25]  # noqa: E731
-    fails(E.check_sigmoid_derivative, only_arrays, "sigmoid_derivative(0.0) should be one number")
+    fails(lesson00.check_sigmoid_derivative, only_arrays, "sigmoid_derivative(0.0) should be one number")
 
 
 def _grid_peak():
@@ -92,7 +94,7 @@ def _grid_peak():
 
 
 def test_sigmoid_peak_right_answer_passes(capsys):
-    out = passes(E.check_sigmoid_derivative_peak, _grid_peak, capsys)
+    out = passes(lesson00.check_sigmoid_derivative_peak, _grid_peak, capsys)
     assert "x = 0.000" in out and "0.25000" in out
 
 
@@ -107,7 +109,7 @@ def test_sigmoid_peak_right_answer_passes(capsys):
     (("zero", 0.25), "x_peak (the first number) should be a number"),
 ])
 def test_sigmoid_peak_wrong_answers_are_named(answer, fragment):
-    fails(E.check_sigmoid_derivative_peak, lambda: answer, fragment)
+    fails(lesson00.check_sigmoid_derivative_peak, lambda: answer, fragment)
 
 
 # ---- lesson 01 -----------------------------------------------------------------------------------------
@@ -126,22 +128,22 @@ def make_softplus(local_derivative=None, forward=None, wrap=True):
 
 
 def test_softplus_right_answer_passes(capsys):
-    passes(E.check_softplus_backward, make_softplus(lambda g, x: g * sigmoid(x)), capsys)
+    passes(lesson01.check_softplus_backward, make_softplus(lambda g, x: g * sigmoid(x)), capsys)
 
 
 def test_softplus_wrong_answers_are_named():
-    fails(E.check_softplus_backward, make_softplus(lambda g, x: g * np.exp(x)), "returns eˣ", "σ(x)")
-    fails(E.check_softplus_backward, make_softplus(lambda g, x: sigmoid(x)), "ignores the incoming gradient g")
-    fails(E.check_softplus_backward, make_softplus(lambda g, x: g * sigmoid(x), wrap=False), "note the comma", "ndarray")
-    fails(E.check_softplus_backward, make_softplus(lambda g, x: g * sigmoid(-x)),
+    fails(lesson01.check_softplus_backward, make_softplus(lambda g, x: g * np.exp(x)), "returns eˣ", "σ(x)")
+    fails(lesson01.check_softplus_backward, make_softplus(lambda g, x: sigmoid(x)), "ignores the incoming gradient g")
+    fails(lesson01.check_softplus_backward, make_softplus(lambda g, x: g * sigmoid(x), wrap=False), "note the comma", "ndarray")
+    fails(lesson01.check_softplus_backward, make_softplus(lambda g, x: g * sigmoid(-x)),
           "with g = 1, backward should return σ(x)", "at x = ")
-    fails(E.check_softplus_backward, make_softplus(lambda g, x: g * sigmoid(x), forward=lambda x: np.logaddexp(0.0, x) + 0.1),
+    fails(lesson01.check_softplus_backward, make_softplus(lambda g, x: g * sigmoid(x), forward=lambda x: np.logaddexp(0.0, x) + 0.1),
           "the forward value changed")
-    fails(E.check_softplus_backward, lambda x: x.data, "must return a Tensor, got ndarray")
+    fails(lesson01.check_softplus_backward, lambda x: x.data, "must return a Tensor, got ndarray")
 
 
 def test_hand_gradient_right_answer_passes(capsys):
-    out = passes(E.check_hand_gradient, lambda: (6.0, -18.0), capsys)
+    out = passes(lesson01.check_hand_gradient, lambda: (6.0, -18.0), capsys)
     assert "∂f/∂x = 6" in out and "∂f/∂y = -18" in out
 
 
@@ -155,7 +157,7 @@ def test_hand_gradient_right_answer_passes(capsys):
     ((6.0,), "return two numbers"),
 ])
 def test_hand_gradient_wrong_answers_are_named(answer, fragment):
-    fails(E.check_hand_gradient, lambda: answer, fragment)
+    fails(lesson01.check_hand_gradient, lambda: answer, fragment)
 
 
 def _right_unbroadcast(grad, shape):
@@ -166,7 +168,7 @@ def _right_unbroadcast(grad, shape):
 
 
 def test_unbroadcast_right_answer_passes(capsys):
-    passes(E.check_unbroadcast, _right_unbroadcast, capsys)
+    passes(lesson01.check_unbroadcast, _right_unbroadcast, capsys)
 
 
 def test_unbroadcast_wrong_answers_are_named():
@@ -190,10 +192,10 @@ def test_unbroadcast_wrong_answers_are_named():
         grad[...] = 0.0
         return _right_unbroadcast(grad, shape)
 
-    fails(E.check_unbroadcast, leading_only, "shape (4, 3) and an input of shape (1, 3)", "Axis 0 has length 1",
+    fails(lesson01.check_unbroadcast, leading_only, "shape (4, 3) and an input of shape (1, 3)", "Axis 0 has length 1",
           "keepdims=True")
-    fails(E.check_unbroadcast, averages, "input of shape (3,): expected [22.0, 26.0, 30.0], got [5.5, 6.5, 7.5]",
+    fails(lesson01.check_unbroadcast, averages, "input of shape (3,): expected [22.0, 26.0, 30.0], got [5.5, 6.5, 7.5]",
           "0.25 × the right ones")
-    fails(E.check_unbroadcast, drops_kept_axes, "expected the shape (1, 3), got (3,)", "keepdims=True")
-    fails(E.check_unbroadcast, mutates, "changed the gradient it was given")
-    fails(E.check_unbroadcast, lambda grad, shape: None, "returned None")
+    fails(lesson01.check_unbroadcast, drops_kept_axes, "expected the shape (1, 3), got (3,)", "keepdims=True")
+    fails(lesson01.check_unbroadcast, mutates, "changed the gradient it was given")
+    fails(lesson01.check_unbroadcast, lambda grad, shape: None, "returned None")

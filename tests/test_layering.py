@@ -41,7 +41,7 @@ def module_name(path: Path) -> str:
 
 
 def layer_of(module: str) -> str:
-    """`mtl_edu.nets.train` -> "nets"; `mtl_edu.capstone` -> "capstone"; the package itself -> ""."""
+    """`mtl_edu.nets.train` -> "nets"; `mtl_edu.lessons.lesson03` -> "lessons"; the package itself -> ""."""
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else ""
 
@@ -127,14 +127,16 @@ def test_the_checker_sees_imports():
     # guard against a checker that passes because it finds nothing
     nn_imports = {module for module, _ in package_imports(PACKAGE / "nets" / "nn.py")}
     assert {"mtl_edu.engine.autodiff", "mtl_edu.nets.init"} <= nn_imports
-    vanishing = {module for module, _ in package_imports(PACKAGE / "widgets" / "vanishing_gradients.py")}
-    assert {"mtl_edu.nets.nn", "mtl_edu.instruments.probes", "mtl_edu.widgets.core"} <= vanishing
-    # private names are seen: the exercise kit's helpers come from exercises/core.py under public names
-    lesson01 = dict(package_imports(PACKAGE / "exercises" / "lesson01.py"))
-    assert "mtl_edu.exercises.core" in lesson01
-    # the table is read: data and the engine at the bottom, the explorers at the top
+    lesson03 = {module for module, _ in package_imports(PACKAGE / "lessons" / "lesson03.py")}
+    assert {"mtl_edu.nets.nn", "mtl_edu.instruments.probes", "mtl_edu.teaching.explorers"} <= lesson03
+    # names are seen: the checkers' kit comes from teaching/checking.py under public names
+    lesson01 = dict(package_imports(PACKAGE / "lessons" / "lesson01.py"))
+    assert {"passed", "fail"} <= set(lesson01["mtl_edu.teaching.checking"])
+    # a later lesson may reuse an earlier one's experiment: same layer
+    assert "mtl_edu.lessons.lesson05" in {module for module, _ in package_imports(PACKAGE / "lessons" / "lesson09.py")}
+    # the table is read: data and the engine at the bottom, the lessons at the top
     rank = ranks()
-    assert rank["data"] == 0 and rank["engine"] == 1 and rank["widgets"] == max(rank.values()) and len(rank) >= 7
+    assert rank["data"] == 0 and rank["engine"] == 1 and rank["lessons"] == max(rank.values()) and len(rank) >= 7
 
 
 def test_the_package_index_points_at_every_module_of_the_layers_below_the_lessons():

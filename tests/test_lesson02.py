@@ -13,10 +13,10 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from mtl_edu import Tensor, functional, nn, no_grad, train  # noqa: E402
-from mtl_edu import exercises as E  # noqa: E402
-from mtl_edu import widgets as W  # noqa: E402
+from mtl_edu.teaching import checking  # noqa: E402
+from mtl_edu.teaching import explorers  # noqa: E402
+from mtl_edu.lessons import lesson02  # noqa: E402
 from mtl_edu.data.datasets import make_circles  # noqa: E402
-from mtl_edu.exercises import lesson02 as E02  # noqa: E402
 from checker_helpers import passes, fails, stub
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -31,7 +31,7 @@ def shown(explorer) -> dict:
 
 @pytest.fixture(scope="module")
 def default_run():
-    return W.decision_boundary_run(**W.EXPLORERS["decision_boundary"][1])
+    return lesson02.decision_boundary_run(**explorers.EXPLORERS["decision_boundary"][1])
 
 
 def test_default_run_learns_the_moons_and_records_about_a_hundred_losses(default_run):
@@ -47,11 +47,11 @@ def test_default_run_learns_the_moons_and_records_about_a_hundred_losses(default
 
 
 def test_the_run_is_deterministic_and_its_numbers_agree_with_the_model():
-    X_train, y_train, X_test, y_test = W.toy_split("circles")
+    X_train, y_train, X_test, y_test = lesson02.toy_split("circles")
     runs, models = [], []
     for _ in range(2):
         model = nn.MLP([2, 8, 1], activation="tanh", rng=3)
-        runs.append(W.train_and_map(model, X_train, y_train, X_test, y_test, lr=0.5, steps=40))
+        runs.append(lesson02.train_and_map(model, X_train, y_train, X_test, y_test, lr=0.5, steps=40))
         models.append(model)
     a, b = runs
     assert np.array_equal(a.train_loss, b.train_loss) and np.array_equal(a.probability, b.probability)
@@ -69,37 +69,37 @@ def test_the_run_is_deterministic_and_its_numbers_agree_with_the_model():
 
 
 def test_toy_split_gives_the_same_data_for_a_name_and_seed_and_holds_out_30_percent():
-    for dataset in W.TOY_DATASETS:
-        first, second = W.toy_split(dataset), W.toy_split(dataset)
+    for dataset in lesson02.TOY_DATASETS:
+        first, second = lesson02.toy_split(dataset), lesson02.toy_split(dataset)
         assert all(np.array_equal(a, b) for a, b in zip(first, second))
         X_train, y_train, X_test, y_test = first
         assert X_train.shape == (140, 2) and X_test.shape == (60, 2)
         assert set(np.unique(y_train)) == {0, 1}
-    assert not np.array_equal(W.toy_split("moons", seed=1)[0], W.toy_split("moons")[0])
+    assert not np.array_equal(lesson02.toy_split("moons", seed=1)[0], lesson02.toy_split("moons")[0])
 
 
 def test_a_huge_learning_rate_kills_relu_units():
-    run = W.decision_boundary_run(activation="relu", lr=10.0)
+    run = lesson02.decision_boundary_run(activation="relu", lr=10.0)
     assert run.dead_units > 10 and run.train_accuracy == pytest.approx(0.5, abs=0.05)
-    healthy = W.decision_boundary_run(activation="relu", lr=0.5)
+    healthy = lesson02.decision_boundary_run(activation="relu", lr=0.5)
     assert healthy.dead_units < run.dead_units
 
 
 def test_a_diverging_run_is_drawn_with_its_loss_blowing_up_and_no_boundary():
-    run = W.decision_boundary_run(activation="relu", lr=100.0, depth=6, width=64, steps=50)
+    run = lesson02.decision_boundary_run(activation="relu", lr=100.0, depth=6, width=64, steps=50)
     assert run.diverged_at is not None and run.probability is None
     assert not np.isfinite(run.train_loss[-1]) and np.isnan(run.train_accuracy)
     assert run.train_loss[0] < 2 and np.nanmax(run.train_loss[np.isfinite(run.train_loss)]) > 1e10
-    fig = W.decision_boundary_explorer_update(activation="relu", lr=100.0, depth=6, width=64, steps=50)
+    fig = lesson02.decision_boundary_explorer_update(activation="relu", lr=100.0, depth=6, width=64, steps=50)
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert any("diverged" in t and "Lower the learning rate" in t for t in texts)
-    assert W.figure_to_png(fig).startswith(PNG_MAGIC)
+    assert explorers.figure_to_png(fig).startswith(PNG_MAGIC)
 
 
 # ---- the update function: defaults, edges, settings that cannot work ----------------------------------
 
 def test_update_at_defaults_returns_a_two_panel_titled_figure_and_leaks_no_pyplot_figure():
-    update, defaults = W.EXPLORERS["decision_boundary"]
+    update, defaults = explorers.EXPLORERS["decision_boundary"]
     before = plt.get_fignums()
     fig = update(**defaults)
     assert isinstance(fig, Figure)
@@ -108,7 +108,7 @@ def test_update_at_defaults_returns_a_two_panel_titled_figure_and_leaks_no_pyplo
     assert "train acc" in boundary.get_title() and boundary.get_xlabel() and boundary.get_ylabel()
     assert losses.get_yscale() == "log" and "log scale" in losses.get_ylabel()
     assert [line.get_label() for line in losses.get_lines()] == ["train", "test"]
-    assert W.figure_to_png(fig).startswith(PNG_MAGIC)
+    assert explorers.figure_to_png(fig).startswith(PNG_MAGIC)
     assert plt.get_fignums() == before
 
 
@@ -124,9 +124,9 @@ def test_update_at_defaults_returns_a_two_panel_titled_figure_and_leaks_no_pyplo
     {"activation": "gelu"},
 ])
 def test_update_draws_a_figure_at_edge_values(controls):
-    fig = W.decision_boundary_explorer_update(**{**FAST, **controls})
+    fig = lesson02.decision_boundary_explorer_update(**{**FAST, **controls})
     assert isinstance(fig, Figure)
-    assert W.figure_to_png(fig).startswith(PNG_MAGIC)
+    assert explorers.figure_to_png(fig).startswith(PNG_MAGIC)
 
 
 @pytest.mark.parametrize("controls, words", [
@@ -144,7 +144,7 @@ def test_update_draws_a_figure_at_edge_values(controls):
 ])
 def test_update_explains_settings_that_cannot_work(controls, words):
     with pytest.raises(ValueError) as error:
-        W.decision_boundary_explorer_update(**{**FAST, **controls})
+        lesson02.decision_boundary_explorer_update(**{**FAST, **controls})
     for word in words:
         assert word in str(error.value), f"{word!r} not in {str(error.value)!r}"
 
@@ -152,9 +152,9 @@ def test_update_explains_settings_that_cannot_work(controls, words):
 # ---- the widget ----------------------------------------------------------------------------------------
 
 def test_widget_is_built_from_python_and_every_control_redraws():
-    explorer = W.decision_boundary_explorer(**FAST)
-    assert W.EXPLORER_CLASS in explorer._dom_classes
-    assert set(explorer.controls) == set(W.EXPLORERS["decision_boundary"][1])
+    explorer = lesson02.decision_boundary_explorer(**FAST)
+    assert explorers.EXPLORER_CLASS in explorer._dom_classes
+    assert set(explorer.controls) == set(explorers.EXPLORERS["decision_boundary"][1])
     assert all(c.continuous_update is False for c in explorer.controls.values() if hasattr(c, "continuous_update"))
     assert isinstance(explorer.controls["lr"], ipywidgets.FloatLogSlider)
     new_values = {"dataset": "circles", "depth": 3, "width": 8, "activation": "relu", "optimizer": "adam",
@@ -171,7 +171,7 @@ def test_widget_is_built_from_python_and_every_control_redraws():
 def test_widget_shows_a_message_not_a_traceback_for_a_setting_that_cannot_work():
     # The sliders cannot reach lr = 0 or depth = 0; a text box wired to the same update function can.
     lr_box = ipywidgets.FloatText(value=0.5)
-    explorer = W.Explorer(W.decision_boundary_explorer_update, {"lr": lr_box, "steps": ipywidgets.IntText(value=20)},
+    explorer = explorers.Explorer(lesson02.decision_boundary_explorer_update, {"lr": lr_box, "steps": ipywidgets.IntText(value=20)},
                           title="test", reports_progress=True)
     assert "image/png" in shown(explorer)
     lr_box.value = 0.0
@@ -183,7 +183,7 @@ def test_widget_shows_a_message_not_a_traceback_for_a_setting_that_cannot_work()
 
 def test_progress_is_reported_up_to_the_last_recorded_step():
     calls = []
-    W.decision_boundary_explorer_update(steps=200, progress=lambda done, total: calls.append((done, total)))
+    lesson02.decision_boundary_explorer_update(steps=200, progress=lambda done, total: calls.append((done, total)))
     assert calls and all(total == 200 for _, total in calls)
     assert calls[-1][0] == 199 and [done for done, _ in calls] == sorted(done for done, _ in calls)
 
@@ -192,14 +192,14 @@ def test_progress_is_reported_up_to_the_last_recorded_step():
 
 @pytest.fixture(scope="module")
 def init_runs():
-    return W.initialisation_experiment()
+    return lesson02.initialisation_experiment()
 
 
 def test_init_experiment_uses_the_settings_asserted_by_the_literature_test():
     literature = pytest.importorskip("test_literature_init")
-    assert W.INIT_EXPERIMENT["sizes"] == literature.CIRCLE_SIZES
-    assert (W.INIT_EXPERIMENT["lr"], W.INIT_EXPERIMENT["steps"]) == (literature.LR, literature.STEPS)
-    X_train, y_train, _, _ = W.initialisation_data()
+    assert lesson02.INIT_EXPERIMENT["sizes"] == literature.CIRCLE_SIZES
+    assert (lesson02.INIT_EXPERIMENT["lr"], lesson02.INIT_EXPERIMENT["steps"]) == (literature.LR, literature.STEPS)
+    X_train, y_train, _, _ = lesson02.initialisation_data()
     X, y = make_circles(300, noise=0.05, factor=0.8, rng=1)  # the literature test's circles
     assert np.array_equal(X_train, X) and np.array_equal(y_train, y)
 
@@ -232,26 +232,26 @@ def test_he_init_learns_the_circles(init_runs):
 
 def test_init_experiment_refuses_unknown_settings():
     with pytest.raises(TypeError, match="no setting named"):
-        W.initialisation_experiment(learning_rate=0.1)
+        lesson02.initialisation_experiment(learning_rate=0.1)
 
 
 def test_boundary_panels_draw_one_titled_panel_per_run(init_runs):
-    fig = W.plot_boundary_panels(init_runs, "three starts")
+    fig = lesson02.plot_boundary_panels(init_runs, "three starts")
     titles = [ax.get_title() for ax in fig.axes]
     assert len(fig.axes) == 3 and all(label in t for label, t in zip(init_runs, titles))
-    assert W.figure_to_png(fig).startswith(PNG_MAGIC)
+    assert explorers.figure_to_png(fig).startswith(PNG_MAGIC)
 
 
 # ---- exercise 1: the forward pass -------------------------------------------------------------------------
 
 def test_checkers_say_not_attempted_for_the_stub(capsys):
-    for checker in (E.check_mlp_forward, E.check_accuracy_from_logits, E.check_spiral_settings):
+    for checker in (lesson02.check_mlp_forward, lesson02.check_accuracy_from_logits, lesson02.check_spiral_settings):
         checker(stub)
-        assert capsys.readouterr().out.strip() == E.NOT_ATTEMPTED
+        assert capsys.readouterr().out.strip() == checking.NOT_ATTEMPTED
 
 
 def test_mlp_forward_right_answer_passes(capsys):
-    out = passes(E.check_mlp_forward, lambda X, W1, b1, W2, b2: (X @ W1 + b1).tanh() @ W2 + b2, capsys)
+    out = passes(lesson02.check_mlp_forward, lambda X, W1, b1, W2, b2: (X @ W1 + b1).tanh() @ W2 + b2, capsys)
     assert "same gradients" in out
 
 
@@ -265,26 +265,26 @@ def test_mlp_forward_right_answer_passes(capsys):
     (lambda X, W1, b1, W2, b2: (X @ W1 + b1).tanh() @ W2 + b2 + 0.1, "expected"),
 ])
 def test_mlp_forward_names_the_slip(answer, fragment):
-    fails(E.check_mlp_forward, answer, fragment)
+    fails(lesson02.check_mlp_forward, answer, fragment)
 
 
 def test_mlp_forward_refuses_numpy_results_shapes_and_detached_graphs():
-    fails(E.check_mlp_forward, lambda X, W1, b1, W2, b2: np.tanh(X.data @ W1.data + b1.data) @ W2.data + b2.data,
+    fails(lesson02.check_mlp_forward, lambda X, W1, b1, W2, b2: np.tanh(X.data @ W1.data + b1.data) @ W2.data + b2.data,
           "must return a Tensor", "ndarray")
-    fails(E.check_mlp_forward, lambda X, W1, b1, W2, b2: ((X @ W1 + b1).tanh() @ W2 + b2).sum(axis=1),
+    fails(lesson02.check_mlp_forward, lambda X, W1, b1, W2, b2: ((X @ W1 + b1).tanh() @ W2 + b2).sum(axis=1),
           "shape (6,)", "expected (6, 1)")
-    fails(E.check_mlp_forward,
+    fails(lesson02.check_mlp_forward,
           lambda X, W1, b1, W2, b2: (X @ Tensor(W1.data) + b1).tanh() @ W2 + b2, "no gradient on W1")
-    fails(E.check_mlp_forward, lambda X, W1, b1, W2, b2: X @ W2, "raised")
-    fails(E.check_mlp_forward, lambda X, W1, b1, W2, b2: None, "forget the `return`")
+    fails(lesson02.check_mlp_forward, lambda X, W1, b1, W2, b2: X @ W2, "raised")
+    fails(lesson02.check_mlp_forward, lambda X, W1, b1, W2, b2: None, "forget the `return`")
 
 
 # ---- exercise 2: accuracy from logits -------------------------------------------------------------------
 
 def test_accuracy_right_answers_pass(capsys):
-    passes(E.check_accuracy_from_logits, lambda logits, y: float(np.mean((logits[:, 0] > 0) == y)), capsys)
+    passes(lesson02.check_accuracy_from_logits, lambda logits, y: float(np.mean((logits[:, 0] > 0) == y)), capsys)
     # the probability route is just as right
-    passes(E.check_accuracy_from_logits,
+    passes(lesson02.check_accuracy_from_logits,
            lambda logits, y: np.mean(((1 / (1 + np.exp(-logits))) > 0.5).reshape(-1) == y), capsys)
 
 
@@ -297,25 +297,23 @@ def test_accuracy_right_answers_pass(capsys):
     (lambda logits, y: 0.5, "expected 0.6, got 0.5"),
 ])
 def test_accuracy_names_the_slip(answer, fragment):
-    fails(E.check_accuracy_from_logits, answer, fragment)
+    fails(lesson02.check_accuracy_from_logits, answer, fragment)
 
 
 def test_accuracy_slips_all_differ_from_the_right_answer_on_the_exercise_logits():
     # otherwise a slip would pass the first case silently
-    right = train.accuracy(E02._ACCURACY_LOGITS.reshape(-1, 1), E02._ACCURACY_LABELS)
-    slips = E02._accuracy_slips(E02._ACCURACY_LOGITS.reshape(-1, 1), E02._ACCURACY_LABELS)
+    right = train.accuracy(lesson02._ACCURACY_LOGITS.reshape(-1, 1), lesson02._ACCURACY_LABELS)
+    slips = lesson02._accuracy_slips(lesson02._ACCURACY_LOGITS.reshape(-1, 1), lesson02._ACCURACY_LABELS)
     values = list(slips.values())
     assert all(abs(v - right) > 1e-9 for v in values) and len(set(values)) == len(values)
 
 
 # ---- exercise 3: the spirals -------------------------------------------------------------------------------
 
-def test_spiral_exercise_uses_the_explorers_spirals():
-    assert all(np.array_equal(a, b) for a, b in zip(E02._spirals_split(), W.toy_split("spirals")))
 
 
 def test_spiral_settings_that_work_pass(capsys):
-    out = passes(E.check_spiral_settings,
+    out = passes(lesson02.check_spiral_settings,
                  lambda: {"activation": "relu", "optimizer": "sgd", "lr": 0.5, "steps": 500}, capsys)
     assert "test accuracy" in out and "relu, sgd, lr = 0.5, 500 steps" in out
 
@@ -333,8 +331,8 @@ def test_spiral_settings_that_work_pass(capsys):
     ({"activation": "relu", "lr": 0.5, "steps": 50}, ["exactly the keys"]),
 ])
 def test_spiral_settings_that_fail_say_why(settings, fragments):
-    fails(E.check_spiral_settings, lambda: settings, *fragments)
+    fails(lesson02.check_spiral_settings, lambda: settings, *fragments)
 
 
 def test_spiral_settings_must_be_a_dict():
-    fails(E.check_spiral_settings, lambda: ("relu", "sgd", 0.5, 500), "a dict", "tuple")
+    fails(lesson02.check_spiral_settings, lambda: ("relu", "sgd", 0.5, 500), "a dict", "tuple")

@@ -17,10 +17,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from mtl_edu import exercises as E  # noqa: E402
+from mtl_edu.teaching import checking  # noqa: E402
+from mtl_edu.teaching import explorers  # noqa: E402
+from mtl_edu.lessons import lesson03  # noqa: E402
 from mtl_edu import nn  # noqa: E402
-from mtl_edu import widgets as W  # noqa: E402
-from mtl_edu.exercises import lesson03 as E03  # noqa: E402
 from checker_helpers import passes, fails, stub
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -32,7 +32,7 @@ def shown_png(explorer):
 
 
 def same_network(depth, activation, init, gain, width=32, seed=0):
-    """The network `W.gradient_flow` builds for these settings (same seed, same draw order)."""
+    """The network `lesson03.gradient_flow` builds for these settings (same seed, same draw order)."""
     rng = np.random.default_rng(seed)
     return nn.MLP([width] * (depth + 1) + [10], activation=activation, init=init, gain=gain, rng=rng)
 
@@ -40,9 +40,9 @@ def same_network(depth, activation, init, gain, width=32, seed=0):
 # ---- compute ---------------------------------------------------------------------------------------
 
 def test_defaults_give_one_statistic_per_layer_and_a_vanishing_sigmoid_gradient():
-    update, defaults = W.EXPLORERS["gradient_flow"]
-    assert update is W.gradient_flow_explorer_update
-    stats = W.gradient_flow(**defaults)
+    update, defaults = explorers.EXPLORERS["gradient_flow"]
+    assert update is lesson03.gradient_flow_explorer_update
+    stats = lesson03.gradient_flow(**defaults)
     depth = defaults["depth"]
     assert stats.grad_norm.shape == (depth + 1,)
     assert stats.activation_std.shape == (depth + 1,)
@@ -52,37 +52,32 @@ def test_defaults_give_one_statistic_per_layer_and_a_vanishing_sigmoid_gradient(
     for l in range(depth):
         bound = 0.25 * np.linalg.norm(model.layers[l + 1].weight.data, 2) * stats.grad_norm[l + 1]
         assert stats.grad_norm[l] <= bound * (1 + 1e-9), f"layer {l + 1}"
-    assert W.gradient_decay_per_layer(stats.grad_norm) < 0.5
+    assert lesson03.gradient_decay_per_layer(stats.grad_norm) < 0.5
 
 
 def test_relu_needs_he_init_for_a_flat_gradient():
     # He et al. 2015: Var(W) = 1/n_in multiplies the second moment by 1/2 per ReLU layer (norm by 1/√2),
     # 2/n_in keeps it. Width 32 adds finite-width noise, hence the tolerances.
-    he = W.gradient_decay_per_layer(W.gradient_flow(40, "relu", "he_normal", 1.0).grad_norm)
-    lecun = W.gradient_decay_per_layer(W.gradient_flow(40, "relu", "lecun_normal", 1.0).grad_norm)
+    he = lesson03.gradient_decay_per_layer(lesson03.gradient_flow(40, "relu", "he_normal", 1.0).grad_norm)
+    lecun = lesson03.gradient_decay_per_layer(lesson03.gradient_flow(40, "relu", "lecun_normal", 1.0).grad_norm)
     assert 0.9 < he < 1.1
     assert abs(lecun - 1 / np.sqrt(2)) < 0.05
 
 
 def test_tanh_gain_moves_the_net_from_fading_to_saturated():
-    small = W.gradient_flow(30, "tanh", "xavier_normal", 0.5)
-    large = W.gradient_flow(30, "tanh", "xavier_normal", 4.0)
+    small = lesson03.gradient_flow(30, "tanh", "xavier_normal", 0.5)
+    large = lesson03.gradient_flow(30, "tanh", "xavier_normal", 4.0)
     assert small.activation_std[-2] < 1e-3 * small.activation_std[0]  # tanh(z) ≈ z: ×~0.5 per layer
     assert large.saturated_fraction[-2] > 0.3 > small.saturated_fraction[-2]
 
 
-def test_the_checker_network_is_the_explorer_network():
-    for settings in [(20, "sigmoid", "xavier_normal", 1.0), (7, "relu", "he_uniform", 0.7)]:
-        ours, theirs = W.gradient_flow(*settings), E03._fresh_network_statistics(*settings)
-        np.testing.assert_array_equal(ours.grad_norm, theirs.grad_norm)
-        np.testing.assert_array_equal(ours.activation_std, theirs.activation_std)
 
 
 def test_decay_per_layer_is_the_geometric_mean_ratio():
-    assert W.gradient_decay_per_layer(np.array([1.0, 2.0, 4.0, 8.0])) == pytest.approx(0.5)
-    assert W.gradient_decay_per_layer(np.array([9.0, 3.0, 1.0])) == pytest.approx(3.0)
+    assert lesson03.gradient_decay_per_layer(np.array([1.0, 2.0, 4.0, 8.0])) == pytest.approx(0.5)
+    assert lesson03.gradient_decay_per_layer(np.array([9.0, 3.0, 1.0])) == pytest.approx(3.0)
     for bad in ([0.0, 1.0], [1.0, np.inf], [np.nan, 1.0], [1.0]):
-        assert np.isnan(W.gradient_decay_per_layer(np.array(bad)))
+        assert np.isnan(lesson03.gradient_decay_per_layer(np.array(bad)))
 
 
 @pytest.mark.parametrize("settings, fragment", [
@@ -98,7 +93,7 @@ def test_decay_per_layer_is_the_geometric_mean_ratio():
 ])
 def test_invalid_settings_get_a_sentence_not_a_traceback(settings, fragment):
     with pytest.raises(ValueError, match=fragment):
-        W.gradient_flow_explorer_update(**settings)
+        lesson03.gradient_flow_explorer_update(**settings)
 
 
 # ---- update and plot -------------------------------------------------------------------------------
@@ -114,8 +109,8 @@ def test_invalid_settings_get_a_sentence_not_a_traceback(settings, fragment):
 def test_update_renders_five_labelled_panels_without_warnings(settings):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        fig = W.gradient_flow_explorer_update(**settings)
-        png = W.figure_to_png(fig)
+        fig = lesson03.gradient_flow_explorer_update(**settings)
+        png = explorers.figure_to_png(fig)
     assert isinstance(fig, Figure) and png.startswith(PNG_MAGIC)
     assert len(fig.axes) == 5
     for ax in fig.axes:
@@ -125,13 +120,13 @@ def test_update_renders_five_labelled_panels_without_warnings(settings):
 
 
 def test_zero_and_overflowing_layers_are_left_out_with_a_note():
-    stats = W.gradient_flow(6, "relu", "he_normal", 1.0)
+    stats = lesson03.gradient_flow(6, "relu", "he_normal", 1.0)
     broken = dataclasses.replace(stats, grad_norm=np.array([0.0, np.inf, np.nan, 1e-3, 1e-2, 1e-1, 1.0]),
                                  activation_std=np.array([np.inf, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0]))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        fig = W.plot_gradient_flow(broken, "broken")
-        W.figure_to_png(fig)
+        fig = lesson03.plot_gradient_flow(broken, "broken")
+        explorers.figure_to_png(fig)
     notes = [t.get_text() for t in fig.axes[0].texts]
     assert any("3 layer(s)" in note and "not shown" in note for note in notes), notes
     assert "no finite gradient" in fig.axes[0].get_title()
@@ -140,8 +135,8 @@ def test_zero_and_overflowing_layers_are_left_out_with_a_note():
 # ---- the widget --------------------------------------------------------------------------------------
 
 def test_widget_has_the_explorer_class_and_every_control_redraws_the_picture():
-    explorer = W.gradient_flow_explorer(depth=5)
-    assert W.EXPLORER_CLASS in explorer._dom_classes
+    explorer = lesson03.gradient_flow_explorer(depth=5)
+    assert explorers.EXPLORER_CLASS in explorer._dom_classes
     assert list(explorer.controls) == ["depth", "activation", "init", "gain"]
     for control in explorer.controls.values():
         if hasattr(control, "continuous_update"):
@@ -157,22 +152,22 @@ def test_widget_has_the_explorer_class_and_every_control_redraws_the_picture():
 
 def test_widget_refuses_unknown_control_names():
     with pytest.raises(TypeError, match="no control named"):
-        W.gradient_flow_explorer(colour="red")
-    assert isinstance(W.gradient_flow_explorer(depth=2).controls["activation"], ipywidgets.Dropdown)
+        lesson03.gradient_flow_explorer(colour="red")
+    assert isinstance(lesson03.gradient_flow_explorer(depth=2).controls["activation"], ipywidgets.Dropdown)
 
 
 # ---- exercise checkers ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("checker", [E.check_sigmoid_gradient_bound, E.check_flat_gradient_init, E.check_tanh_gain])
+@pytest.mark.parametrize("checker", [lesson03.check_sigmoid_gradient_bound, lesson03.check_flat_gradient_init, lesson03.check_tanh_gain])
 def test_stubs_are_not_attempted(checker, capsys):
     assert checker(stub) is None
-    assert capsys.readouterr().out == E.NOT_ATTEMPTED + "\n"
+    assert capsys.readouterr().out == checking.NOT_ATTEMPTED + "\n"
 
 
 def test_sigmoid_bound_right_answers_pass(capsys):
-    out = passes(E.check_sigmoid_gradient_bound, lambda norms: float(np.prod([n / 4 for n in norms])), capsys)
+    out = passes(lesson03.check_sigmoid_gradient_bound, lambda norms: float(np.prod([n / 4 for n in norms])), capsys)
     assert "20 layers" in out
-    passes(E.check_sigmoid_gradient_bound, lambda norms: 0.25 ** len(norms) * np.prod(norms), capsys)
+    passes(lesson03.check_sigmoid_gradient_bound, lambda norms: 0.25 ** len(norms) * np.prod(norms), capsys)
 
 
 @pytest.mark.parametrize("answer, fragment", [
@@ -185,13 +180,13 @@ def test_sigmoid_bound_right_answers_pass(capsys):
     (lambda norms: norms[10], "raised IndexError"),
 ])
 def test_sigmoid_bound_wrong_answers_are_named(answer, fragment):
-    fails(E.check_sigmoid_gradient_bound, answer, fragment)
+    fails(lesson03.check_sigmoid_gradient_bound, answer, fragment)
 
 
 def test_flat_init_right_answers_pass(capsys):
-    out = passes(E.check_flat_gradient_init, lambda: "he_normal", capsys)
+    out = passes(lesson03.check_flat_gradient_init, lambda: "he_normal", capsys)
     assert "He et al. 2015" in out
-    passes(E.check_flat_gradient_init, lambda: "he_uniform", capsys)  # same variance, 2 / n_in
+    passes(lesson03.check_flat_gradient_init, lambda: "he_uniform", capsys)  # same variance, 2 / n_in
 
 
 @pytest.mark.parametrize("answer, fragment", [
@@ -204,11 +199,11 @@ def test_flat_init_right_answers_pass(capsys):
     (None, "as a string"),
 ])
 def test_flat_init_wrong_answers_are_named(answer, fragment):
-    fails(E.check_flat_gradient_init, lambda: answer, fragment)
+    fails(lesson03.check_flat_gradient_init, lambda: answer, fragment)
 
 
 def test_tanh_gain_right_answer_passes(capsys):
-    out = passes(E.check_tanh_gain, lambda: 1.15, capsys)
+    out = passes(lesson03.check_tanh_gain, lambda: 1.15, capsys)
     assert "50 tanh layers" in out
 
 
@@ -223,7 +218,7 @@ def test_tanh_gain_right_answer_passes(capsys):
     (None, "forget the `return`"),
 ])
 def test_tanh_gain_wrong_answers_are_named(answer, fragment):
-    fails(E.check_tanh_gain, lambda: answer, fragment)
+    fails(lesson03.check_tanh_gain, lambda: answer, fragment)
 
 
 # ---- section 4: a deep sigmoid network stalls, tanh learns ------------------------------------------------
@@ -313,7 +308,7 @@ def test_weight_change_recorder_measures_relative_moves_between_records():
 
 
 def test_unit_spread_is_a_units_spread_across_the_inputs():
-    stats = W.gradient_flow(depth=20, activation="sigmoid", init="xavier_normal", gain=1.0)
+    stats = lesson03.gradient_flow(depth=20, activation="sigmoid", init="xavier_normal", gain=1.0)
     assert stats.unit_spread.shape == stats.activation_std.shape
     # the lesson's picture: overall spread stays above 0.05 while a unit's spread falls by many decades
     assert np.all(stats.activation_std[:-1] > 0.05)

@@ -5,11 +5,11 @@ import pytest
 from matplotlib.figure import Figure
 
 from mtl_edu import Tensor, nn, optim
-from mtl_edu import exercises as E
-from mtl_edu import widgets as W
+from mtl_edu.teaching import checking
+from mtl_edu.teaching import explorers
+from mtl_edu.lessons import lesson02, lesson04
 from mtl_edu.data.datasets import make_moons
 from mtl_edu.nets.train import TrainingDiverged, fit
-from mtl_edu.widgets import fix_it as W04
 from checker_helpers import passes as _passes, fails as _fails, stub as _stub
 
 DEPTH = 16  # the explorer's default depth
@@ -17,23 +17,23 @@ DEPTH = 16  # the explorer's default depth
 
 def png_of(fig) -> bytes:
     assert isinstance(fig, Figure)
-    return W.figure_to_png(fig)
+    return explorers.figure_to_png(fig)
 
 
 # ---- the compute function: the physics the lesson claims -------------------------------------------------
 
 def test_vanishing_reference_gradient_fades_by_many_orders_toward_the_input():
-    run = W.fix_it_run(DEPTH, "sigmoid", "xavier_normal")
+    run = lesson04.fix_it_run(DEPTH, "sigmoid", "xavier_normal")
     assert run.grad_norms.shape == (DEPTH + 1,)
     assert np.all(np.isfinite(run.grad_norms)) and np.all(run.grad_norms > 0)
     assert run.grad_norms[0] < 1e-6 * run.grad_norms[-1]
     # it decays layer after layer, not in one place
     assert np.all(np.diff(np.log(run.grad_norms[:-1])) > 0)
-    assert run.diverged_at is None and run.losses.shape == (W.FIX_IT_SETTINGS["steps"],)
+    assert run.diverged_at is None and run.losses.shape == (lesson04.FIX_IT_SETTINGS["steps"],)
 
 
 def test_exploding_reference_gradient_grows_toward_the_input_and_the_run_diverges():
-    run = W.fix_it_run(DEPTH, "relu", "normal")
+    run = lesson04.fix_it_run(DEPTH, "relu", "normal")
     assert run.grad_norms[0] > 1e3 * run.grad_norms[-1]
     assert run.diverged_at is not None
     assert not np.isfinite(run.losses[-1])
@@ -42,7 +42,7 @@ def test_exploding_reference_gradient_grows_toward_the_input_and_the_run_diverge
 
 
 def test_he_init_with_relu_keeps_the_gradient_within_a_small_factor_and_trains():
-    run = W.fix_it_run(DEPTH, "relu", "he_normal")
+    run = lesson04.fix_it_run(DEPTH, "relu", "he_normal")
     ratio = run.grad_norms[0] / run.grad_norms[-1]
     assert 0.05 < ratio < 20
     assert run.diverged_at is None
@@ -50,30 +50,30 @@ def test_he_init_with_relu_keeps_the_gradient_within_a_small_factor_and_trains()
 
 
 def test_residual_connections_lift_the_sigmoid_gradient_at_layer_one():
-    plain = W.fix_it_run(DEPTH, "sigmoid", "xavier_normal")
-    residual = W.fix_it_run(DEPTH, "sigmoid", "xavier_normal", residual=True)
+    plain = lesson04.fix_it_run(DEPTH, "sigmoid", "xavier_normal")
+    residual = lesson04.fix_it_run(DEPTH, "sigmoid", "xavier_normal", residual=True)
     assert residual.grad_norms[0] > 1e6 * plain.grad_norms[0]
 
 
 def test_layernorm_flattens_the_exploding_gradient_profile_and_the_net_trains():
-    run = W.fix_it_run(DEPTH, "relu", "normal", layernorm=True)
+    run = lesson04.fix_it_run(DEPTH, "relu", "normal", layernorm=True)
     assert 0.1 < run.grad_norms[0] / run.grad_norms[-1] < 10
     assert run.diverged_at is None and run.losses[-1] < run.losses[0]
 
 
 @pytest.mark.parametrize("clipping", ["norm", "value"])
 def test_clipping_stops_the_divergence_but_leaves_the_initial_gradients_alone(clipping):
-    broken = W.fix_it_run(DEPTH, "relu", "normal")
-    clipped = W.fix_it_run(DEPTH, "relu", "normal", clipping=clipping)
+    broken = lesson04.fix_it_run(DEPTH, "relu", "normal")
+    clipped = lesson04.fix_it_run(DEPTH, "relu", "normal", clipping=clipping)
     assert clipped.diverged_at is None
     assert np.all(np.isfinite(clipped.losses))
     np.testing.assert_array_equal(clipped.grad_norms, broken.grad_norms)
 
 
 def test_runs_are_deterministic_and_read_only():
-    first = W.fix_it_run(3, "tanh", "xavier_normal")
-    assert W.fix_it_run(3, "tanh", "xavier_normal") is first  # cached
-    second = W04._fix_it_run_cached.__wrapped__(3, "tanh", "xavier_normal", False, False, "none")  # fresh
+    first = lesson04.fix_it_run(3, "tanh", "xavier_normal")
+    assert lesson04.fix_it_run(3, "tanh", "xavier_normal") is first  # cached
+    second = lesson04._fix_it_run_cached.__wrapped__(3, "tanh", "xavier_normal", False, False, "none")  # fresh
     assert first is not second
     np.testing.assert_array_equal(first.grad_norms, second.grad_norms)
     np.testing.assert_array_equal(first.losses, second.losses)
@@ -92,23 +92,23 @@ def test_runs_are_deterministic_and_read_only():
 def test_settings_that_cannot_work_get_a_clear_message(kwargs, fragment):
     settings = {"depth": 4, "activation": "relu", "init": "he_normal", **kwargs}
     with pytest.raises(ValueError, match=fragment):
-        W.fix_it_run(**settings)
+        lesson04.fix_it_run(**settings)
     with pytest.raises(ValueError, match=fragment):
-        W.fix_it_explorer_update(**settings)
+        lesson04.fix_it_explorer_update(**settings)
 
 
 # ---- the update function and the widget ---------------------------------------------------------------
 
 def test_fix_it_is_registered_with_defaults_the_update_accepts():
-    update, defaults = W.EXPLORERS["fix_it"]
-    assert update is W.fix_it_explorer_update
+    update, defaults = explorers.EXPLORERS["fix_it"]
+    assert update is lesson04.fix_it_explorer_update
     assert defaults == {"depth": 16, "activation": "relu", "init": "he_normal", "residual": False,
                         "layernorm": False, "clipping": "none"}
-    assert W.EXPLORER_WIDGETS["fix_it"] is W.fix_it_explorer
+    assert explorers.EXPLORER_WIDGETS["fix_it"] is lesson04.fix_it_explorer
 
 
 def test_update_at_defaults_draws_both_panels_with_three_runs():
-    fig = W.fix_it_explorer_update()
+    fig = lesson04.fix_it_explorer_update()
     left, right = fig.axes
     assert left.get_yscale() == "log" and right.get_yscale() == "log"
     assert len(left.get_lines()) >= 3 and len(right.get_lines()) >= 3
@@ -126,14 +126,14 @@ def test_update_at_defaults_draws_both_panels_with_three_runs():
     {"init": "normal", "clipping": "norm"},
 ])
 def test_update_at_edge_values_draws(controls):
-    fig = W.fix_it_explorer_update(**controls)
+    fig = lesson04.fix_it_explorer_update(**controls)
     assert len(fig.axes) == 2
     assert png_of(fig)
 
 
 def test_update_reports_progress_once_per_run():
     calls = []
-    W.fix_it_explorer_update(depth=2, progress=lambda done, total: calls.append((done, total)))
+    lesson04.fix_it_explorer_update(depth=2, progress=lambda done, total: calls.append((done, total)))
     assert calls == [(1, 3), (2, 3), (3, 3)]
 
 
@@ -143,8 +143,8 @@ def _shown_png(explorer) -> str:
 
 
 def test_widget_builds_from_python_and_redraws_when_controls_change():
-    explorer = W.fix_it_explorer(depth=4)
-    assert W.EXPLORER_CLASS in explorer._dom_classes
+    explorer = lesson04.fix_it_explorer(depth=4)
+    assert explorers.EXPLORER_CLASS in explorer._dom_classes
     assert list(explorer.controls) == ["depth", "activation", "init", "residual", "layernorm", "clipping"]
     assert all(getattr(c, "continuous_update", False) is False for c in explorer.controls.values()
                if hasattr(c, "continuous_update"))
@@ -160,7 +160,7 @@ def test_widget_builds_from_python_and_redraws_when_controls_change():
 
 def test_widget_rejects_unknown_initial_controls():
     with pytest.raises(TypeError, match="no control named"):
-        W.fix_it_explorer(width=3)
+        lesson04.fix_it_explorer(width=3)
 
 
 # ---- the lesson's static figures ----------------------------------------------------------------------
@@ -168,19 +168,19 @@ def test_widget_rejects_unknown_initial_controls():
 def test_static_figures_render():
     k = np.arange(1, 11)
     figures = [
-        W.plot_matrix_product_norms({0.9: 0.9**k, 1.1: 1.1**k}, np.array([0.9, 1.0, 1.1]),
+        lesson04.plot_matrix_product_norms({0.9: 0.9**k, 1.1: 1.1**k}, np.array([0.9, 1.0, 1.1]),
                                     np.array([0.3, 1.0, 2.6]), n=8),
-        W.plot_clipping_2d(np.array([3.0, 1.0]), np.array([0.95, 0.32]), np.array([1.0, 1.0]), 1.0),
-        W.plot_second_moments({"relu": {"He": np.ones(5)}, "tanh": {"He": np.ones(5)}},
+        lesson04.plot_clipping_2d(np.array([3.0, 1.0]), np.array([0.95, 0.32]), np.array([1.0, 1.0]), 1.0),
+        lesson04.plot_second_moments({"relu": {"He": np.ones(5)}, "tanh": {"He": np.ones(5)}},
                               {"relu": {"theory": np.ones(5)}}),
-        W.plot_activation_derivatives(np.linspace(-1, 1, 5), {"relu": (np.zeros(5), np.ones(5))}),
+        lesson02.plot_activation_derivatives(np.linspace(-1, 1, 5), {"relu": (np.zeros(5), np.ones(5))}),
     ]
     for fig in figures:
         assert png_of(fig)
 
 
 def test_clipping_picture_labels_the_angles():
-    fig = W.plot_clipping_2d(np.array([3.0, 1.0]), np.array([0.949, 0.316]), np.array([1.0, 1.0]), 1.0)
+    fig = lesson04.plot_clipping_2d(np.array([3.0, 1.0]), np.array([0.949, 0.316]), np.array([1.0, 1.0]), 1.0)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert any("angle 18°" in label for label in labels)
     assert any("angle 45°" in label for label in labels)
@@ -188,7 +188,7 @@ def test_clipping_picture_labels_the_angles():
 
 def test_second_moments_plot_refuses_other_than_two_activations():
     with pytest.raises(ValueError, match="two activations"):
-        W.plot_second_moments({"relu": {"He": np.ones(3)}})
+        lesson04.plot_second_moments({"relu": {"He": np.ones(3)}})
 
 
 # ---- the divergence the lesson shows ----------------------------------------------------------------------
@@ -211,10 +211,10 @@ def test_the_lesson_network_diverges_with_a_message_that_says_what_to_try():
 
 # ---- exercise checkers, both ways -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("checker", [E.check_clip_by_norm, E.check_he_std, E.check_leaky_relu_std])
+@pytest.mark.parametrize("checker", [lesson04.check_clip_by_norm, lesson04.check_he_std, lesson04.check_leaky_relu_std])
 def test_stubs_are_not_attempted(checker, capsys):
     assert checker(_stub) is None
-    assert capsys.readouterr().out == E.NOT_ATTEMPTED + "\n"
+    assert capsys.readouterr().out == checking.NOT_ATTEMPTED + "\n"
 
 
 def _clip_by_norm(g, max_norm):
@@ -223,7 +223,7 @@ def _clip_by_norm(g, max_norm):
 
 
 def test_clip_by_norm_right_answer_passes_and_matches_the_library(capsys):
-    _passes(E.check_clip_by_norm, _clip_by_norm, capsys)
+    _passes(lesson04.check_clip_by_norm, _clip_by_norm, capsys)
     # the checker's reference really is optim.clip_grad_norm
     g = np.array([3.0, 4.0])
     p = Tensor(np.zeros(2), requires_grad=True)
@@ -241,7 +241,7 @@ def test_clip_by_norm_right_answer_passes_and_matches_the_library(capsys):
     (lambda g, c: None, "forget the `return`"),
 ])
 def test_clip_by_norm_wrong_answers_are_named(answer, fragment):
-    _fails(E.check_clip_by_norm, answer, fragment)
+    _fails(lesson04.check_clip_by_norm, answer, fragment)
 
 
 def test_clip_by_norm_dividing_by_a_zero_norm_is_named():
@@ -249,11 +249,11 @@ def test_clip_by_norm_dividing_by_a_zero_norm_is_named():
         with np.errstate(invalid="ignore", divide="ignore"):
             norm = np.linalg.norm(g)
             return g * min(1.0, max_norm / norm) if norm != 0 else g / norm
-    _fails(E.check_clip_by_norm, divides_always, "returned NaN", "zero gradient")
+    _fails(lesson04.check_clip_by_norm, divides_always, "returned NaN", "zero gradient")
 
 
 def test_he_std_right_answer_passes(capsys):
-    _passes(E.check_he_std, lambda fan_in: np.sqrt(2.0 / fan_in), capsys)
+    _passes(lesson04.check_he_std, lambda fan_in: np.sqrt(2.0 / fan_in), capsys)
 
 
 @pytest.mark.parametrize("answer, fragments", [
@@ -264,11 +264,11 @@ def test_he_std_right_answer_passes(capsys):
     (lambda n: 1.05 * np.sqrt(2.0 / n), ("expected √(2/1)",)),
 ])
 def test_he_std_wrong_answers_are_named(answer, fragments):
-    _fails(E.check_he_std, answer, *fragments)
+    _fails(lesson04.check_he_std, answer, *fragments)
 
 
 def test_leaky_relu_std_right_answer_passes(capsys):
-    _passes(E.check_leaky_relu_std, lambda n, a: np.sqrt(2.0 / ((1 + a * a) * n)), capsys)
+    _passes(lesson04.check_leaky_relu_std, lambda n, a: np.sqrt(2.0 / ((1 + a * a) * n)), capsys)
 
 
 @pytest.mark.parametrize("answer, fragments", [
@@ -279,14 +279,14 @@ def test_leaky_relu_std_right_answer_passes(capsys):
     (lambda n, a: "big", ("should be a number",)),
 ])
 def test_leaky_relu_std_wrong_answers_are_named(answer, fragments):
-    _fails(E.check_leaky_relu_std, answer, *fragments)
+    _fails(lesson04.check_leaky_relu_std, answer, *fragments)
 
 
 # ---- section 2's control: the gain, not only the optimiser -------------------------------------------
 
 def test_the_gain_decides_between_certain_early_divergence_and_none():
     # the claims the lesson prints, with the tolerance a chaotic late divergence needs on other CPUs
-    first_bad_step = W.divergence_steps(gains=(0.8, 1.0, 1.3))
+    first_bad_step = lesson04.divergence_steps(gains=(0.8, 1.0, 1.3))
     at_08, at_10, at_13 = first_bad_step
     assert first_bad_step.shape == (3, 16)
     assert np.all(at_13 >= 0) and at_13.max() <= 10        # 1.3: every seed, all by step 10
@@ -299,6 +299,6 @@ def test_the_gain_decides_between_certain_early_divergence_and_none():
 
 def test_divergence_steps_refuses_bad_settings():
     with pytest.raises(ValueError, match="steps must be a whole number"):
-        W.divergence_steps(steps=0)
+        lesson04.divergence_steps(steps=0)
     with pytest.raises(ValueError, match="gains > 0"):
-        W.divergence_steps(gains=(0.0,))
+        lesson04.divergence_steps(gains=(0.0,))

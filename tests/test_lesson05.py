@@ -9,20 +9,20 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from mtl_edu import exercises as E  # noqa: E402
-from mtl_edu import widgets as W  # noqa: E402
+from mtl_edu.teaching import checking  # noqa: E402
+from mtl_edu.teaching import explorers  # noqa: E402
+from mtl_edu.lessons import lesson05  # noqa: E402
 from mtl_edu.data.datasets import make_related_tasks  # noqa: E402
 from mtl_edu.nets.multitask import HardSharingNet, SoftSharingNet, delta_m, task_loss  # noqa: E402
 from mtl_edu.nets.optim import Adam  # noqa: E402
 from mtl_edu.nets.train import History  # noqa: E402
-from mtl_edu.widgets import transfer as W05  # noqa: E402
 
-RHOS = list(W.TRANSFER_RHOS)
+RHOS = list(lesson05.TRANSFER_RHOS)
 
 
 def png_of(fig) -> bytes:
     assert isinstance(fig, Figure)
-    return W.figure_to_png(fig)
+    return explorers.figure_to_png(fig)
 
 
 # ---- the batched trainer is the autodiff loop, only faster ------------------------------------------
@@ -52,7 +52,7 @@ def _autodiff_training(net, X, targets, steps, lr):
 def test_batched_training_gives_the_weights_of_the_autodiff_loop(make_net):
     datasets = [make_related_tasks(40, rho, rng=seed, n_tasks=3, noise=0.4) for rho, seed in ((0.3, 0), (0.9, 1))]
     nets = [make_net(0), make_net(1)]
-    final_losses = W.train_sharing_nets(nets, np.stack([d.X for d in datasets]),
+    final_losses = lesson05.train_sharing_nets(nets, np.stack([d.X for d in datasets]),
                                         np.stack([np.stack(d.targets) for d in datasets]), steps=80, lr=0.02)
     for net, data, seed in zip(nets, datasets, (0, 1)):
         reference = make_net(seed)
@@ -69,29 +69,29 @@ def test_batched_training_refuses_what_it_cannot_train():
     X, targets = np.zeros((2, 5, 10)), np.zeros((2, 2, 5))
     hard = [HardSharingNet(10, [2, 2], [1, 1], branch_depth=1, rng=s) for s in range(2)]
     with pytest.raises(ValueError, match="another layout"):
-        W.train_sharing_nets([hard[0], HardSharingNet(10, [2, 2], [1, 1], branch_depth=2, rng=1)], X, targets, 5, 0.1)
+        lesson05.train_sharing_nets([hard[0], HardSharingNet(10, [2, 2], [1, 1], branch_depth=2, rng=1)], X, targets, 5, 0.1)
     with pytest.raises(ValueError, match="another layout"):
-        W.train_sharing_nets([hard[0], SoftSharingNet(10, [2, 2], [1, 1], rng=1)], X, targets, 5, 0.1)
+        lesson05.train_sharing_nets([hard[0], SoftSharingNet(10, [2, 2], [1, 1], rng=1)], X, targets, 5, 0.1)
     with pytest.raises(ValueError, match=r"X must have shape \(2, n, 10\)"):
-        W.train_sharing_nets(hard, np.zeros((2, 5, 9)), targets, 5, 0.1)
+        lesson05.train_sharing_nets(hard, np.zeros((2, 5, 9)), targets, 5, 0.1)
     with pytest.raises(ValueError, match=r"targets must have shape \(2, 2, 5\)"):
-        W.train_sharing_nets(hard, X, np.zeros((2, 5)), 5, 0.1)
+        lesson05.train_sharing_nets(hard, X, np.zeros((2, 5)), 5, 0.1)
     with pytest.raises(ValueError, match="lr > 0"):
-        W.train_sharing_nets(hard, X, targets, 5, 0.0)
+        lesson05.train_sharing_nets(hard, X, targets, 5, 0.0)
     with pytest.raises(TypeError, match="HardSharingNet or SoftSharingNet"):
-        W.train_sharing_nets(["not a net"], X[:1], targets[:1], 5, 0.1)
+        lesson05.train_sharing_nets(["not a net"], X[:1], targets[:1], 5, 0.1)
     with pytest.raises(ValueError, match="at least one network"):
-        W.train_sharing_nets([], X, targets, 5, 0.1)
+        lesson05.train_sharing_nets([], X, targets, 5, 0.1)
 
 
 # ---- the transfer experiment: what the lesson tells the learner --------------------------------------
 
 def dm(n_train, shared_layers, rho):
-    return W.transfer_experiment(n_train, shared_layers).delta_m[RHOS.index(rho)]
+    return lesson05.transfer_experiment(n_train, shared_layers).delta_m[RHOS.index(rho)]
 
 
 def interval(n_train, shared_layers, rho):
-    result = W.transfer_experiment(n_train, shared_layers)
+    result = lesson05.transfer_experiment(n_train, shared_layers)
     k = RHOS.index(rho)
     return result.delta_m_low[k], result.delta_m_high[k]
 
@@ -105,12 +105,12 @@ def hurts(n_train, rho, shared_layers=2):
 
 
 def test_the_experiment_has_ten_seeds_and_six_relatedness_values():
-    assert len(W.TRANSFER_SETUP["seeds"]) >= 10
-    assert W.TRANSFER_RHOS == (0.0, 0.5, 0.75, 0.9, 0.95, 1.0)
+    assert len(lesson05.TRANSFER_SETUP["seeds"]) >= 10
+    assert lesson05.TRANSFER_RHOS == (0.0, 0.5, 0.75, 0.9, 0.95, 1.0)
 
 
 def test_nothing_shared_is_exactly_the_single_task_baseline():
-    result = W.transfer_experiment(120, 0)
+    result = lesson05.transfer_experiment(120, 0)
     np.testing.assert_array_equal(result.mtl, result.stl)
     np.testing.assert_array_equal(result.delta_m, np.zeros(len(RHOS)))
     assert [result.verdict(k) for k in range(len(RHOS))] == ["no difference shown"] * len(RHOS)
@@ -119,7 +119,7 @@ def test_nothing_shared_is_exactly_the_single_task_baseline():
 def test_one_seed_is_one_draw_section():
     # section 3b: at ρ = 1, n = 120 sharing helps (the interval excludes 0) although one seed of ten goes the
     # other way and mean ± sd crosses 0; at ρ = 0.9 the interval contains 0
-    result = W.transfer_experiment(120, 2)
+    result = lesson05.transfer_experiment(120, 2)
     k = RHOS.index(1.0)
     per_seed = result.delta_m_per_seed[k]
     assert helps(120, 1.0)
@@ -160,7 +160,7 @@ def test_with_thirty_examples_the_intervals_mostly_contain_zero_and_little_is_le
     undecided = [rho for rho in RHOS if not helps(30, rho) and not hurts(30, rho)]
     assert len(undecided) >= 4
     for shared_layers in (0, 2):
-        mean_rmse = W.transfer_test_errors(30, shared_layers).mean(axis=(1, 2))
+        mean_rmse = lesson05.transfer_test_errors(30, shared_layers).mean(axis=(1, 2))
         assert np.all((mean_rmse > 0.65) & (mean_rmse < 0.9)), mean_rmse
 
 
@@ -172,21 +172,21 @@ def test_sharing_one_layer_is_no_better_for_unrelated_tasks_with_plenty_of_data(
 def test_delta_m_is_the_mean_of_per_seed_paired_comparisons_with_a_t_interval():
     from mtl_edu.instruments.stats import mean_interval
 
-    result = W.transfer_experiment(120, 2)
+    result = lesson05.transfer_experiment(120, 2)
     k = RHOS.index(0.9)
     assert result.delta_m_per_seed[k, 2] == pytest.approx(delta_m(result.mtl[k, 2], result.stl[k, 2], False))
     expected = mean_interval(result.delta_m_per_seed[k])
     assert (result.delta_m[k], result.delta_m_low[k], result.delta_m_high[k]) == pytest.approx(
         (expected.mean, expected.low, expected.high))
-    assert result.stl.shape == (len(RHOS), len(W.TRANSFER_SETUP["seeds"]), 2)
+    assert result.stl.shape == (len(RHOS), len(lesson05.TRANSFER_SETUP["seeds"]), 2)
 
 
 def test_transfer_errors_are_cached_read_only_and_reproducible():
-    first = W.transfer_test_errors(30, 1)
-    assert W.transfer_test_errors(30, 1) is first
+    first = lesson05.transfer_test_errors(30, 1)
+    assert lesson05.transfer_test_errors(30, 1) is first
     with pytest.raises(ValueError):
         first[0, 0, 0] = 0.0
-    fresh = W05._transfer_test_errors_cached.__wrapped__(30, 1)
+    fresh = lesson05._transfer_test_errors_cached.__wrapped__(30, 1)
     assert fresh is not first
     np.testing.assert_array_equal(fresh, first)
 
@@ -200,25 +200,25 @@ def test_transfer_errors_are_cached_read_only_and_reproducible():
 ])
 def test_explorer_explains_settings_it_cannot_draw(controls, words):
     with pytest.raises(ValueError, match=words):
-        W.transfer_explorer_update(**{**W.TRANSFER_DEFAULTS, **controls})
+        lesson05.transfer_explorer_update(**{**lesson05.TRANSFER_DEFAULTS, **controls})
 
 
 def test_explorer_figure_states_the_setting_and_the_verdict():
-    fig = W.transfer_explorer_update(rho=0.0, n_train=240, shared_layers=2)
+    fig = lesson05.transfer_explorer_update(rho=0.0, n_train=240, shared_layers=2)
     titles = [ax.get_title() for ax in fig.axes]
     assert any("ρ = 0.00" in t and "sharing hurts" in t and "[+75, +128]" in t for t in titles), titles
-    undecided = W.transfer_explorer_update(rho=0.9, n_train=120, shared_layers=2)
+    undecided = lesson05.transfer_explorer_update(rho=0.9, n_train=120, shared_layers=2)
     assert any("no difference shown" in ax.get_title() for ax in undecided.axes)
     assert "n = 240" in fig._suptitle.get_text()
     assert any("lower is better" in ax.get_ylabel() for ax in fig.axes)
-    helps = W.transfer_explorer_update(rho=1.0, n_train=120, shared_layers=2)
+    helps = lesson05.transfer_explorer_update(rho=1.0, n_train=120, shared_layers=2)
     assert any("sharing helps" in ax.get_title() for ax in helps.axes)
     assert len(png_of(fig)) > 5_000
 
 
 def test_every_control_of_the_transfer_explorer_redraws():
-    explorer = W.transfer_explorer()
-    assert W.EXPLORER_CLASS in explorer._dom_classes
+    explorer = lesson05.transfer_explorer()
+    assert explorers.EXPLORER_CLASS in explorer._dom_classes
     for name, control in explorer.controls.items():
         assert control.continuous_update is False, name
         before = explorer.output.outputs[0]["data"]["image/png"]
@@ -233,7 +233,7 @@ def test_every_control_of_the_transfer_explorer_redraws():
 
 @pytest.fixture(scope="module")
 def sweep():
-    return W.soft_sharing_sweep([0.001, 0.01, 0.1, 1.0], rhos=(0.0, 0.9), n_train=120)
+    return lesson05.soft_sharing_sweep([0.001, 0.01, 0.1, 1.0], rhos=(0.0, 0.9), n_train=120)
 
 
 def _change(sweep, errors, l, k):
@@ -245,7 +245,7 @@ def _change(sweep, errors, l, k):
 def test_soft_sharing_gains_at_rho_09_are_matched_by_weight_decay(sweep):
     from mtl_edu.instruments.stats import paired_interval
 
-    assert sweep.soft.shape == sweep.decay.shape == (4, 2, len(W.TRANSFER_SETUP["seeds"]), 2)
+    assert sweep.soft.shape == sweep.decay.shape == (4, 2, len(lesson05.TRANSFER_SETUP["seeds"]), 2)
     rho_09 = 1
     for l in (0, 1):  # λ = 0.001 and 0.01: both beat the separate networks
         assert _change(sweep, sweep.soft, l, rho_09).high < 0
@@ -268,11 +268,11 @@ def test_hard_sharing_hurts_unrelated_tasks_and_is_undecided_at_rho_09(sweep):
 
     hard = [mean_interval(row) for row in sweep.change_from_stl(sweep.hard)]
     assert hard[0].low > 0 and not hard[1].excludes_zero
-    assert len(png_of(W.plot_soft_sharing(sweep))) > 5_000
+    assert len(png_of(lesson05.plot_soft_sharing(sweep))) > 5_000
 
 
 def test_soft_sharing_at_zero_penalty_is_the_separate_networks():
-    small = W.soft_sharing_sweep([0.0], rhos=(0.9,), n_train=120)
+    small = lesson05.soft_sharing_sweep([0.0], rhos=(0.9,), n_train=120)
     np.testing.assert_allclose(small.soft[0], small.stl, rtol=0, atol=1e-12)
     np.testing.assert_allclose(small.decay[0], small.stl, rtol=0, atol=1e-12)
 
@@ -280,29 +280,29 @@ def test_soft_sharing_at_zero_penalty_is_the_separate_networks():
 def test_hidden_weight_norm_counts_the_weights_soft_sharing_ties():
     soft = SoftSharingNet(10, [3, 2], [1, 1], rng=0)
     expected = sum(float(np.sum(layer.weight.data ** 2)) for net in soft.networks for layer in net.layers[:-1])
-    assert W.hidden_weight_norm(soft).item() == pytest.approx(expected)
+    assert lesson05.hidden_weight_norm(soft).item() == pytest.approx(expected)
     hard = HardSharingNet(10, [3, 2], [1, 1], branch_depth=1, rng=0)
     expected = float(np.sum(hard.trunk.layers[0].weight.data ** 2)) + sum(
         float(np.sum(tower.layers[0].weight.data ** 2)) for tower in hard.towers)
-    assert W.hidden_weight_norm(hard).item() == pytest.approx(expected)
+    assert lesson05.hidden_weight_norm(hard).item() == pytest.approx(expected)
 
 
 def test_soft_sharing_sweep_refuses_bad_input():
     with pytest.raises(ValueError, match="penalty_weights"):
-        W.soft_sharing_sweep([-1.0])
+        lesson05.soft_sharing_sweep([-1.0])
     with pytest.raises(ValueError, match="TRANSFER_RHOS"):
-        W.soft_sharing_sweep([0.1], rhos=(0.3,))
+        lesson05.soft_sharing_sweep([0.1], rhos=(0.3,))
     with pytest.raises(ValueError, match="steps"):
-        W.soft_sharing_sweep([0.1], steps=0)
+        lesson05.soft_sharing_sweep([0.1], steps=0)
     with pytest.raises(ValueError, match="hidden_weight_decays must be 1 numbers >= 0"):
-        W.train_sharing_nets([SoftSharingNet(10, [2], [1, 1])], np.zeros((1, 5, 10)), np.zeros((1, 2, 5)), 5, 0.1,
+        lesson05.train_sharing_nets([SoftSharingNet(10, [2], [1, 1])], np.zeros((1, 5, 10)), np.zeros((1, 2, 5)), 5, 0.1,
                              hidden_weight_decays=[-1.0])
 
 
 # ---- the other figures ---------------------------------------------------------------------------------
 
 def test_sharing_diagram_titles_carry_the_parameter_counts_of_the_nets():
-    fig = W.plot_sharing_diagram([2, 2], [0, 1, 2])
+    fig = lesson05.plot_sharing_diagram([2, 2], [0, 1, 2])
     titles = [ax.get_title() for ax in fig.axes]
     for branch, title in enumerate(titles):
         net = HardSharingNet(10, [2, 2], [1, 1], branch_depth=branch)
@@ -313,8 +313,8 @@ def test_sharing_diagram_titles_carry_the_parameter_counts_of_the_nets():
 
 
 def test_transfer_map_has_one_line_per_training_set_size():
-    results = {2: {n: W.transfer_experiment(n, 2) for n in (30, 60)}}
-    fig = W.plot_transfer_map(results)
+    results = {2: {n: lesson05.transfer_experiment(n, 2) for n in (30, 60)}}
+    fig = lesson05.plot_transfer_map(results)
     assert len(fig.axes[0].get_lines()) >= 2
     assert len(png_of(fig)) > 5_000
 
@@ -330,12 +330,12 @@ def _history(validation_curves, steps):
 def test_best_validation_steps_reads_each_task_and_the_sum():
     steps = [0, 10, 20, 30]
     history = _history([[4.0, 3.0, 2.0, 1.0], [4.0, 1.0, 2.0, 3.0], [0.5, 0.4, 0.6, 0.7]], steps)
-    best = W.best_validation_steps(history, 3)
+    best = lesson05.best_validation_steps(history, 3)
     # the sums are 8.5, 4.4, 4.6, 4.7
     assert best == {"task 1": 30, "task 2": 10, "task 3": 10, "joint": 10}
-    assert len(png_of(W.plot_per_task_validation(history, ["a", "b", "c"]))) > 5_000
+    assert len(png_of(lesson05.plot_per_task_validation(history, ["a", "b", "c"]))) > 5_000
     with pytest.raises(ValueError, match="eval_data"):
-        W.best_validation_steps(History(steps=[0, 1]), 2)
+        lesson05.best_validation_steps(History(steps=[0, 1]), 2)
 
 
 # ---- exercise checkers: right answers pass, typical slips get their own message --------------------------
@@ -360,9 +360,9 @@ def delta_m_percent(metrics, stl_metrics, higher_is_better):
 
 
 @pytest.mark.parametrize("check, answer", [
-    (E.check_sharing_parameter_counts, count_parameters),
-    (E.check_three_task_joint_loss, joint_loss_three),
-    (E.check_delta_m_percent, delta_m_percent),
+    (lesson05.check_sharing_parameter_counts, count_parameters),
+    (lesson05.check_three_task_joint_loss, joint_loss_three),
+    (lesson05.check_delta_m_percent, delta_m_percent),
 ])
 def test_checkers_accept_the_reference_and_wait_for_a_stub(check, answer, capsys):
     check(answer)
@@ -372,16 +372,16 @@ def test_checkers_accept_the_reference_and_wait_for_a_stub(check, answer, capsys
         raise NotImplementedError
 
     check(stub)
-    assert capsys.readouterr().out.strip() == E.NOT_ATTEMPTED
+    assert capsys.readouterr().out.strip() == checking.NOT_ATTEMPTED
 
 
 def _fails_with(check, answer, words):
-    with pytest.raises(E.ExerciseError, match=words):
+    with pytest.raises(checking.ExerciseError, match=words):
         check(answer)
 
 
 def test_parameter_count_checker_names_the_slip():
-    check = E.check_sharing_parameter_counts
+    check = lesson05.check_sharing_parameter_counts
     _fails_with(check, lambda *a: count_parameters(*a)[::-1], "swapped")
 
     def no_biases(n_in, hidden, n_tasks, branch):
@@ -397,7 +397,7 @@ def test_parameter_count_checker_names_the_slip():
 
 
 def test_joint_loss_checker_names_the_slip():
-    check = E.check_three_task_joint_loss
+    check = lesson05.check_three_task_joint_loss
 
     def unweighted(p, t, w):
         return joint_loss_three(p, t, np.ones(3))
@@ -416,7 +416,7 @@ def test_joint_loss_checker_names_the_slip():
 
 
 def test_delta_m_checker_names_the_slip():
-    check = E.check_delta_m_percent
+    check = lesson05.check_delta_m_percent
     _fails_with(check, lambda m, s, h: -delta_m_percent(m, s, h), "sign is flipped")
     _fails_with(check, lambda m, s, h: delta_m_percent(m, s, h) / 100, "Multiply by 100")
     _fails_with(check, lambda m, s, h: delta_m_percent(m, s, [False] * len(m)), "higher-is-better")

@@ -11,12 +11,12 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from mtl_edu import exercises as E  # noqa: E402
+from mtl_edu.teaching import checking  # noqa: E402
+from mtl_edu.teaching import explorers  # noqa: E402
+from mtl_edu.lessons import lesson06  # noqa: E402
 from mtl_edu import toys  # noqa: E402
-from mtl_edu import widgets as W  # noqa: E402
 from mtl_edu.nets.multitask import task_gradients, task_loss  # noqa: E402
 from mtl_edu.instruments.probes import task_gradient_norms  # noqa: E402
-from mtl_edu.widgets import task_weights as W06  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 REGRESSION_PAIR, MIXED_PAIR = "regression + regression", "classification + regression"
@@ -29,7 +29,7 @@ def shown(explorer) -> dict:
 # ---- the task pair and one weighted run ---------------------------------------------------------------
 
 def test_both_pairs_share_inputs_and_the_label_is_the_sign_of_the_regression_target():
-    regression, mixed = W.task_pair_data(REGRESSION_PAIR), W.task_pair_data(MIXED_PAIR)
+    regression, mixed = lesson06.task_pair_data(REGRESSION_PAIR), lesson06.task_pair_data(MIXED_PAIR)
     assert regression.X_train.shape == (200, 10) and regression.X_test.shape == (2000, 10)
     assert np.array_equal(regression.X_train, mixed.X_train) and np.array_equal(regression.X_test, mixed.X_test)
     assert np.array_equal(regression.targets_train[1], mixed.targets_train[1])
@@ -42,22 +42,22 @@ def test_both_pairs_share_inputs_and_the_label_is_the_sign_of_the_regression_tar
 @pytest.mark.parametrize("weights, expected", [((1.0, 3.0), (0.25, 0.75)), ((0.0, 0.4), (0.0, 1.0)),
                                                ((2.0, 2.0), (0.5, 0.5))])
 def test_weights_are_normalised_to_the_share_of_each_task(weights, expected):
-    assert np.allclose(W.normalised_task_weights(*weights), expected)
+    assert np.allclose(lesson06.normalised_task_weights(*weights), expected)
 
 
 @pytest.mark.parametrize("weights, words", [((0.0, 0.0), "nothing to learn"), ((-0.5, 1.0), "≥ 0"),
                                             ((np.nan, 1.0), "finite")])
 def test_weights_that_cannot_work_are_explained(weights, words):
     with pytest.raises(ValueError, match=words):
-        W.normalised_task_weights(*weights)
+        lesson06.normalised_task_weights(*weights)
 
 
 def test_a_run_depends_only_on_the_ratio_of_the_weights():
-    first = W.train_weighted_pair(0.5, 1.5)
-    second = W.train_weighted_pair(0.25, 0.75)
+    first = lesson06.train_weighted_pair(0.5, 1.5)
+    second = lesson06.train_weighted_pair(0.25, 0.75)
     assert np.array_equal(first.weights, [0.25, 0.75])
     assert np.array_equal(first.test_losses, second.test_losses)
-    data = W.task_pair_data(REGRESSION_PAIR)
+    data = lesson06.task_pair_data(REGRESSION_PAIR)
     # for a regression task the metric is the RMSE, the square root of the loss
     assert np.allclose(first.test_errors, np.sqrt(first.test_losses))
     assert first.test_losses.shape == (2,) and np.all(first.test_losses > 0)
@@ -67,14 +67,14 @@ def test_a_run_depends_only_on_the_ratio_of_the_weights():
 @pytest.mark.parametrize("units", [0, 4, 1.5, True])
 def test_shared_units_outside_one_to_three_are_refused(units):
     with pytest.raises(ValueError, match="shared layer"):
-        W.train_weighted_pair(0.5, 0.5, shared_units=units)
+        lesson06.train_weighted_pair(0.5, 0.5, shared_units=units)
 
 
 # ---- the sweep -------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def narrow_sweep():
-    return W.task_weight_sweep(REGRESSION_PAIR, 1)
+    return lesson06.task_weight_sweep(REGRESSION_PAIR, 1)
 
 
 def test_a_one_unit_shared_layer_trades_one_task_for_the_other(narrow_sweep):
@@ -85,11 +85,11 @@ def test_a_one_unit_shared_layer_trades_one_task_for_the_other(narrow_sweep):
     # more weight on task A: task A's loss falls, task B's rises, each by a factor of several
     assert loss_a[-1] < 0.2 * loss_a[0] and loss_b[0] < 0.2 * loss_b[-1]
     assert np.corrcoef(sweep.lambdas, loss_a)[0, 1] < -0.9 and np.corrcoef(sweep.lambdas, loss_b)[0, 1] > 0.9
-    assert W.task_weight_sweep(REGRESSION_PAIR, 1) is sweep  # computed once, then reused
+    assert lesson06.task_weight_sweep(REGRESSION_PAIR, 1) is sweep  # computed once, then reused
 
 
 def test_a_wider_shared_layer_makes_the_trade_off_vanish(narrow_sweep):
-    wide = W.task_weight_sweep(REGRESSION_PAIR, 2)
+    wide = lesson06.task_weight_sweep(REGRESSION_PAIR, 2)
     narrow_range = np.ptp(narrow_sweep.test_losses, axis=0)
     wide_range = np.ptp(wide.test_losses, axis=0)
     assert np.all(wide_range < 0.1 * narrow_range)
@@ -98,13 +98,13 @@ def test_a_wider_shared_layer_makes_the_trade_off_vanish(narrow_sweep):
 
 def test_the_live_run_lands_exactly_on_the_sweep_point_of_its_weight(narrow_sweep):
     middle = list(narrow_sweep.lambdas).index(0.5)
-    run = W.train_weighted_pair(0.5, 0.5)
+    run = lesson06.train_weighted_pair(0.5, 0.5)
     assert np.array_equal(run.test_losses, narrow_sweep.test_losses[middle])
     assert np.array_equal(run.test_errors, narrow_sweep.test_errors[middle])
 
 
 def test_the_classification_regression_sweep_trades_error_rate_for_rmse():
-    sweep = W.task_weight_sweep(MIXED_PAIR, 1)
+    sweep = lesson06.task_weight_sweep(MIXED_PAIR, 1)
     error_rate, rmse = sweep.test_errors.T
     assert np.all((0.0 <= error_rate) & (error_rate <= 1.0))
     # the error rate is 1 − accuracy: a whole number of the 2000 test points, lower is better
@@ -114,19 +114,19 @@ def test_the_classification_regression_sweep_trades_error_rate_for_rmse():
 
 def test_a_new_setting_reports_its_progress_once_per_model():
     key = (REGRESSION_PAIR, 3)
-    W06._TASK_WEIGHT_SWEEPS.pop(key, None)  # start from an empty cache for this setting
+    lesson06._TASK_WEIGHT_SWEEPS.pop(key, None)  # start from an empty cache for this setting
     calls = []
-    W.task_weight_sweep(*key, progress=lambda done, total: calls.append((done, total)))
+    lesson06.task_weight_sweep(*key, progress=lambda done, total: calls.append((done, total)))
     assert calls == [(k, 13) for k in range(1, 14)]
     calls.clear()
-    W.task_weight_sweep(*key, progress=lambda done, total: calls.append((done, total)))
+    lesson06.task_weight_sweep(*key, progress=lambda done, total: calls.append((done, total)))
     assert calls == []  # cached: nothing to train
 
 
 # ---- the update function and the widget ------------------------------------------------------------------
 
 def test_update_at_defaults_draws_both_panels_and_leaks_no_figure():
-    update, defaults = W.EXPLORERS["task_weights"]
+    update, defaults = explorers.EXPLORERS["task_weights"]
     before = plt.get_fignums()
     fig = update(**defaults)
     assert isinstance(fig, Figure) and len(fig.axes) == 2
@@ -134,12 +134,12 @@ def test_update_at_defaults_draws_both_panels_and_leaks_no_figure():
     assert "λ" in left.get_xlabel() and left.get_ylabel() and left.get_title()
     assert right.get_xlabel() == "test task A MSE (lower is better)" and "task B" in right.get_ylabel()
     assert "λ = 0.5" in fig._suptitle.get_text()
-    assert W.figure_to_png(fig).startswith(PNG_MAGIC)
+    assert explorers.figure_to_png(fig).startswith(PNG_MAGIC)
     assert plt.get_fignums() == before
 
 
 def test_error_view_draws_both_axes_lower_is_better():
-    fig = W.task_weights_explorer_update(0.7, 0.3, pair=MIXED_PAIR, show="test error")
+    fig = lesson06.task_weights_explorer_update(0.7, 0.3, pair=MIXED_PAIR, show="test error")
     right = fig.axes[1]
     assert right.get_xlabel() == "test task A error rate (lower is better)"
     assert right.get_ylabel() == "test task B RMSE (lower is better)"
@@ -154,11 +154,11 @@ def test_error_view_draws_both_axes_lower_is_better():
 ])
 def test_update_explains_settings_it_cannot_draw(controls, words):
     with pytest.raises(ValueError, match=words):
-        W.task_weights_explorer_update(**controls)
+        lesson06.task_weights_explorer_update(**controls)
 
 
 def test_widget_shows_a_message_for_zero_weights_then_the_figure_again():
-    explorer = W.task_weights_explorer()
+    explorer = lesson06.task_weights_explorer()
     assert "mtl-explorer" in explorer._dom_classes
     assert all(getattr(c, "continuous_update", False) is False for c in explorer.controls.values())
     first = shown(explorer).get("image/png")
@@ -175,31 +175,31 @@ def test_widget_shows_a_message_for_zero_weights_then_the_figure_again():
 # ---- loss scales on penguins -----------------------------------------------------------------------------
 
 def test_the_three_mass_units_describe_the_same_grams():
-    grams = W.penguin_tasks("grams")
+    grams = lesson06.penguin_tasks("grams")
     for unit in ("kilograms", "standardised"):
-        data = W.penguin_tasks(unit)
+        data = lesson06.penguin_tasks(unit)
         scale, offset = data.mass_to_grams
         assert np.allclose(data.targets_train[2] * scale + offset, grams.targets_train[2])
         assert np.allclose(data.targets_test[2] * scale + offset, grams.targets_test[2])
         assert np.array_equal(data.X_train, grams.X_train)
-    z = W.penguin_tasks("standardised").targets_train[2]
+    z = lesson06.penguin_tasks("standardised").targets_train[2]
     assert abs(z.mean()) < 1e-12 and z.std() == pytest.approx(1.0)
     assert grams.X_train.shape[1] == 6 and np.allclose(grams.X_train[:, :3].mean(axis=0), 0.0)
     assert set(np.unique(grams.X_train[:, 3:])) == {0.0, 1.0}
     with pytest.raises(ValueError, match="mass unit"):
-        W.penguin_tasks("pounds")
+        lesson06.penguin_tasks("pounds")
 
 
 def _initial_norms(unit: str) -> np.ndarray:
-    data = W.penguin_tasks(unit)
-    model = W.penguin_model(data)
+    data = lesson06.penguin_tasks(unit)
+    model = lesson06.penguin_model(data)
     outputs = model(data.X_train)
     losses = [task_loss(task, out, y) for task, out, y in zip(data.tasks, outputs, data.targets_train)]
     return task_gradient_norms(task_gradients(losses, model.shared_parameters()))
 
 
 def test_grams_make_the_mass_gradient_dominate_the_shared_layer_and_standardising_removes_that():
-    grams, kilograms, standardised = (_initial_norms(u) for u in W.MASS_UNITS)
+    grams, kilograms, standardised = (_initial_norms(u) for u in lesson06.MASS_UNITS)
     assert np.allclose(grams[:2], standardised[:2])  # same initial network, same classification targets
     assert grams[2] > 1000 * grams[:2].max()
     assert 3 * grams[:2].min() < kilograms[2] < grams[2] / 100
@@ -208,7 +208,7 @@ def test_grams_make_the_mass_gradient_dominate_the_shared_layer_and_standardisin
 
 @pytest.fixture(scope="module")
 def scale_runs():
-    return {unit: W.loss_scale_run(unit) for unit in ("grams", "standardised")}
+    return {unit: lesson06.loss_scale_run(unit) for unit in ("grams", "standardised")}
 
 
 def test_grams_saturate_the_shared_layer_and_ruin_the_classifiers(scale_runs):
@@ -229,14 +229,14 @@ def test_the_recorder_sees_the_initial_network_and_records_every_ten_steps(scale
 
 
 def test_gradient_history_plot_shares_one_log_range_and_refuses_nothing_to_draw(scale_runs):
-    fig = W.plot_gradient_history({"grams": scale_runs["grams"], "standardised": scale_runs["standardised"]})
+    fig = lesson06.plot_gradient_history({"grams": scale_runs["grams"], "standardised": scale_runs["standardised"]})
     norms_grams, norms_standardised, cosines = fig.axes[:3]
     assert norms_grams.get_yscale() == norms_standardised.get_yscale() == "log"
     assert norms_grams.get_ylim() == norms_standardised.get_ylim()
     assert cosines.get_ylim() == (-1.05, 1.05) and "cosine" in cosines.get_ylabel()
-    assert W.figure_to_png(fig).startswith(PNG_MAGIC)
+    assert explorers.figure_to_png(fig).startswith(PNG_MAGIC)
     with pytest.raises(ValueError, match="non-empty"):
-        W.plot_gradient_history({})
+        lesson06.plot_gradient_history({})
 
 
 # ---- exercise checkers, both ways ------------------------------------------------------------------------
@@ -267,9 +267,9 @@ def _inverse_norm_weights(G, total=None):
 
 
 CHECKS = {
-    "joint_gradient": (E.check_joint_gradient, lambda G, w, l2, theta: np.asarray(w) @ G + 2 * l2 * theta),
-    "equalising_weights": (E.check_equalising_weights, _inverse_norm_weights),
-    "pareto_mask": (E.check_pareto_mask, _pareto_reference),
+    "joint_gradient": (lesson06.check_joint_gradient, lambda G, w, l2, theta: np.asarray(w) @ G + 2 * l2 * theta),
+    "equalising_weights": (lesson06.check_equalising_weights, _inverse_norm_weights),
+    "pareto_mask": (lesson06.check_pareto_mask, _pareto_reference),
 }
 
 
@@ -279,7 +279,7 @@ def test_checker_ticks_a_right_answer_and_waits_for_a_stub(name, capsys):
     check(right)
     assert capsys.readouterr().out.startswith("✓ Correct:")
     check(_stub)
-    assert capsys.readouterr().out.strip() == E.NOT_ATTEMPTED
+    assert capsys.readouterr().out.strip() == checking.NOT_ATTEMPTED
 
 
 @pytest.mark.parametrize("wrong, words", [
@@ -291,8 +291,8 @@ def test_checker_ticks_a_right_answer_and_waits_for_a_stub(name, capsys):
     (lambda G, w, l2, theta: (np.asarray(w) @ G)[:3], "shape"),
 ])
 def test_joint_gradient_checker_names_the_slip(wrong, words):
-    with pytest.raises(E.ExerciseError, match=words):
-        E.check_joint_gradient(wrong)
+    with pytest.raises(checking.ExerciseError, match=words):
+        lesson06.check_joint_gradient(wrong)
 
 
 @pytest.mark.parametrize("wrong, words", [
@@ -303,8 +303,8 @@ def test_joint_gradient_checker_names_the_slip(wrong, words):
     (lambda G: np.ones(len(G)), "expected weights"),
 ])
 def test_equalising_weights_checker_names_the_slip(wrong, words):
-    with pytest.raises(E.ExerciseError, match=words):
-        E.check_equalising_weights(wrong)
+    with pytest.raises(checking.ExerciseError, match=words):
+        lesson06.check_equalising_weights(wrong)
 
 
 @pytest.mark.parametrize("wrong, words", [
@@ -315,23 +315,23 @@ def test_equalising_weights_checker_names_the_slip(wrong, words):
     (lambda points: None, "forget the `return`"),
 ])
 def test_pareto_checker_names_the_slip(wrong, words):
-    with pytest.raises(E.ExerciseError, match=words):
-        E.check_pareto_mask(wrong)
+    with pytest.raises(checking.ExerciseError, match=words):
+        lesson06.check_pareto_mask(wrong)
 
 
 def test_pareto_checker_accepts_zeros_and_ones(capsys):
-    E.check_pareto_mask(lambda points: _pareto_reference(points).astype(int))
+    lesson06.check_pareto_mask(lambda points: _pareto_reference(points).astype(int))
     assert capsys.readouterr().out.startswith("✓ Correct:")
 
 
 def test_a_wider_layer_is_drawn_over_the_one_unit_curve_for_comparison():
-    fig = W.task_weights_explorer_update(0.5, 0.5, shared_units=2)
+    fig = lesson06.task_weights_explorer_update(0.5, 0.5, shared_units=2)
     labels = [line.get_label() for line in fig.axes[1].get_lines()]
     assert "sweep with 1 shared unit" in labels and "sweep" in labels
-    narrow = W.task_weight_sweep(REGRESSION_PAIR, 1).test_losses
+    narrow = lesson06.task_weight_sweep(REGRESSION_PAIR, 1).test_losses
     reference = next(line for line in fig.axes[1].get_lines() if line.get_label() == "sweep with 1 shared unit")
     assert np.array_equal(np.column_stack(reference.get_data()), narrow)
-    one_unit = W.task_weights_explorer_update(0.5, 0.5, shared_units=1)
+    one_unit = lesson06.task_weights_explorer_update(0.5, 0.5, shared_units=1)
     assert "sweep with 1 shared unit" not in [line.get_label() for line in one_unit.axes[1].get_lines()]
 
 
@@ -354,7 +354,7 @@ def test_a_weighted_sum_never_picks_the_middle_of_a_front_that_bulges_outwards()
 
 @pytest.fixture(scope="module")
 def fine_sweep():
-    return W.fine_weight_sweep()
+    return lesson06.fine_weight_sweep()
 
 
 def test_a_finer_grid_of_weights_does_not_fill_the_jump(fine_sweep):
@@ -362,7 +362,7 @@ def test_a_finer_grid_of_weights_does_not_fill_the_jump(fine_sweep):
     S, K = len(fine.inits), len(fine.lambdas)
     assert S >= 10 and K == 41 and fine.train_losses.shape == fine.test_errors.shape == (S, K, 2)
     # the explorer's λ = 0.5 network is init 0 of the fine sweep, trained the same way
-    run = W.train_weighted_pair(0.5, 0.5, MIXED_PAIR)
+    run = lesson06.train_weighted_pair(0.5, 0.5, MIXED_PAIR)
     k = list(fine.lambdas).index(0.5)
     np.testing.assert_allclose(fine.test_errors[0, k], run.test_errors, atol=1e-12)
     # in every init one step of 0.01 in λ moves task A's loss across a third of its range or more,
@@ -388,8 +388,8 @@ def test_networks_in_the_gap_lie_on_the_supporting_line(fine_sweep):
 
 
 def test_the_convex_hull_figure_draws_the_toy_and_the_network(fine_sweep):
-    fig = W.plot_convex_hull_limit(fine_sweep)
+    fig = lesson06.plot_convex_hull_limit(fine_sweep)
     left, right = fig.axes[:2]
     assert "L_A" in left.get_xlabel() and "lower is better" in right.get_xlabel()
     assert len(right.collections[0].get_offsets()) == fine_sweep.train_losses.size // 2
-    assert W.figure_to_png(fig).startswith(PNG_MAGIC)
+    assert explorers.figure_to_png(fig).startswith(PNG_MAGIC)

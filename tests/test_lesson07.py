@@ -15,9 +15,10 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from mtl_edu import aggregators as agg  # noqa: E402
-from mtl_edu import exercises as E  # noqa: E402
+from mtl_edu.teaching import checking  # noqa: E402
+from mtl_edu.teaching import explorers  # noqa: E402
+from mtl_edu.lessons import lesson07  # noqa: E402
 from mtl_edu import toys  # noqa: E402
-from mtl_edu import widgets as W  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 HYPER = {"cagrad": {"c": 0.5}}
@@ -94,7 +95,7 @@ def test_fast_runner_rejects_bad_input():
 
 @pytest.fixture(scope="module")
 def lab():
-    return W.balancing_lab_runs()
+    return lesson07.balancing_lab_runs()
 
 
 def ends(lab, method):
@@ -103,16 +104,16 @@ def ends(lab, method):
 
 
 def test_lab_runs_the_protocol_it_states(lab):
-    assert (lab.steps, lab.lr) == (W.BALANCING_LAB["steps"], W.BALANCING_LAB["lr"])
+    assert (lab.steps, lab.lr) == (lesson07.BALANCING_LAB["steps"], lesson07.BALANCING_LAB["lr"])
     # Adam moves about lr per step: the lesson's runs cover the paper's 100k x 1e-3.
     assert lab.steps * lab.lr == pytest.approx(100_000 * 1e-3)
-    assert list(lab.paths) == list(W.TOY_METHOD_LABELS)
+    assert list(lab.paths) == list(lesson07.TOY_METHOD_LABELS)
     n_points = lab.steps // lab.record_every + 1
     assert all(paths.shape == (3, n_points, 2) for paths in lab.paths.values())
     np.testing.assert_array_equal(lab.paths["cagrad"][:, 0], toys.TOY_STARTS)
     losses = np.stack(toys.cagrad_toy_grid(lab.paths["mgda"][..., 0], lab.paths["mgda"][..., 1]), axis=-1)
     np.testing.assert_allclose(lab.loss_paths["mgda"], losses)
-    assert W.balancing_lab_runs().paths["mean"] is lab.paths["mean"]  # cached: computed once
+    assert lesson07.balancing_lab_runs().paths["mean"] is lab.paths["mean"]  # cached: computed once
 
 
 def test_averaging_and_graddrop_get_stuck_from_the_upper_starts(lab):
@@ -160,7 +161,7 @@ def _mgda_directions(points):
 
 
 def test_plain_steps_keep_mgdas_promise_and_adams_steps_break_it_where_the_lesson_says():
-    checks = {(c.optimizer, c.start): c for c in W.plain_vs_adam_toy()}
+    checks = {(c.optimizer, c.start): c for c in lesson07.plain_vs_adam_toy()}
     starts = [tuple(s) for s in toys.TOY_STARTS.tolist()]
     assert len(checks) == 6
     for start in starts:
@@ -178,39 +179,39 @@ def test_plain_steps_keep_mgdas_promise_and_adams_steps_break_it_where_the_lesso
 
 def test_verdicts_name_the_four_outcomes():
     optimum = toys.toy_average_optimum()
-    assert W.toy_verdict(optimum, 0.0, 0.0) == "average-loss optimum"
-    assert W.toy_verdict([-3.0, -8.37], 0.001, 3.0) == "Pareto front, x₁ = -3.00"
-    assert W.toy_verdict([-1e-14, -8.33], 0.025, 0.025) == "0.025 short of the front"
+    assert lesson07.toy_verdict(optimum, 0.0, 0.0) == "average-loss optimum"
+    assert lesson07.toy_verdict([-3.0, -8.37], 0.001, 3.0) == "Pareto front, x₁ = -3.00"
+    assert lesson07.toy_verdict([-1e-14, -8.33], 0.025, 0.025) == "0.025 short of the front"
     crease_x1 = 2 * (np.tanh(1.5) - 3.5)  # a = 0 there: the crease of L1
-    assert W.toy_verdict([crease_x1, 1.5], 9.9, 11.0) == "stuck in the crease of L₁"
-    assert W.toy_verdict([-crease_x1, 1.5], 9.9, 11.0) == "stuck in the crease of L₂"
-    assert W.toy_verdict([0.0, 5.0], 13.4, 13.4) == "stopped 13.40 from the front"
+    assert lesson07.toy_verdict([crease_x1, 1.5], 9.9, 11.0) == "stuck in the crease of L₁"
+    assert lesson07.toy_verdict([-crease_x1, 1.5], 9.9, 11.0) == "stuck in the crease of L₂"
+    assert lesson07.toy_verdict([0.0, 5.0], 13.4, 13.4) == "stopped 13.40 from the front"
 
 
 def test_outcomes_follow_the_methods_and_starts_asked_for(lab):
-    outcomes = W.toy_outcomes(lab, ["cagrad", "mean"], [2])
+    outcomes = lesson07.toy_outcomes(lab, ["cagrad", "mean"], [2])
     assert [(o.method, o.start) for o in outcomes] == [("mean", 2), ("cagrad", 2)]
     assert outcomes[1].verdict == "average-loss optimum"
-    html_table = W.toy_outcome_table_html(outcomes)
+    html_table = lesson07.toy_outcome_table_html(outcomes)
     assert "start 3: (9.00, 9.00)" in html_table and html_table.count("<tr>") == 3
 
 
 # ---- the explorer ----------------------------------------------------------------------------------
 
 def test_explorer_update_draws_the_default_and_every_setting_without_warnings(lab):
-    update, defaults = W.EXPLORERS["balancing_lab"]
-    assert update is W.balancing_lab_explorer_update
+    update, defaults = explorers.EXPLORERS["balancing_lab"]
+    assert update is lesson07.balancing_lab_explorer_update
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for settings in (defaults, {"methods": tuple(W.TOY_METHOD_LABELS), "start": 2},
+        for settings in (defaults, {"methods": tuple(lesson07.TOY_METHOD_LABELS), "start": 2},
                          {"methods": ("aligned_mtl",), "start": 0}):
             fig = update(**settings, runs=lab)
             assert isinstance(fig, Figure)
-            assert W.figure_to_png(fig).startswith(PNG_MAGIC)
+            assert explorers.figure_to_png(fig).startswith(PNG_MAGIC)
     fig = update(**defaults)  # without runs: the cached lab
     labels = fig.axes[0].get_legend_handles_labels()[1]
-    assert [W.TOY_METHOD_LABELS[m] for m in defaults["methods"]] == [name for name in labels
-                                                                    if name in W.TOY_METHOD_LABELS.values()]
+    assert [lesson07.TOY_METHOD_LABELS[m] for m in defaults["methods"]] == [name for name in labels
+                                                                    if name in lesson07.TOY_METHOD_LABELS.values()]
 
 
 @pytest.mark.parametrize("settings, fragment", [
@@ -220,15 +221,15 @@ def test_explorer_update_draws_the_default_and_every_setting_without_warnings(la
 ])
 def test_explorer_explains_settings_that_cannot_work(lab, settings, fragment):
     with pytest.raises(ValueError, match=fragment):
-        W.balancing_lab_explorer_update(**settings, runs=lab)
+        lesson07.balancing_lab_explorer_update(**settings, runs=lab)
 
 
 def test_widget_draws_paths_and_a_table_and_redraws_on_every_control(lab):
-    explorer = W.balancing_lab_explorer(runs=lab)
-    assert W.EXPLORER_CLASS in explorer._dom_classes
+    explorer = lesson07.balancing_lab_explorer(runs=lab)
+    assert explorers.EXPLORER_CLASS in explorer._dom_classes
     assert list(explorer.controls) == ["start", "methods"]
     assert shown_png(explorer) and explorer.outcome_table in explorer.children
-    assert explorer.outcome_table.value.count("<tr>") == 1 + len(W.EXPLORERS["balancing_lab"][1]["methods"])
+    assert explorer.outcome_table.value.count("<tr>") == 1 + len(explorers.EXPLORERS["balancing_lab"][1]["methods"])
     picture = shown_png(explorer)
     explorer.controls["start"].value = 2
     assert shown_png(explorer) != picture and "start 3" in explorer.outcome_table.value
@@ -243,25 +244,25 @@ def test_widget_draws_paths_and_a_table_and_redraws_on_every_control(lab):
 
 def test_graddrop_panel_shows_its_outcomes_whose_average_is_the_mean():
     G = np.array([[3.0, 0.5], [-1.0, 1.2]])
-    directions = W.two_task_directions(G)
+    directions = lesson07.two_task_directions(G)
     outcomes, chances = directions["GradDrop"], directions["GradDrop probabilities"]
     assert chances.sum() == pytest.approx(1.0)
     np.testing.assert_allclose(chances @ outcomes, agg.mean(G), atol=1e-12)
     np.testing.assert_allclose(directions["MGDA"], agg.mgda(G))
     np.testing.assert_allclose(directions["CAGrad (c = 0.5)"], agg.cagrad(G, c=0.5))
-    assert isinstance(W.plot_two_task_directions(G), Figure)
-    assert len([ax for ax in W.plot_two_task_directions(G, methods=()).axes if ax.get_visible()]) == 1
+    assert isinstance(lesson07.plot_two_task_directions(G), Figure)
+    assert len([ax for ax in lesson07.plot_two_task_directions(G, methods=()).axes if ax.get_visible()]) == 1
     with pytest.raises(ValueError, match="unknown methods"):
-        W.plot_two_task_directions(G, methods=("adam",))
+        lesson07.plot_two_task_directions(G, methods=("adam",))
     with pytest.raises(ValueError, match="must be \\(2, 2\\)"):
-        W.two_task_directions(np.ones((3, 2)))
+        lesson07.two_task_directions(np.ones((3, 2)))
 
 
 # ---- the network comparison -------------------------------------------------------------------------
 
 def test_scale_mismatch_data_has_a_large_value_target_and_read_only_arrays():
-    data = W.scale_mismatch_data()
-    assert data.X_train.shape == (W.SCALE_MISMATCH["n_train"], 10)
+    data = lesson07.scale_mismatch_data()
+    assert data.X_train.shape == (lesson07.SCALE_MISMATCH["n_train"], 10)
     assert 5.0 < np.std(data.targets_train[0]) < 20.0  # about 10: a unit-variance target times 10
     assert set(np.unique(data.targets_train[1])) == {0, 1}
     with pytest.raises(ValueError):
@@ -269,32 +270,32 @@ def test_scale_mismatch_data_has_a_large_value_target_and_read_only_arrays():
 
 
 def test_network_runs_are_reproducible_and_uncertainty_downweights_the_large_loss():
-    first, again = W.balancing_network_run("uncertainty", seed=1), W.balancing_network_run("uncertainty", seed=1)
+    first, again = lesson07.balancing_network_run("uncertainty", seed=1), lesson07.balancing_network_run("uncertainty", seed=1)
     np.testing.assert_array_equal(first.test_metrics, again.test_metrics)
-    steps = W.SCALE_MISMATCH["steps"]
+    steps = lesson07.SCALE_MISMATCH["steps"]
     assert first.weights.shape == first.task_losses.shape == (len(first.steps), 2)
     assert first.steps[-1] == steps - 1 and first.test_metrics[0] > 0 and 0 <= first.test_metrics[1] <= 1
     # Kendall et al.'s weight settles near 1/(2 L_t) (regression) and 1/L_t (classification), so with
     # a value loss ~100x the label loss the ratio must fall well below 1.
     ratio = first.weights[-1, 0] / first.weights[-1, 1]
     assert ratio < 0.1
-    equal = W.balancing_network_run("equal", seed=1)
+    equal = lesson07.balancing_network_run("equal", seed=1)
     np.testing.assert_array_equal(equal.weights, np.ones_like(equal.weights))
     with pytest.raises(ValueError, match="Unknown method 'adam'"):
-        W.balancing_network_run("adam")
+        lesson07.balancing_network_run("adam")
 
 
 def test_weight_figure():
-    runs = {m: W.balancing_network_run(m, seed=0) for m in ("equal", "mgda")}
-    fig = W.plot_weight_ratios(runs)
-    assert isinstance(fig, Figure) and W.figure_to_png(fig).startswith(PNG_MAGIC)
+    runs = {m: lesson07.balancing_network_run(m, seed=0) for m in ("equal", "mgda")}
+    fig = lesson07.plot_weight_ratios(runs)
+    assert isinstance(fig, Figure) and explorers.figure_to_png(fig).startswith(PNG_MAGIC)
 
 
 # ---- the network comparison: ten seeds, paired intervals, and the two controls ------------------------
 
 @pytest.fixture(scope="module")
 def comparison():
-    return W.balancing_network_comparison()
+    return lesson07.balancing_network_comparison()
 
 
 def _verdicts(comparison):
@@ -310,7 +311,7 @@ def _verdicts(comparison):
 def test_each_row_of_the_comparison_is_the_single_run_of_that_seed(comparison):
     assert len(comparison.seeds) >= 10
     for method, seed in (("mgda", 3), ("uncertainty", 7)):
-        run = W.balancing_network_run(method, seed)
+        run = lesson07.balancing_network_run(method, seed)
         np.testing.assert_allclose(comparison.test_metrics[method][seed], run.test_metrics, rtol=1e-12)
         np.testing.assert_allclose(comparison.weights[method][:, seed], run.weights, rtol=1e-12, atol=1e-15)
 
@@ -326,7 +327,7 @@ def test_the_lesson_verdicts(comparison):
 
 def test_early_stopped_single_task_networks_beat_every_balancer(comparison):
     early = comparison.delta_m["stl_early"]
-    for method in W.NETWORK_METHOD_LABELS:
+    for method in lesson07.NETWORK_METHOD_LABELS:
         assert np.mean(early) < np.mean(comparison.delta_m[method]), method
     # paired: early stopping against the best balancer, seed by seed
     from mtl_edu.instruments.stats import paired_interval
@@ -350,7 +351,7 @@ def passes(checker, answer, capsys) -> str:
 
 
 def fails(checker, answer, fragment):
-    with pytest.raises(E.ExerciseError, match=fragment):
+    with pytest.raises(checking.ExerciseError, match=fragment):
         checker(answer)
 
 
@@ -358,10 +359,10 @@ def not_implemented(*args):
     raise NotImplementedError
 
 
-@pytest.mark.parametrize("checker", [E.check_mgda_two_tasks, E.check_pcgrad_two_tasks, E.check_pareto_stoppers])
+@pytest.mark.parametrize("checker", [lesson07.check_mgda_two_tasks, lesson07.check_pcgrad_two_tasks, lesson07.check_pareto_stoppers])
 def test_stubs_are_not_attempted(checker, capsys):
     checker(not_implemented)
-    assert capsys.readouterr().out == E.NOT_ATTEMPTED + "\n"
+    assert capsys.readouterr().out == checking.NOT_ATTEMPTED + "\n"
 
 
 def mgda_two(g1, g2):
@@ -373,8 +374,8 @@ def mgda_two(g1, g2):
 
 
 def test_mgda_checker_passes_the_closed_form_and_names_each_slip(capsys):
-    passes(E.check_mgda_two_tasks, mgda_two, capsys)
-    passes(E.check_mgda_two_tasks, lambda g1, g2: agg.mgda(np.stack([g1, g2])), capsys)
+    passes(lesson07.check_mgda_two_tasks, mgda_two, capsys)
+    passes(lesson07.check_mgda_two_tasks, lambda g1, g2: agg.mgda(np.stack([g1, g2])), capsys)
 
     def unclipped(g1, g2):
         difference = g1 - g2
@@ -391,12 +392,12 @@ def test_mgda_checker_passes_the_closed_form_and_names_each_slip(capsys):
         gamma = np.clip((g2 - g1) @ g2 / ((g1 - g2) @ (g1 - g2)), 0, 1)
         return gamma * g1 + (1 - gamma) * g2
 
-    fails(E.check_mgda_two_tasks, unclipped, "outside \\[0, 1\\]: clip it")
-    fails(E.check_mgda_two_tasks, swapped, "swapped")
-    fails(E.check_mgda_two_tasks, lambda g1, g2: (g1 + g2) / 2, "That is the mean")
-    fails(E.check_mgda_two_tasks, divides_by_zero, "‖g₁ − g₂‖² = 0 there")
-    fails(E.check_mgda_two_tasks, lambda g1, g2: None, "did you forget the `return`")
-    fails(E.check_mgda_two_tasks, lambda g1, g2: g1[:1], "returned shape")
+    fails(lesson07.check_mgda_two_tasks, unclipped, "outside \\[0, 1\\]: clip it")
+    fails(lesson07.check_mgda_two_tasks, swapped, "swapped")
+    fails(lesson07.check_mgda_two_tasks, lambda g1, g2: (g1 + g2) / 2, "That is the mean")
+    fails(lesson07.check_mgda_two_tasks, divides_by_zero, "‖g₁ − g₂‖² = 0 there")
+    fails(lesson07.check_mgda_two_tasks, lambda g1, g2: None, "did you forget the `return`")
+    fails(lesson07.check_mgda_two_tasks, lambda g1, g2: g1[:1], "returned shape")
 
 
 def pcgrad_two(g1, g2):
@@ -407,7 +408,7 @@ def pcgrad_two(g1, g2):
 
 
 def test_pcgrad_checker_passes_the_projection_and_names_each_slip(capsys):
-    passes(E.check_pcgrad_two_tasks, pcgrad_two, capsys)
+    passes(lesson07.check_pcgrad_two_tasks, pcgrad_two, capsys)
 
     def always(g1, g2):
         inner = g1 @ g2
@@ -430,16 +431,16 @@ def test_pcgrad_checker_passes_the_projection_and_names_each_slip(capsys):
         g1 -= 1.0
         return pcgrad_two(g1, g2)
 
-    fails(E.check_pcgrad_two_tasks, lambda g1, g2: 2 * pcgrad_two(g1, g2), "summed")
-    fails(E.check_pcgrad_two_tasks, always, "do not conflict")
-    fails(E.check_pcgrad_two_tasks, sequential, "ORIGINAL")
-    fails(E.check_pcgrad_two_tasks, onto, "removes it")
-    fails(E.check_pcgrad_two_tasks, lambda g1, g2: (g1 + g2) / 2, "plain mean")
-    fails(E.check_pcgrad_two_tasks, in_place, "changed the gradients")
+    fails(lesson07.check_pcgrad_two_tasks, lambda g1, g2: 2 * pcgrad_two(g1, g2), "summed")
+    fails(lesson07.check_pcgrad_two_tasks, always, "do not conflict")
+    fails(lesson07.check_pcgrad_two_tasks, sequential, "ORIGINAL")
+    fails(lesson07.check_pcgrad_two_tasks, onto, "removes it")
+    fails(lesson07.check_pcgrad_two_tasks, lambda g1, g2: (g1 + g2) / 2, "plain mean")
+    fails(lesson07.check_pcgrad_two_tasks, in_place, "changed the gradients")
 
 
 def test_pareto_point_of_the_exercise_has_opposite_gradients():
-    point, G = E.pareto_exercise_gradients()
+    point, G = lesson07.pareto_exercise_gradients()
     # distance_to_pareto_set samples the set every 0.0035 in x1
     assert point[0] == pytest.approx(3.0) and toys.distance_to_pareto_set(point) < 2e-3
     cosine = G[0] @ G[1] / np.linalg.norm(G[0]) / np.linalg.norm(G[1])
@@ -447,13 +448,13 @@ def test_pareto_point_of_the_exercise_has_opposite_gradients():
 
 
 def test_pareto_stoppers_checker(capsys):
-    out = passes(E.check_pareto_stoppers, lambda: {"MGDA", "PCGrad", "imtl-g", "Nash MTL"}, capsys)
+    out = passes(lesson07.check_pareto_stoppers, lambda: {"MGDA", "PCGrad", "imtl-g", "Nash MTL"}, capsys)
     assert "mgda, pcgrad, imtl_g, nash_mtl" in out
-    passes(E.check_pareto_stoppers, lambda: ["mgda", "pcgrad", "imtl_g", "nash_mtl"], capsys)
-    fails(E.check_pareto_stoppers, lambda: {"mgda", "pcgrad", "imtl_g"}, "you left out nash_mtl")
-    fails(E.check_pareto_stoppers, lambda: {"mgda", "pcgrad", "imtl_g", "nash_mtl", "aligned_mtl"},
+    passes(lesson07.check_pareto_stoppers, lambda: ["mgda", "pcgrad", "imtl_g", "nash_mtl"], capsys)
+    fails(lesson07.check_pareto_stoppers, lambda: {"mgda", "pcgrad", "imtl_g"}, "you left out nash_mtl")
+    fails(lesson07.check_pareto_stoppers, lambda: {"mgda", "pcgrad", "imtl_g", "nash_mtl", "aligned_mtl"},
           "aligned_mtl still move")
-    fails(E.check_pareto_stoppers, lambda: {"mgda", "pcgrad", "imtl_g", "nash_mtl", "cagrad", "graddrop"},
+    fails(lesson07.check_pareto_stoppers, lambda: {"mgda", "pcgrad", "imtl_g", "nash_mtl", "cagrad", "graddrop"},
           "cagrad, graddrop still move")
-    fails(E.check_pareto_stoppers, lambda: {"adam"}, "unknown method name")
-    fails(E.check_pareto_stoppers, lambda: "mgda", "return a list or set")
+    fails(lesson07.check_pareto_stoppers, lambda: {"adam"}, "unknown method name")
+    fails(lesson07.check_pareto_stoppers, lambda: "mgda", "return a list or set")

@@ -5,33 +5,32 @@ import pytest
 from matplotlib.figure import Figure
 
 from mtl_edu import Tensor, optim, probes, stats, train
-from mtl_edu import exercises as E
+from mtl_edu.teaching import checking
+from mtl_edu.teaching import explorers
+from mtl_edu.lessons import lesson08
 from mtl_edu import functional as F
 from mtl_edu import multitask as mtl
-from mtl_edu import widgets as W
-from mtl_edu.exercises import lesson08 as E08
-from mtl_edu.widgets import deep_supervision as W08
 from checker_helpers import passes as _passes, fails as _fails, stub as _stub
 
-DEPTH = W.DEEP_SUPERVISION_SETTINGS["depth"]
+DEPTH = lesson08.DEEP_SUPERVISION_SETTINGS["depth"]
 
 
 def png_of(fig) -> bytes:
     assert isinstance(fig, Figure)
-    return W.figure_to_png(fig)
+    return explorers.figure_to_png(fig)
 
 
 # ---- section 1: heads on top leave the decay alone ------------------------------------------------------
 
 def test_fitted_decay_recovers_a_geometric_profile_and_refuses_zeros():
-    assert W.fitted_decay_per_layer(0.25 ** -np.arange(12.0)) == pytest.approx(0.25, rel=1e-12)
-    assert W.fitted_decay_per_layer(2.0 ** np.arange(5.0)) == pytest.approx(0.5, rel=1e-12)
-    assert np.isnan(W.fitted_decay_per_layer(np.array([1.0, 0.0, 2.0])))
-    assert np.isnan(W.fitted_decay_per_layer(np.array([1.0])))
+    assert lesson08.fitted_decay_per_layer(0.25 ** -np.arange(12.0)) == pytest.approx(0.25, rel=1e-12)
+    assert lesson08.fitted_decay_per_layer(2.0 ** np.arange(5.0)) == pytest.approx(0.5, rel=1e-12)
+    assert np.isnan(lesson08.fitted_decay_per_layer(np.array([1.0, 0.0, 2.0])))
+    assert np.isnan(lesson08.fitted_decay_per_layer(np.array([1.0])))
 
 
 def test_the_head_count_comparison_shares_the_trunk():
-    X, targets = W.heads_on_top_data()
+    X, targets = lesson08.heads_on_top_data()
     nets = [mtl.HardSharingNet(X.shape[1], [32] * DEPTH, [1] * n, branch_depth=DEPTH, activation="sigmoid", rng=0)
             for n in (1, 3)]
     for a, b in zip(nets[0].shared_parameters(), nets[1].shared_parameters()):
@@ -39,8 +38,8 @@ def test_the_head_count_comparison_shares_the_trunk():
 
 
 def test_heads_on_top_leave_the_decay_factor_unchanged():
-    norms = W.heads_on_top_gradients(n_heads=(1, 3))
-    one, three = (W.fitted_decay_per_layer(norms[n]) for n in (1, 3))
+    norms = lesson08.heads_on_top_gradients(n_heads=(1, 3))
+    one, three = (lesson08.fitted_decay_per_layer(norms[n]) for n in (1, 3))
     assert 0.15 < one < 0.3  # a sigmoid trunk: well below the 1/4 · ‖W‖ bound's "flat" value of 1
     assert abs(three / one - 1) < 0.1
     # the gradient at layer 1 stays a tiny fraction of the top layer's with either number of heads
@@ -54,9 +53,9 @@ def test_heads_on_top_leave_the_decay_factor_unchanged():
 def test_heads_on_top_over_ten_trunks_show_no_systematic_change():
     one, three = [], []
     for seed in range(10):
-        norms = W.heads_on_top_gradients(n_heads=(1, 3), seed=seed)
-        one.append(W.fitted_decay_per_layer(norms[1]))
-        three.append(W.fitted_decay_per_layer(norms[3]))
+        norms = lesson08.heads_on_top_gradients(n_heads=(1, 3), seed=seed)
+        one.append(lesson08.fitted_decay_per_layer(norms[1]))
+        three.append(lesson08.fitted_decay_per_layer(norms[3]))
     log_change = np.log(np.array(three) / np.array(one))
     assert np.all(np.array(three) < 0.3) and np.all(np.array(one) < 0.3)
     interval = stats.mean_interval(log_change)  # lesson: "+2.6 % (-1.6 % to +7.0 %)", contains 0
@@ -66,16 +65,16 @@ def test_heads_on_top_over_ten_trunks_show_no_systematic_change():
 
 def test_heads_on_top_refuses_bad_head_counts():
     with pytest.raises(ValueError, match="from 1 to 3"):
-        W.heads_on_top_gradients(n_heads=(1, 4))
+        lesson08.heads_on_top_gradients(n_heads=(1, 4))
     with pytest.raises(ValueError, match="depth"):
-        W.heads_on_top_gradients(depth=1)
+        lesson08.heads_on_top_gradients(depth=1)
 
 
 # ---- section 2: an intermediate head lifts the early layers ------------------------------------------------
 
 def test_an_intermediate_head_lifts_layer_one_by_a_large_factor_and_leaves_the_layers_above_alone():
-    plain = W.head_gradient_norms(0)
-    aux = W.head_gradient_norms(4, 1.0)
+    plain = lesson08.head_gradient_norms(0)
+    aux = lesson08.head_gradient_norms(4, 1.0)
     assert aux.total[0] > 1e4 * plain.total[0]
     np.testing.assert_allclose(aux.total[4:], plain.total[4:], rtol=1e-12)
     np.testing.assert_allclose(aux.main, plain.main, rtol=1e-12)  # same trunk and main head
@@ -84,9 +83,9 @@ def test_an_intermediate_head_lifts_layer_one_by_a_large_factor_and_leaves_the_l
 
 
 def test_the_lift_follows_the_path_length():
-    plain = W.head_gradient_norms(0).total
-    factor = W.fitted_decay_per_layer(plain)
-    lifts = np.array([W.head_gradient_norms(k).total[0] / plain[0] for k in range(1, DEPTH + 1)])
+    plain = lesson08.head_gradient_norms(0).total
+    factor = lesson08.fitted_decay_per_layer(plain)
+    lifts = np.array([lesson08.head_gradient_norms(k).total[0] / plain[0] for k in range(1, DEPTH + 1)])
     assert np.all(np.diff(np.log(lifts)) < 0)  # the lower the head, the larger the lift
     predicted = factor ** -(DEPTH - np.arange(1, DEPTH + 1.0))
     assert np.all(np.abs(np.log(lifts / predicted)) < np.log(4.0))
@@ -94,15 +93,15 @@ def test_the_lift_follows_the_path_length():
 
 
 def test_the_lift_scales_with_the_aux_weight():
-    small, large = W.head_gradient_norms(4, 0.1), W.head_gradient_norms(4, 1.0)
+    small, large = lesson08.head_gradient_norms(4, 0.1), lesson08.head_gradient_norms(4, 1.0)
     np.testing.assert_allclose(10 * small.aux, large.aux, rtol=1e-10)
 
 
 # ---- section 3: what the lift does for the main task -------------------------------------------------------
 
 def test_under_sgd_the_aux_head_learns_but_the_main_task_stays_on_the_plateau():
-    baseline = W.deep_supervision_run(0, optimizer="sgd")
-    run = W.deep_supervision_run(4, 1.0, optimizer="sgd")
+    baseline = lesson08.deep_supervision_run(0, optimizer="sgd")
+    run = lesson08.deep_supervision_run(4, 1.0, optimizer="sgd")
     chance = np.log(2.0)
     for r in (baseline, run):
         assert r.main_loss[-1] > chance - 0.01 and r.main_accuracy <= 0.55
@@ -117,7 +116,7 @@ def test_under_sgd_no_attach_depth_or_weight_moves_the_main_task_and_deep_heads_
     chance = np.log(2.0)
     for k in (1, 2, 4, 6, 12):
         for weight in (0.1, 1.0, 3.0):
-            run = W.deep_supervision_run(k, weight, optimizer="sgd")
+            run = lesson08.deep_supervision_run(k, weight, optimizer="sgd")
             assert run.main_loss.min() > chance - 1e-3, (k, weight)
             if k >= 6:  # "from about layer 5 up the auxiliary head itself stops learning in 200 steps"
                 assert run.aux_loss[-1] > chance - 0.01, (k, weight)
@@ -126,7 +125,7 @@ def test_under_sgd_no_attach_depth_or_weight_moves_the_main_task_and_deep_heads_
 
 
 def test_under_sgd_five_times_the_budget_still_leaves_the_main_task_on_the_plateau():
-    study = W.deep_supervision_seed_study(4, seeds=tuple(range(10)), optimizer="sgd", steps=1000)
+    study = lesson08.deep_supervision_seed_study(4, seeds=tuple(range(10)), optimizer="sgd", steps=1000)
     assert study.steps[-1] == 1000
     # within the lesson's 200 steps the aux head first gets below 0.4 late: step 70-195 measured
     first = np.array([study.steps[np.argmax(aux < 0.4)] for aux in study.aux_loss])
@@ -134,7 +133,7 @@ def test_under_sgd_five_times_the_budget_still_leaves_the_main_task_on_the_plate
     assert np.all(study.aux_loss[:, -1] < 1e-3)  # every aux head fits its labels by step 1000
     assert study.main_loss.min() > np.log(2.0) - 1e-4  # and no main task ever leaves log 2
     # the batch with SGD + momentum is the single runs: the explorer's network, step for step
-    single = W.deep_supervision_run(4, 1.0, optimizer="sgd", seed=1)
+    single = lesson08.deep_supervision_run(4, 1.0, optimizer="sgd", seed=1)
     np.testing.assert_allclose(study.main_loss[1, :40], single.main_loss[:40], rtol=1e-10)  # steps 0-195
 
 
@@ -148,7 +147,7 @@ def test_under_adam_the_head_helps_through_its_features_not_through_the_lift():
     # runs it. (Seed i trains to the same bits in a batch of 10 or of 20: the models never mix.)
     chance = np.log(2.0)
     seeds = tuple(range(20))
-    studies = {key: W.deep_supervision_seed_study(k, seeds=seeds, aux_labels=labels)
+    studies = {key: lesson08.deep_supervision_seed_study(k, seeds=seeds, aux_labels=labels)
                for key, (k, labels) in {"none": (0, "same"), "head": (4, "same"), "shuffled": (4, "shuffled"),
                                         "top": (12, "same")}.items()}
     for n in (10, 20):  # the lesson's ten, then all twenty
@@ -172,11 +171,11 @@ def test_under_adam_the_head_helps_through_its_features_not_through_the_lift():
     assert left.any() and np.all(top_spread[left] > 0.1)
     # the batch is the single runs: one seed of each configuration, compared exactly
     for key, k in (("none", 0), ("head", 4)):
-        single = W.deep_supervision_run(k, 1.0, optimizer="adam", seed=3)
+        single = lesson08.deep_supervision_run(k, 1.0, optimizer="adam", seed=3)
         np.testing.assert_allclose(studies[key].main_loss[3], single.main_loss, rtol=1e-12)
         np.testing.assert_allclose(studies[key].spread_after[3], single.spread_after, rtol=1e-12)
     # under SGD the upper layers do not carry the aux head's features to the top
-    sgd = W.deep_supervision_run(4, 1.0, optimizer="sgd")
+    sgd = lesson08.deep_supervision_run(4, 1.0, optimizer="sgd")
     assert 1e3 * sgd.spread_after[-1] < 0.1
 
 
@@ -184,11 +183,11 @@ def test_the_shuffled_head_lifts_layers_one_to_four_as_much_as_the_real_one():
     # lesson: the control "lifts the gradient of layers 1-4 as much as the real head does, to within about
     # 1 %": at initialisation the size of ‖∂L/∂z_l‖ depends on the class counts (64 : 64), not on which
     # points carry which label. (The weight gradient of layer 1, Xᵀ·∂L/∂z_1, does depend on the labels.)
-    X, y = W.deep_supervision_data()
-    aux_only = W.deep_supervision_loss(0.0, 1.0)
+    X, y = lesson08.deep_supervision_data()
+    aux_only = lesson08.deep_supervision_loss(0.0, 1.0)
     for seed in range(4):
-        lifts = {labels: probes.gradient_norms_by_layer(W.deep_supervision_net(4, seed), X,
-                                                        W.deep_supervision_aux_labels(labels), aux_only)[:4]
+        lifts = {labels: probes.gradient_norms_by_layer(lesson08.deep_supervision_net(4, seed), X,
+                                                        lesson08.deep_supervision_aux_labels(labels), aux_only)[:4]
                  for labels in ("same", "shuffled", "other")}
         np.testing.assert_allclose(lifts["shuffled"], lifts["same"], rtol=0.02)
         np.testing.assert_allclose(lifts["other"], lifts["same"], rtol=0.02)
@@ -198,8 +197,8 @@ def test_with_a_label_of_its_own_the_aux_task_caps_the_main_task():
     # lesson, section 4: "left the plateau in most of them, yet got below 0.4 in none of them, while
     # several networks without any auxiliary head got there" (measured: 16-18 of 20 off; 0 of 20; 7 of 20)
     seeds = tuple(range(20))
-    other = W.deep_supervision_seed_study(4, seeds=seeds, aux_labels="other")
-    none = W.deep_supervision_seed_study(0, seeds=seeds)
+    other = lesson08.deep_supervision_seed_study(4, seeds=seeds, aux_labels="other")
+    none = lesson08.deep_supervision_seed_study(0, seeds=seeds)
     assert np.sum(other.main_loss[:, -1] < np.log(2.0) - 0.05) > 10
     assert np.sum(_lowest(other) < 0.4) == 0
     assert np.sum(_lowest(none) < 0.4) >= 3
@@ -207,45 +206,45 @@ def test_with_a_label_of_its_own_the_aux_task_caps_the_main_task():
 
 
 def test_aux_labels_are_read_only_balanced_and_named():
-    X, y = W.deep_supervision_data()
+    X, y = lesson08.deep_supervision_data()
     for kind, agreement in (("same", (1.0, 1.0)), ("other", (0.65, 0.8)), ("shuffled", (0.35, 0.65))):
-        labels = W.deep_supervision_aux_labels(kind)
+        labels = lesson08.deep_supervision_aux_labels(kind)
         assert not labels.flags.writeable and np.bincount(labels.astype(int)).tolist() == [64, 64]
         assert agreement[0] <= np.mean(labels == y) <= agreement[1]
     with pytest.raises(ValueError, match="Unknown auxiliary label 'random'"):
-        W.deep_supervision_aux_labels("random")
+        lesson08.deep_supervision_aux_labels("random")
     with pytest.raises(ValueError, match="Unknown auxiliary label"):
-        W.deep_supervision_seed_study(4, seeds=(0,), aux_labels="random")
+        lesson08.deep_supervision_seed_study(4, seeds=(0,), aux_labels="random")
     with pytest.raises(ValueError, match="whole number from 1 to 20000, got 0"):
-        W.deep_supervision_seed_study(4, seeds=(0,), steps=0)
+        lesson08.deep_supervision_seed_study(4, seeds=(0,), steps=0)
 
 
 def test_runs_are_cached_deterministic_and_read_only():
-    first = W.deep_supervision_run(3, 0.3, "sgd")
-    assert W.deep_supervision_run(3, 0.3, "sgd") is first
-    fresh = W08._deep_supervision_run_cached.__wrapped__(3, 0.3, "sgd", W.DEEP_SUPERVISION_SETTINGS["net_seed"])
+    first = lesson08.deep_supervision_run(3, 0.3, "sgd")
+    assert lesson08.deep_supervision_run(3, 0.3, "sgd") is first
+    fresh = lesson08._deep_supervision_run_cached.__wrapped__(3, 0.3, "sgd", lesson08.DEEP_SUPERVISION_SETTINGS["net_seed"])
     np.testing.assert_array_equal(first.main_loss, fresh.main_loss)
     np.testing.assert_array_equal(first.aux_loss, fresh.aux_loss)
-    assert first.steps[-1] == W.DEEP_SUPERVISION_SETTINGS["steps"]
+    assert first.steps[-1] == lesson08.DEEP_SUPERVISION_SETTINGS["steps"]
     assert first.main_loss.shape == first.steps.shape
     with pytest.raises(ValueError):
         first.main_loss[0] = 0.0
-    assert W.deep_supervision_run(0).aux_loss is None
+    assert lesson08.deep_supervision_run(0).aux_loss is None
 
 
 def test_a_diverged_run_ends_in_nan_and_still_draws(monkeypatch):
     # Sigmoid nets with a stable cross-entropy do not diverge at any control value, so fake it.
     def diverging_fit(model, X, targets, *args, **kwargs):
-        history = W08.train.History(steps=[0, 5], task_losses=[[0.7, 0.8], [0.69, 0.5]])
-        raise W08.train.TrainingDiverged(7, float("inf"), lr=0.3, history=history)
+        history = lesson08.train.History(steps=[0, 5], task_losses=[[0.7, 0.8], [0.69, 0.5]])
+        raise lesson08.train.TrainingDiverged(7, float("inf"), lr=0.3, history=history)
 
-    monkeypatch.setattr(W08.train, "fit_multitask", diverging_fit)
-    run = W08._deep_supervision_run_cached.__wrapped__(2, 1.0, "sgd", 1)
+    monkeypatch.setattr(lesson08.train, "fit_multitask", diverging_fit)
+    run = lesson08._deep_supervision_run_cached.__wrapped__(2, 1.0, "sgd", 1)
     assert run.diverged_at == 7
     assert list(run.steps) == [0, 5, 7] and np.isnan(run.main_loss[-1]) and np.isnan(run.aux_loss[-1])
     assert np.isnan(run.main_accuracy)
-    baseline = W.deep_supervision_run(0)
-    fig = W.plot_deep_supervision(W.head_gradient_norms(2), baseline, run, 2, 1.0, "sgd")
+    baseline = lesson08.deep_supervision_run(0)
+    fig = lesson08.plot_deep_supervision(lesson08.head_gradient_norms(2), baseline, run, 2, 1.0, "sgd")
     labels = [text.get_text() for text in fig.legends[0].get_texts()]
     assert any("with aux head (diverged)" in label for label in labels)
     assert png_of(fig)
@@ -258,29 +257,29 @@ def _below_the_head(net):
 
 
 def test_the_aux_task_dominates_the_shared_layers_and_balancing_removes_the_lift():
-    split = W.head_gradient_norms(4, 1.0, kind="weight")
+    split = lesson08.head_gradient_norms(4, 1.0, kind="weight")
     assert np.all(split.aux[:4] > 1e3 * split.main[:4])
-    X, y = W.deep_supervision_data()
+    X, y = lesson08.deep_supervision_data()
     for labels in ("same", "other"):
         weights = []
         for seed in range(10):
-            net = W.deep_supervision_net(4, seed)
+            net = lesson08.deep_supervision_net(4, seed)
             main_output, aux_output = net(Tensor(X))
             G = mtl.task_gradients([F.cross_entropy(main_output, y),
-                                    F.cross_entropy(aux_output, W.deep_supervision_aux_labels(labels))],
+                                    F.cross_entropy(aux_output, lesson08.deep_supervision_aux_labels(labels))],
                                    _below_the_head(net))
             weights.append(np.linalg.norm(G[0]) / np.linalg.norm(G[1]))
         assert 1e-6 < min(weights) and max(weights) < 1e-4, (labels, weights)  # lesson: 2.9e-6 to 1.8e-5
-    lifted = W.head_gradient_norms(4, float(weights[1])).total[0] / W.head_gradient_norms(0).total[0]
+    lifted = lesson08.head_gradient_norms(4, float(weights[1])).total[0] / lesson08.head_gradient_norms(0).total[0]
     assert 1.0 < lifted < 2.0
 
 
 def test_during_training_the_aux_task_keeps_owning_layers_one_to_four_whatever_its_label():
-    X, y = W.deep_supervision_data()
+    X, y = lesson08.deep_supervision_data()
     for labels in ("same", "other"):
-        net = W.deep_supervision_net(4)
+        net = lesson08.deep_supervision_net(4)
         recorder = probes.TaskGradientRecorder(["cross_entropy"] * 2, parameters=_below_the_head)
-        train.fit_multitask(net, X, [y, W.deep_supervision_aux_labels(labels)], ["cross_entropy"] * 2,
+        train.fit_multitask(net, X, [y, lesson08.deep_supervision_aux_labels(labels)], ["cross_entropy"] * 2,
                             task_weights=[1.0, 1.0], optimizer=optim.SGD(net.parameters(), lr=0.3, momentum=0.9),
                             steps=200, record_every=10, probes=[recorder], progress=False)
         norms = recorder.as_arrays()["norms"]
@@ -290,15 +289,15 @@ def test_during_training_the_aux_task_keeps_owning_layers_one_to_four_whatever_i
 # ---- the explorer ------------------------------------------------------------------------------------------
 
 def test_deep_supervision_is_registered_with_defaults_the_update_accepts():
-    update, defaults = W.EXPLORERS["deep_supervision"]
-    assert update is W.deep_supervision_explorer_update
+    update, defaults = explorers.EXPLORERS["deep_supervision"]
+    assert update is lesson08.deep_supervision_explorer_update
     assert defaults == {"attach_depth": 4, "aux_weight": 1.0, "optimizer": "sgd"}
-    assert W.EXPLORER_WIDGETS["deep_supervision"] is W.deep_supervision_explorer
-    assert defaults["aux_weight"] in W.DEEP_SUPERVISION_WEIGHTS
+    assert explorers.EXPLORER_WIDGETS["deep_supervision"] is lesson08.deep_supervision_explorer
+    assert defaults["aux_weight"] in lesson08.DEEP_SUPERVISION_WEIGHTS
 
 
 def test_update_at_defaults_draws_gradients_and_learning_curves():
-    fig = W.deep_supervision_explorer_update()
+    fig = lesson08.deep_supervision_explorer_update()
     left, right = fig.axes
     assert left.get_yscale() == "log"
     assert len(left.get_lines()) >= 2  # without and with the aux head
@@ -318,13 +317,13 @@ def test_update_at_defaults_draws_gradients_and_learning_curves():
     {"attach_depth": 2, "aux_weight": 0.5},  # from Python any positive weight works, not only the slider's
 ])
 def test_update_at_edge_values_draws(controls):
-    fig = W.deep_supervision_explorer_update(**controls)
+    fig = lesson08.deep_supervision_explorer_update(**controls)
     assert len(fig.axes) == 2
     assert png_of(fig)
 
 
 def test_without_an_aux_head_only_the_baseline_is_drawn():
-    fig = W.deep_supervision_explorer_update(attach_depth=0)
+    fig = lesson08.deep_supervision_explorer_update(attach_depth=0)
     assert len(fig.axes[0].get_lines()) == 1
     assert "no auxiliary head" in fig._suptitle.get_text()
 
@@ -340,12 +339,12 @@ def test_without_an_aux_head_only_the_baseline_is_drawn():
 ])
 def test_settings_that_cannot_work_get_a_clear_message(controls, fragment):
     with pytest.raises(ValueError, match=fragment):
-        W.deep_supervision_explorer_update(**controls)
+        lesson08.deep_supervision_explorer_update(**controls)
 
 
 def test_update_reports_progress_once_per_run():
     calls = []
-    W.deep_supervision_explorer_update(attach_depth=3, progress=lambda done, total: calls.append((done, total)))
+    lesson08.deep_supervision_explorer_update(attach_depth=3, progress=lambda done, total: calls.append((done, total)))
     assert calls == [(1, 2), (2, 2)]
 
 
@@ -355,8 +354,8 @@ def _shown(explorer) -> dict:
 
 
 def test_widget_builds_from_python_and_redraws_when_controls_change():
-    explorer = W.deep_supervision_explorer()
-    assert W.EXPLORER_CLASS in explorer._dom_classes
+    explorer = lesson08.deep_supervision_explorer()
+    assert explorers.EXPLORER_CLASS in explorer._dom_classes
     assert list(explorer.controls) == ["attach_depth", "aux_weight", "optimizer"]
     assert all(c.continuous_update is False for c in explorer.controls.values() if hasattr(c, "continuous_update"))
     seen = {_shown(explorer)["image/png"]}
@@ -367,16 +366,16 @@ def test_widget_builds_from_python_and_redraws_when_controls_change():
         seen.add(png)
         assert f"{name} = " in explorer.status.value
     # a setting that cannot work shows the explanation instead of a figure
-    explorer.update_fn = lambda **values: W.deep_supervision_explorer_update(**{**values, "attach_depth": 40})
+    explorer.update_fn = lambda **values: lesson08.deep_supervision_explorer_update(**{**values, "attach_depth": 40})
     explorer.refresh()
     assert "after layer 1 to 12" in _shown(explorer)["text/plain"]
 
 
 def test_widget_rejects_unknown_controls_and_weights_off_the_slider():
     with pytest.raises(TypeError, match="no control named"):
-        W.deep_supervision_explorer(depth=3)
+        lesson08.deep_supervision_explorer(depth=3)
     with pytest.raises(ValueError, match="aux_weight must be one of"):
-        W.deep_supervision_explorer(aux_weight=0.5)
+        lesson08.deep_supervision_explorer(aux_weight=0.5)
 
 
 # ---- the static figures ------------------------------------------------------------------------------------
@@ -385,11 +384,11 @@ def test_static_figures_render():
     layers = np.arange(1.0, 13.0)
     profile = 4.0 ** layers * 1e-9
     figures = [
-        W.plot_heads_on_top({1: profile, 3: 1.5 * profile}),
-        W.plot_attach_depth_sweep({"a": profile, "b": 2 * profile}, layers, 4.0 ** (12 - layers),
+        lesson08.plot_heads_on_top({1: profile, 3: 1.5 * profile}),
+        lesson08.plot_attach_depth_sweep({"a": profile, "b": 2 * profile}, layers, 4.0 ** (12 - layers),
                                   4.0 ** (12 - layers)),
-        W.plot_seed_study({"none": [0.69, 0.35], "aux": [0.3, 0.4]}, "seeds"),
-        W.plot_task_gradient_imbalance({"main": profile, "aux": profile[:4] * 1e5}, np.arange(5.0),
+        lesson08.plot_seed_study({"none": [0.69, 0.35], "aux": [0.3, 0.4]}, "seeds"),
+        lesson08.plot_task_gradient_imbalance({"main": profile, "aux": profile[:4] * 1e5}, np.arange(5.0),
                                        {"main": np.ones(5), "aux": np.full(5, 10.0)}, 4, "imbalance"),
     ]
     for fig in figures:
@@ -397,15 +396,15 @@ def test_static_figures_render():
 
 
 def test_seed_study_counts_the_runs_that_left_the_plateau():
-    fig = W.plot_seed_study({"none": [0.69, 0.35, 0.70], "aux": [0.3, 0.4, 0.45]}, "seeds")
+    fig = lesson08.plot_seed_study({"none": [0.69, 0.35, 0.70], "aux": [0.3, 0.4, 0.45]}, "seeds")
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert "1 of 3 left\nthe plateau" in texts and "3 of 3 left\nthe plateau" in texts
 
 
 @pytest.mark.parametrize("call", [
-    lambda: W.plot_heads_on_top({3: np.ones(4)}),
-    lambda: W.plot_attach_depth_sweep({"a": np.ones(3)}, [1, 2], [1.0], [1.0, 2.0]),
-    lambda: W.plot_seed_study({}, "empty"),
+    lambda: lesson08.plot_heads_on_top({3: np.ones(4)}),
+    lambda: lesson08.plot_attach_depth_sweep({"a": np.ones(3)}, [1, 2], [1.0], [1.0, 2.0]),
+    lambda: lesson08.plot_seed_study({}, "empty"),
 ])
 def test_plots_refuse_bad_input(call):
     with pytest.raises(ValueError):
@@ -414,15 +413,15 @@ def test_plots_refuse_bad_input(call):
 
 # ---- exercise checkers, both ways ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("checker", [E.check_predicted_lift, E.check_gradient_at_layer_one,
-                                     E.check_balanced_aux_weight])
+@pytest.mark.parametrize("checker", [lesson08.check_predicted_lift, lesson08.check_gradient_at_layer_one,
+                                     lesson08.check_balanced_aux_weight])
 def test_stubs_are_not_attempted(checker, capsys):
     assert checker(_stub) is None
-    assert capsys.readouterr().out == E.NOT_ATTEMPTED + "\n"
+    assert capsys.readouterr().out == checking.NOT_ATTEMPTED + "\n"
 
 
 def test_predicted_lift_right_answer_passes(capsys):
-    _passes(E.check_predicted_lift, lambda depth, k, decay: decay ** -(depth - k), capsys)
+    _passes(lesson08.check_predicted_lift, lambda depth, k, decay: decay ** -(depth - k), capsys)
 
 
 @pytest.mark.parametrize("answer, fragment", [
@@ -435,7 +434,7 @@ def test_predicted_lift_right_answer_passes(capsys):
     (lambda d, k, f: None, "forget the `return`"),
 ])
 def test_predicted_lift_wrong_answers_are_named(answer, fragment):
-    _fails(E.check_predicted_lift, answer, fragment)
+    _fails(lesson08.check_predicted_lift, answer, fragment)
 
 
 def _sigmoid_slope(z):
@@ -452,7 +451,7 @@ def _backward(weights, zs, head_weight, g, slope=_sigmoid_slope, head_slope=True
 
 
 def test_gradient_at_layer_one_right_answer_passes(capsys):
-    _passes(E.check_gradient_at_layer_one, _backward, capsys)
+    _passes(lesson08.check_gradient_at_layer_one, _backward, capsys)
 
 
 @pytest.mark.parametrize("answer, fragments", [
@@ -464,16 +463,16 @@ def test_gradient_at_layer_one_right_answer_passes(capsys):
     (lambda w, z, h, g: _backward(w, z, h, g)[:, :2], ("returned shape",)),
 ])
 def test_gradient_at_layer_one_wrong_answers_are_named(answer, fragments):
-    _fails(E.check_gradient_at_layer_one, answer, *fragments)
+    _fails(lesson08.check_gradient_at_layer_one, answer, *fragments)
 
 
 def test_gradient_at_layer_one_checker_uses_the_autodiff_gradient():
-    weights, zs, head_weight, g, expected = E08._layer_one_case(3, 3, 4, 2, 5, 1)
+    weights, zs, head_weight, g, expected = lesson08._layer_one_case(3, 3, 4, 2, 5, 1)
     np.testing.assert_allclose(_backward(weights, zs, head_weight, g), expected, rtol=1e-10)
 
 
 def test_balanced_aux_weight_right_answer_passes(capsys):
-    _passes(E.check_balanced_aux_weight, lambda G: np.linalg.norm(G[0]) / np.linalg.norm(G[1]), capsys)
+    _passes(lesson08.check_balanced_aux_weight, lambda G: np.linalg.norm(G[0]) / np.linalg.norm(G[1]), capsys)
 
 
 @pytest.mark.parametrize("answer, fragment", [
@@ -485,4 +484,4 @@ def test_balanced_aux_weight_right_answer_passes(capsys):
     (lambda G: "one", "should be a number"),
 ])
 def test_balanced_aux_weight_wrong_answers_are_named(answer, fragment):
-    _fails(E.check_balanced_aux_weight, answer, fragment)
+    _fails(lesson08.check_balanced_aux_weight, answer, fragment)

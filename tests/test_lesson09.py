@@ -8,15 +8,15 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from mtl_edu import exercises as E  # noqa: E402
+from mtl_edu.teaching import checking  # noqa: E402
+from mtl_edu.teaching import explorers  # noqa: E402
+from mtl_edu.lessons import lesson09  # noqa: E402
 from mtl_edu import stats  # noqa: E402
-from mtl_edu import widgets as W  # noqa: E402
 from mtl_edu.data.datasets import (make_eavesdropping_tasks, make_parity_tasks,  # noqa: E402
                               make_representation_bias_tasks)
 from mtl_edu.nets.multitask import HardSharingNet  # noqa: E402
-from mtl_edu.widgets import mechanisms as W09  # noqa: E402
 
-SIZES = list(W.MECHANISM_SIZES)
+SIZES = list(lesson09.MECHANISM_SIZES)
 
 
 def median(values) -> np.ndarray:
@@ -79,45 +79,45 @@ def test_representation_bias_tasks_give_the_main_task_two_equal_copies_and_the_h
 # ---- the experiment's plumbing ---------------------------------------------------------------------------
 
 def test_training_sets_are_nested_and_parity_tests_only_on_unseen_patterns():
-    small, large = W.mechanism_data("eavesdropping", 40, 3), W.mechanism_data("eavesdropping", 80, 3)
+    small, large = lesson09.mechanism_data("eavesdropping", 40, 3), lesson09.mechanism_data("eavesdropping", 80, 3)
     np.testing.assert_array_equal(large.X_train[:40], small.X_train)
     np.testing.assert_array_equal(large.X_test, small.X_test)
-    parity = W.mechanism_data("parity", 120, 1)
+    parity = lesson09.mechanism_data("parity", 120, 1)
     seen = {tuple(row) for row in parity.X_train}
     assert len(seen) == 120 and not seen & {tuple(row) for row in parity.X_test}
     assert parity.X_test.shape == (136, 8) and set(np.unique(parity.targets)) == {-1.0, 1.0}
     with pytest.raises(ValueError, match="Unknown mechanism 'dropout'"):
-        W.mechanism_data("dropout", 40, 0)
+        lesson09.mechanism_data("dropout", 40, 0)
     with pytest.raises(ValueError, match="n_train must be a whole number from 1 to 200"):
-        W.mechanism_data("parity", 0, 0)
+        lesson09.mechanism_data("parity", 0, 0)
 
 
 def test_extra_output_moves_the_noisy_feature_from_the_stl_inputs_to_the_mtl_outputs():
-    data = W.mechanism_data("extra_output", 80, 2, feature_noise=0.5)
+    data = lesson09.mechanism_data("extra_output", 80, 2, feature_noise=0.5)
     assert data.stl_X_train.shape == (80, 11) and data.X_train.shape == (80, 10)
     np.testing.assert_array_equal(data.stl_X_train[:, :10], data.X_train)
     np.testing.assert_array_equal(data.stl_X_train[:, 10], data.targets[1])
-    clean = W.mechanism_data("extra_output", 80, 2, feature_noise=0.0)
+    clean = lesson09.mechanism_data("extra_output", 80, 2, feature_noise=0.0)
     assert abs(np.std(data.targets[1] - clean.targets[1]) - 0.5) < 0.1  # the noise is what feature_noise says
 
 
 def test_stl_and_mtl_start_from_the_same_first_layer_and_main_head():
     stl = HardSharingNet(32, [2], [1], branch_depth=0, rng=5)
     mtl = HardSharingNet(32, [2], [1, 1, 1, 1], branch_depth=1, rng=5)
-    np.testing.assert_array_equal(W.first_layer_weights(stl), W.first_layer_weights(mtl))
+    np.testing.assert_array_equal(lesson09.first_layer_weights(stl), lesson09.first_layer_weights(mtl))
     np.testing.assert_array_equal(stl.towers[0].layers[-1].weight.data, mtl.towers[0].layers[-1].weight.data)
 
 
 def test_first_layer_diagnostics_on_hand_made_layers():
     W_layer = np.array([[1.0, -2.0], [0.5, 0.5], [0.0, -1.0], [0.5, 0.0]])
-    np.testing.assert_allclose(W.input_weight_mass(W_layer), [3.0, 1.0, 1.0, 0.5])
-    assert W.input_weight_share(W_layer, [0, 2]) == pytest.approx(4.0 / 5.5)
+    np.testing.assert_allclose(lesson09.input_weight_mass(W_layer), [3.0, 1.0, 1.0, 0.5])
+    assert lesson09.input_weight_share(W_layer, [0, 2]) == pytest.approx(4.0 / 5.5)
     direction = np.array([3.0, 4.0, 0.0])
     along = np.outer(direction, [1.0, -2.0])
-    assert W.feature_alignment(along, direction) == pytest.approx(1.0)
-    assert W.feature_alignment(np.outer([4.0, -3.0, 0.0], [1.0, 1.0]), direction) == pytest.approx(0.0)
+    assert lesson09.feature_alignment(along, direction) == pytest.approx(1.0)
+    assert lesson09.feature_alignment(np.outer([4.0, -3.0, 0.0], [1.0, 1.0]), direction) == pytest.approx(0.0)
     random_layer = np.random.default_rng(0).standard_normal((10, 400))
-    assert W.feature_alignment(random_layer, np.eye(10)[0]) == pytest.approx(0.1, abs=0.02)
+    assert lesson09.feature_alignment(random_layer, np.eye(10)[0]) == pytest.approx(0.1, abs=0.02)
 
 
 def test_input_sensitivity_share_matches_finite_differences():
@@ -128,59 +128,59 @@ def test_input_sensitivity_share_matches_finite_differences():
     for column in (0, 1):
         shift = np.zeros(4)
         shift[column] = eps
-        slopes.append(np.mean(np.abs(W09._main_output(net, X + shift) - W09._main_output(net, X - shift)) / (2 * eps)))
-    assert W.input_sensitivity_share(net, X) == pytest.approx(slopes[0] / (slopes[0] + slopes[1]), rel=1e-6)
+        slopes.append(np.mean(np.abs(lesson09._main_output(net, X + shift) - lesson09._main_output(net, X - shift)) / (2 * eps)))
+    assert lesson09.input_sensitivity_share(net, X) == pytest.approx(slopes[0] / (slopes[0] + slopes[1]), rel=1e-6)
 
 
 def test_effective_sample_size_from_curve_inverts_a_power_law_and_does_not_extrapolate():
     sizes = np.array([10.0, 20.0, 40.0, 80.0])
     errors = 3.0 * sizes**-0.5
-    assert W.effective_sample_size_from_curve(sizes, errors, 3.0 * 30.0**-0.5) == pytest.approx(30.0)
-    assert np.isnan(W.effective_sample_size_from_curve(sizes, errors, 0.01))
-    assert np.isnan(W.effective_sample_size_from_curve(sizes, errors, 5.0))
+    assert lesson09.effective_sample_size_from_curve(sizes, errors, 3.0 * 30.0**-0.5) == pytest.approx(30.0)
+    assert np.isnan(lesson09.effective_sample_size_from_curve(sizes, errors, 0.01))
+    assert np.isnan(lesson09.effective_sample_size_from_curve(sizes, errors, 5.0))
 
 
 # ---- the effects the lesson reports ----------------------------------------------------------------------
 
 def intervals(runs):
     """(K, 3) per size: mean MTL − STL, low, high of its 95 % interval (what the lesson's summarise prints)."""
-    return np.array([[i.mean, i.low, i.high] for i in W.mtl_minus_stl(runs)])
+    return np.array([[i.mean, i.low, i.high] for i in lesson09.mtl_minus_stl(runs)])
 
 
 def test_the_lesson_compares_ten_seeds_paired():
-    runs = W.mechanism_runs("amplification")
+    runs = lesson09.mechanism_runs("amplification")
     assert runs.seeds.size >= 10 and runs.stl_error.shape == runs.mtl_error.shape == (len(SIZES), runs.seeds.size)
-    first = W.mtl_minus_stl(runs)[0]
+    first = lesson09.mtl_minus_stl(runs)[0]
     assert first.n == runs.seeds.size
     assert first.mean == pytest.approx(np.mean(runs.mtl_error[0] - runs.stl_error[0]))
 
 
 def test_amplification_mtl_is_worth_two_to_four_times_the_data():
-    runs = W.mechanism_runs("amplification")
+    runs = lesson09.mechanism_runs("amplification")
     assert np.all(intervals(runs)[:, 2] < 0)  # every size: MTL better, the interval below 0
     assert np.all(runs.mtl_error.mean(axis=1) < 0.7 * runs.stl_error.mean(axis=1))
     reference_sizes = (40, 80, 120, 160, 200, 400, 800)
-    reference = W.stl_reference_errors("amplification", reference_sizes)
+    reference = lesson09.stl_reference_errors("amplification", reference_sizes)
     np.testing.assert_array_equal(reference[:5], runs.stl_error)  # the same STL nets, retrained
-    gains = [W.effective_sample_size_from_curve(reference_sizes, median(reference), error) / n
+    gains = [lesson09.effective_sample_size_from_curve(reference_sizes, median(reference), error) / n
              for n, error in zip(runs.sizes, median(runs.mtl_error))]
     assert all(2.2 < gain < 2.9 for gain in gains), gains  # the lesson: 2.3 to 2.8 times
 
 
 def test_attribute_selection_shared_layer_finds_the_relevant_inputs():
-    runs = W.mechanism_runs("attribute_selection")
+    runs = lesson09.mechanism_runs("attribute_selection")
     assert np.all(runs.mtl_diagnostic > runs.stl_diagnostic)  # every size, every seed
     assert np.all(median(runs.stl_diagnostic) < 0.2) and runs.stl_diagnostic.max() < 0.25
     assert np.all(median(runs.mtl_diagnostic)[1:] > 0.5)
     bounds = intervals(runs)
     assert np.all(bounds[1:, 2] < 0) and bounds[0, 1] < 0 < bounds[0, 2]  # n = 40: no difference shown
-    stl_net, mtl_net, _ = W.mechanism_nets("attribute_selection", 80, 0)
-    assert set(np.argsort(-W.input_weight_mass(W.first_layer_weights(mtl_net)))[:2]) == {0, 1}
-    assert set(np.argsort(-W.input_weight_mass(W.first_layer_weights(stl_net)))[:2]) != {0, 1}
+    stl_net, mtl_net, _ = lesson09.mechanism_nets("attribute_selection", 80, 0)
+    assert set(np.argsort(-lesson09.input_weight_mass(lesson09.first_layer_weights(mtl_net)))[:2]) == {0, 1}
+    assert set(np.argsort(-lesson09.input_weight_mass(lesson09.first_layer_weights(stl_net)))[:2]) != {0, 1}
 
 
 def test_eavesdropping_helps_with_little_data_and_the_shared_layer_finds_the_feature():
-    runs = W.mechanism_runs("eavesdropping")
+    runs = lesson09.mechanism_runs("eavesdropping")
     bounds = intervals(runs)
     assert np.all(bounds[:2, 2] < 0)  # n = 40, 80: MTL better
     assert np.all((bounds[2:, 1] < 0) & (bounds[2:, 2] > 0))  # n >= 120: no difference shown
@@ -190,7 +190,7 @@ def test_eavesdropping_helps_with_little_data_and_the_shared_layer_finds_the_fea
 
 
 def test_representation_bias_moves_the_main_task_to_copy_a_and_costs_it_with_more_data():
-    runs = W.mechanism_runs("representation_bias")
+    runs = lesson09.mechanism_runs("representation_bias")
     assert np.all(runs.mtl_diagnostic[2:] > runs.stl_diagnostic[2:])  # n >= 120: every seed
     assert np.all(median(runs.mtl_diagnostic)[2:] > 0.7)
     assert np.all(np.abs(median(runs.stl_diagnostic) - 0.5) < 0.12)
@@ -201,8 +201,8 @@ def test_representation_bias_moves_the_main_task_to_copy_a_and_costs_it_with_mor
 
 
 def test_with_four_hidden_units_the_bias_weakens_and_mtl_stops_hurting():
-    narrow = W.mechanism_runs("representation_bias")
-    wide = W.mechanism_runs("representation_bias", hidden_units=4)
+    narrow = lesson09.mechanism_runs("representation_bias")
+    wide = lesson09.mechanism_runs("representation_bias", hidden_units=4)
     assert wide.setup.n_hidden == 4 and narrow.setup.n_hidden == 2
     # the helper still pulls the main task towards copy A, less than with two units
     assert np.all(median(wide.mtl_diagnostic) > median(wide.stl_diagnostic))
@@ -214,11 +214,11 @@ def test_with_four_hidden_units_the_bias_weakens_and_mtl_stops_hurting():
     for stl_wide, stl_narrow in zip(wide.stl_error, narrow.stl_error):
         assert stats.paired_interval(stl_wide, stl_narrow).low > 0
     with pytest.raises(ValueError, match="hidden_units must be a whole number from 1 to 64"):
-        W.mechanism_runs("representation_bias", hidden_units=0)
+        lesson09.mechanism_runs("representation_bias", hidden_units=0)
 
 
 def test_parity_mtl_helps_in_the_middle_and_nothing_is_learned_at_the_edges():
-    runs = W.mechanism_runs("parity")
+    runs = lesson09.mechanism_runs("parity")
     bounds = intervals(runs)
     assert bounds[1, 2] < 0  # n = 80: MTL better
     assert np.all((bounds[[0, 2, 3, 4], 1] < 0) & (bounds[[0, 2, 3, 4], 2] > 0))  # elsewhere: no difference shown
@@ -227,7 +227,7 @@ def test_parity_mtl_helps_in_the_middle_and_nothing_is_learned_at_the_edges():
 
 
 def test_parity_only_caruanas_related_tasks_beat_training_alone():
-    study = W.parity_extra_task_study(120)
+    study = lesson09.parity_extra_task_study(120)
     assert study.accuracy.shape == (7, 32) and study.related.sum() == 2
     alone = study.accuracy[0]
     against_alone = {label: stats.paired_interval(acc, alone) for label, acc in zip(study.labels[1:], study.accuracy[1:])}
@@ -244,17 +244,17 @@ def test_parity_only_caruanas_related_tasks_beat_training_alone():
 
 def test_parity_study_targets_line_up_with_the_main_task_patterns():
     main = make_parity_tasks(256, rng=4)
-    copies = W09._parity_extra_targets("3 copies of the main task", 4)
+    copies = lesson09._parity_extra_targets("3 copies of the main task", 4)
     np.testing.assert_array_equal(copies, np.repeat(main.targets[0][None], 3, axis=0))
-    other = W09._parity_extra_targets("b0 AND parity(b3..b7)", 4)[0]
+    other = lesson09._parity_extra_targets("b0 AND parity(b3..b7)", 4)[0]
     parity = main.X[:, 3:8].sum(axis=1) % 2
     np.testing.assert_array_equal(other, (main.X[:, 0] * parity).astype(int))
 
 
 def test_a_noisy_feature_works_better_as_an_output_until_its_noise_is_large():
-    study = W.extra_output_study()
+    study = lesson09.extra_output_study()
     assert study.seeds.size >= 10
-    without, as_input, as_output = (study.errors[v] for v in W.EXTRA_OUTPUT_VARIANTS)
+    without, as_input, as_output = (study.errors[v] for v in lesson09.EXTRA_OUTPUT_VARIANTS)
     for k in range(3):  # feature noise 0, 0.25, 0.5: the extra output beats both
         assert stats.paired_interval(as_output[k], as_input[k]).high < 0
         assert stats.paired_interval(as_output[k], without[k]).high < 0
@@ -265,18 +265,18 @@ def test_a_noisy_feature_works_better_as_an_output_until_its_noise_is_large():
         interval = stats.paired_interval(as_input[k], without[k])
         assert interval.low < 0 < interval.high
     with pytest.raises(ValueError, match="feature_noises must be finite numbers >= 0"):
-        W.extra_output_study([-1.0])
+        lesson09.extra_output_study([-1.0])
 
 
 # ---- the explorer -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("mechanism", list(W.MECHANISMS))
-@pytest.mark.parametrize("n_train, seed", [(SIZES[0], 0), (SIZES[-1], W.MECHANISM_SEEDS[-1])])
+@pytest.mark.parametrize("mechanism", list(lesson09.MECHANISMS))
+@pytest.mark.parametrize("n_train, seed", [(SIZES[0], 0), (SIZES[-1], lesson09.MECHANISM_SEEDS[-1])])
 def test_explorer_draws_every_mechanism_at_the_edges(mechanism, n_train, seed):
-    fig = W.mechanisms_explorer_update(mechanism, n_train, seed)
+    fig = lesson09.mechanisms_explorer_update(mechanism, n_train, seed)
     assert isinstance(fig, Figure) and len(fig.axes) == 2
-    assert W.MECHANISMS[mechanism].label[1:] in title_of(fig) and f"n = {n_train}" in title_of(fig)
-    assert W.figure_to_png(fig).startswith(b"\x89PNG")
+    assert lesson09.MECHANISMS[mechanism].label[1:] in title_of(fig) and f"n = {n_train}" in title_of(fig)
+    assert explorers.figure_to_png(fig).startswith(b"\x89PNG")
 
 
 @pytest.mark.parametrize("controls, words", [
@@ -288,18 +288,18 @@ def test_explorer_draws_every_mechanism_at_the_edges(mechanism, n_train, seed):
 ])
 def test_explorer_explains_settings_it_cannot_draw(controls, words):
     with pytest.raises(ValueError, match=words):
-        W.mechanisms_explorer_update(**{**W.MECHANISMS_DEFAULTS, **controls})
+        lesson09.mechanisms_explorer_update(**{**lesson09.MECHANISMS_DEFAULTS, **controls})
 
 
 def test_explorer_reports_progress_once_per_size():
     calls = []
-    W.mechanisms_explorer_update("attribute_selection", 80, 1, progress=lambda done, total: calls.append((done, total)))
+    lesson09.mechanisms_explorer_update("attribute_selection", 80, 1, progress=lambda done, total: calls.append((done, total)))
     assert calls == [(k, len(SIZES)) for k in range(1, len(SIZES) + 1)]
 
 
 def test_widget_redraws_for_every_control_and_highlights_the_seed():
-    explorer = W.mechanisms_explorer()
-    assert "mechanisms" in W.EXPLORERS and W.EXPLORER_CLASS in explorer._dom_classes
+    explorer = lesson09.mechanisms_explorer()
+    assert "mechanisms" in explorers.EXPLORERS and explorers.EXPLORER_CLASS in explorer._dom_classes
     shown = [explorer.output.outputs[0]["data"]["image/png"]]
     for name, value in (("seed", 3), ("n_train", 160), ("mechanism", "parity")):
         explorer.controls[name].value = value
@@ -311,16 +311,16 @@ def test_widget_redraws_for_every_control_and_highlights_the_seed():
 
 
 def test_static_figures_have_titles_and_refuse_what_they_cannot_draw():
-    runs = W.mechanism_runs("attribute_selection")
-    assert "first layer learned" in title_of(W.plot_mechanism_diagnostic(runs, 2 / 32, "at init"))
-    stl_net, mtl_net, data = W.mechanism_nets("attribute_selection", 80, 0)
-    fig = W.plot_input_weight_mass(W.first_layer_weights(stl_net), W.first_layer_weights(mtl_net),
+    runs = lesson09.mechanism_runs("attribute_selection")
+    assert "first layer learned" in title_of(lesson09.plot_mechanism_diagnostic(runs, 2 / 32, "at init"))
+    stl_net, mtl_net, data = lesson09.mechanism_nets("attribute_selection", 80, 0)
+    fig = lesson09.plot_input_weight_mass(lesson09.first_layer_weights(stl_net), lesson09.first_layer_weights(mtl_net),
                                    data.info["relevant"], "weights")
     assert "relevant share" in title_of(fig)
-    assert "Which extra task helps" in title_of(W.plot_extra_task_study(W.parity_extra_task_study(120)))
-    assert "better as outputs" in title_of(W.plot_extra_output_study(W.extra_output_study()))
+    assert "Which extra task helps" in title_of(lesson09.plot_extra_task_study(lesson09.parity_extra_task_study(120)))
+    assert "better as outputs" in title_of(lesson09.plot_extra_output_study(lesson09.extra_output_study()))
     with pytest.raises(ValueError, match="amplification: this mechanism has no first-layer diagnostic"):
-        W.plot_mechanism_diagnostic(W.mechanism_runs("amplification"))
+        lesson09.plot_mechanism_diagnostic(lesson09.mechanism_runs("amplification"))
 
 
 # ---- the exercise checkers ------------------------------------------------------------------------------------
@@ -350,15 +350,15 @@ def not_attempted(*args):
 
 
 @pytest.mark.parametrize("checker, answer", [
-    (E.check_effective_sample_size, reference_effective_sample_size),
-    (E.check_top_inputs, reference_top_inputs),
-    (E.check_uses_shared_parity, reference_uses_shared_parity),
+    (lesson09.check_effective_sample_size, reference_effective_sample_size),
+    (lesson09.check_top_inputs, reference_top_inputs),
+    (lesson09.check_uses_shared_parity, reference_uses_shared_parity),
 ])
 def test_checkers_accept_the_reference_and_wait_for_the_stub(checker, answer, capsys):
     checker(answer)
     assert capsys.readouterr().out.startswith("✓ Correct:")
     checker(not_attempted)
-    assert capsys.readouterr().out.strip() == E.NOT_ATTEMPTED
+    assert capsys.readouterr().out.strip() == checking.NOT_ATTEMPTED
 
 
 @pytest.mark.parametrize("answer, words", [
@@ -369,8 +369,8 @@ def test_checkers_accept_the_reference_and_wait_for_the_stub(checker, answer, ca
     (lambda n, s: None, "forget the `return`"),
 ])
 def test_effective_sample_size_checker_names_the_slip(answer, words):
-    with pytest.raises(E.ExerciseError, match=words):
-        E.check_effective_sample_size(answer)
+    with pytest.raises(checking.ExerciseError, match=words):
+        lesson09.check_effective_sample_size(answer)
 
 
 @pytest.mark.parametrize("answer, words", [
@@ -381,23 +381,23 @@ def test_effective_sample_size_checker_names_the_slip(answer, words):
     (lambda W_, k: np.argsort(-np.abs(W_).sum(axis=1))[: k + 1], "Return exactly k"),
 ])
 def test_top_inputs_checker_names_the_slip(answer, words):
-    with pytest.raises(E.ExerciseError, match=words):
-        E.check_top_inputs(answer)
+    with pytest.raises(checking.ExerciseError, match=words):
+        lesson09.check_top_inputs(answer)
 
 
 def test_uses_shared_parity_checker_gives_a_counterexample_or_says_the_parity_is_ignored():
-    with pytest.raises(E.ExerciseError, match="b0 OR parity\\(b3..b7\\).*same parity and the same other bits"):
-        E.check_uses_shared_parity(lambda X, labels, bits: True)
+    with pytest.raises(checking.ExerciseError, match="b0 OR parity\\(b3..b7\\).*same parity and the same other bits"):
+        lesson09.check_uses_shared_parity(lambda X, labels, bits: True)
 
     def ignores_dependence(X, labels, parity_bits):  # forgets to ask whether the parity matters at all
         return reference_uses_shared_parity(X, labels, parity_bits) or _is_function_of_others(X, labels, parity_bits)
 
-    with pytest.raises(E.ExerciseError, match="never change with parity"):
-        E.check_uses_shared_parity(ignores_dependence)
-    with pytest.raises(E.ExerciseError, match="built on parity|computed from parity"):
-        E.check_uses_shared_parity(lambda X, labels, bits: False)
-    with pytest.raises(E.ExerciseError, match="should return True or False"):
-        E.check_uses_shared_parity(lambda X, labels, bits: "yes")
+    with pytest.raises(checking.ExerciseError, match="never change with parity"):
+        lesson09.check_uses_shared_parity(ignores_dependence)
+    with pytest.raises(checking.ExerciseError, match="built on parity|computed from parity"):
+        lesson09.check_uses_shared_parity(lambda X, labels, bits: False)
+    with pytest.raises(checking.ExerciseError, match="should return True or False"):
+        lesson09.check_uses_shared_parity(lambda X, labels, bits: "yes")
 
 
 def _is_function_of_others(X, labels, parity_bits):

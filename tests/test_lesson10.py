@@ -13,15 +13,15 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from mtl_edu import capstone as C  # noqa: E402
+from mtl_edu.teaching import checking  # noqa: E402
+from mtl_edu.teaching import explorers  # noqa: E402
+from mtl_edu.lessons import lesson10  # noqa: E402
 from mtl_edu import datasets, multitask, stats  # noqa: E402
-from mtl_edu import exercises as E  # noqa: E402
-from mtl_edu import widgets as W  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-SEEDS = C.CAPSTONE["seeds"]
-DEPTH = C.CAPSTONE["branch_depth"]
-HIGHER = C.CAPSTONE_HIGHER_IS_BETTER
+SEEDS = lesson10.CAPSTONE["seeds"]
+DEPTH = lesson10.CAPSTONE["branch_depth"]
+HIGHER = lesson10.CAPSTONE_HIGHER_IS_BETTER
 
 
 def shown(explorer) -> dict:
@@ -38,7 +38,7 @@ def by_hand_delta_m(metrics, stl_metrics) -> float:
 # ---- the split and the scaling ------------------------------------------------------------------------
 
 def test_split_is_60_20_20_disjoint_complete_and_stratified_by_species_and_sex():
-    data = C.capstone_data()
+    data = lesson10.capstone_data()
     penguins = datasets.load_penguins()
     rows = [np.asarray(r) for r in (data.rows_train, data.rows_val, data.rows_test)]
     assert [len(r) for r in rows] == [199, 66, 68]
@@ -53,17 +53,17 @@ def test_split_is_60_20_20_disjoint_complete_and_stratified_by_species_and_sex()
 def test_the_notebooks_two_step_split_gives_the_packaged_rows():
     penguins = datasets.load_penguins()
     strata = penguins.species * 2 + penguins.sex
-    rng = np.random.default_rng(C.CAPSTONE["split_seed"])
+    rng = np.random.default_rng(lesson10.CAPSTONE["split_seed"])
     outer = datasets.train_test_split(np.arange(len(strata)), test_fraction=0.2, rng=rng, stratify=strata)
     rest = outer.train[0]
     inner = datasets.train_test_split(rest, test_fraction=0.25, rng=rng, stratify=strata[rest])
-    data = C.capstone_data()
+    data = lesson10.capstone_data()
     assert np.array_equal(outer.test[0], data.rows_test)
     assert np.array_equal(inner.train[0], data.rows_train) and np.array_equal(inner.test[0], data.rows_val)
 
 
 def test_inputs_and_mass_are_standardised_with_training_statistics_only():
-    data = C.capstone_data()
+    data = lesson10.capstone_data()
     raw = datasets.load_penguins()
     X_train, X_val = raw.features[data.rows_train], raw.features[data.rows_val]
     assert np.allclose(data.X_train[:, :3].mean(axis=0), 0, atol=1e-12)
@@ -75,7 +75,7 @@ def test_inputs_and_mass_are_standardised_with_training_statistics_only():
     grams_train = raw.body_mass_g[data.rows_train]
     assert data.mass_offset == pytest.approx(grams_train.mean()) and data.mass_scale == pytest.approx(grams_train.std())
     assert np.allclose(data.targets_test[2] * data.mass_scale + data.mass_offset, raw.body_mass_g[data.rows_test])
-    grams = C.capstone_data(mass_unit="grams")
+    grams = lesson10.capstone_data(mass_unit="grams")
     assert np.array_equal(grams.targets_train[2], grams_train) and grams.mass_scale == 1.0
     assert not data.X_train.flags.writeable and not data.targets_train[2].flags.writeable
 
@@ -84,38 +84,38 @@ def test_inputs_and_mass_are_standardised_with_training_statistics_only():
                                            ({"split_seed": True}, "split_seed")])
 def test_bad_data_settings_are_refused(kwargs, words):
     with pytest.raises(ValueError, match=words):
-        C.capstone_data(**kwargs)
+        lesson10.capstone_data(**kwargs)
 
 
 # ---- the runs and what the lesson says about them --------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def test_scores():
-    return {method: C.capstone_scores(method, DEPTH, "test") for method in ("equal", "uncertainty", "famo", "pcgrad")}
+    return {method: lesson10.capstone_scores(method, DEPTH, "test") for method in ("equal", "uncertainty", "famo", "pcgrad")}
 
 
 def test_single_task_baselines_reach_sensible_accuracies():
-    data = C.capstone_data()
+    data = lesson10.capstone_data()
     guess_mean = data.mass_scale * np.sqrt(np.mean(data.targets_test[2] ** 2))  # predicting the training mean
     for seed in SEEDS:
-        species, sex, mass = C.capstone_run("stl", 0, seed).test_metrics
+        species, sex, mass = lesson10.capstone_run("stl", 0, seed).test_metrics
         assert species > 0.95 and sex > 0.75 and mass < 0.5 * guess_mean
 
 
-@pytest.mark.parametrize("method", [m for m in C.CAPSTONE_METHODS if m not in ("equal", "uncertainty", "famo",
+@pytest.mark.parametrize("method", [m for m in lesson10.CAPSTONE_METHODS if m not in ("equal", "uncertainty", "famo",
                                                                                "pcgrad")])
 def test_every_other_balancer_trains_to_finite_sensible_metrics(method):
-    run = C.capstone_run(method, DEPTH, 0)
+    run = lesson10.capstone_run(method, DEPTH, 0)
     for array in (run.val_curves, run.test_curves, run.weights, run.task_losses, run.gradient_norms, run.cosines):
         assert np.all(np.isfinite(array))
     assert run.test_metrics[0] > 0.9 and run.test_metrics[1] > 0.7 and run.test_metrics[2] < 500
-    assert run.steps[-1] == C.CAPSTONE["steps"] and np.array_equal(run.val_curves[-1], run.val_metrics)
+    assert run.steps[-1] == lesson10.CAPSTONE["steps"] and np.array_equal(run.val_curves[-1], run.val_metrics)
     assert run.val_curves.shape == run.test_curves.shape == (len(run.steps), 3)
     assert run.gradient_norms.shape == (len(run.gradient_steps), 3)
 
 
 def test_a_run_is_cached_read_only_and_paired_with_stl_by_seed(test_scores):
-    assert C.capstone_run("equal", DEPTH, 1) is C.capstone_run("equal", DEPTH, 1, split_seed=0)
+    assert lesson10.capstone_run("equal", DEPTH, 1) is lesson10.capstone_run("equal", DEPTH, 1, split_seed=0)
     score = test_scores["equal"]
     assert [run.seed for run in score.runs] == [run.seed for run in score.stl_runs] == list(SEEDS)
     assert all(run.branch_depth == 0 for run in score.stl_runs)
@@ -132,8 +132,8 @@ def test_the_tables_delta_m_comes_from_delta_m_seed_by_seed(test_scores):
 
 def test_famo_beats_and_uncertainty_and_pcgrad_lose_to_stl_and_six_show_no_difference(test_scores):
     # section 5's table: verdicts from the 95 % interval over ten seeds
-    assert len(C.CAPSTONE["seeds"]) >= 10
-    verdicts = {method: C.delta_m_verdict(score.delta_m) for method, score in test_scores.items()}
+    assert len(lesson10.CAPSTONE["seeds"]) >= 10
+    verdicts = {method: lesson10.delta_m_verdict(score.delta_m) for method, score in test_scores.items()}
     assert verdicts["famo"] == "better than STL"
     assert verdicts["uncertainty"] == verdicts["pcgrad"] == "worse than STL"
     assert verdicts["equal"] == "no difference from STL shown"
@@ -142,30 +142,30 @@ def test_famo_beats_and_uncertainty_and_pcgrad_lose_to_stl_and_six_show_no_diffe
 
 
 def test_famo_and_mgda_undertrain_sex_and_mass_while_uncertainty_fits_mass_hardest():
-    stl = C.capstone_run("stl", 0, 0).task_losses[-1]
+    stl = lesson10.capstone_run("stl", 0, 0).task_losses[-1]
     for method in ("famo", "mgda"):
-        losses = C.capstone_run(method, DEPTH, 0).task_losses[-1]
+        losses = lesson10.capstone_run(method, DEPTH, 0).task_losses[-1]
         assert losses[1] > 3 * stl[1] and losses[2] > stl[2]
-        assert C.capstone_run(method, DEPTH, 0).weights[-1, 0] / C.capstone_run(method, DEPTH, 0).weights[-1].sum() > 0.9
-    mass_losses = {m: C.capstone_run(m, 0 if m == "stl" else DEPTH, 0).task_losses[-1, 2]
+        assert lesson10.capstone_run(method, DEPTH, 0).weights[-1, 0] / lesson10.capstone_run(method, DEPTH, 0).weights[-1].sum() > 0.9
+    mass_losses = {m: lesson10.capstone_run(m, 0 if m == "stl" else DEPTH, 0).task_losses[-1, 2]
                    for m in ("stl", "equal", "famo", "mgda", "uncertainty")}
     assert min(mass_losses, key=mass_losses.get) == "uncertainty"
 
 
 def test_stl_overfits_mass_on_validation():
-    curves = np.mean([C.capstone_run("stl", 0, seed).val_curves[:, 2] for seed in SEEDS], axis=0)
+    curves = np.mean([lesson10.capstone_run("stl", 0, seed).val_curves[:, 2] for seed in SEEDS], axis=0)
     best = int(np.argmin(curves))
     assert 0 < best < len(curves) - 1 and curves[-1] > curves[best] + 5
 
 
 def test_early_stopping_for_everyone_shrinks_the_differences(test_scores):
-    stl_early = [C.early_stopped_metrics(run) for run in test_scores["equal"].stl_runs]
+    stl_early = [lesson10.early_stopped_metrics(run) for run in test_scores["equal"].stl_runs]
     verdicts = {}
     for method, score in test_scores.items():
-        early = np.array([multitask.delta_m(C.early_stopped_metrics(run), s, HIGHER)
+        early = np.array([multitask.delta_m(lesson10.early_stopped_metrics(run), s, HIGHER)
                           for run, s in zip(score.runs, stl_early)])
         assert -2.0 < early.mean() < 0.5, method  # "between about -1.5 and +0.1"
-        verdicts[method] = C.delta_m_verdict(early)
+        verdicts[method] = lesson10.delta_m_verdict(early)
     assert verdicts["famo"] == "no difference from STL shown"  # FAMO's gain shrinks into its interval
     assert verdicts["pcgrad"] == verdicts["equal"] == verdicts["uncertainty"] == "better than STL"
     uncertainty_end = test_scores["uncertainty"].delta_m.mean()
@@ -173,21 +173,21 @@ def test_early_stopping_for_everyone_shrinks_the_differences(test_scores):
 
 
 def test_early_stopped_metrics_reads_test_at_each_tasks_best_validation_step():
-    run = C.capstone_run("equal", DEPTH, 0)
+    run = lesson10.capstone_run("equal", DEPTH, 0)
     val = np.array([[0.5, 0.6, 400.0], [0.9, 0.8, 300.0], [0.9, 0.7, 350.0], [0.8, 0.9, 320.0]])
     test = np.arange(12, dtype=float).reshape(4, 3)
     fake = run._replace(val_curves=val, test_curves=test, steps=np.arange(4.0))
     # species: first best (0.9) at row 1; sex: 0.9 at row 3; mass (lower is better): 300 at row 1
-    assert np.array_equal(C.early_stopped_metrics(fake), [test[1, 0], test[3, 1], test[1, 2]])
+    assert np.array_equal(lesson10.early_stopped_metrics(fake), [test[1, 0], test[3, 1], test[1, 2]])
 
 
 def test_unscaled_grams_swamp_the_trunk_and_ruin_every_task():
-    grams, z = C.capstone_run("equal", DEPTH, 0, mass_unit="grams"), C.capstone_run("equal", DEPTH, 0)
+    grams, z = lesson10.capstone_run("equal", DEPTH, 0, mass_unit="grams"), lesson10.capstone_run("equal", DEPTH, 0)
     first = grams.gradient_norms[0]
     assert first[2] > 1e3 * max(first[0], first[1])
     z_first = z.gradient_norms[0]
     assert z_first.max() / z_first.min() < 10
-    data = C.capstone_data()
+    data = lesson10.capstone_data()
     largest_class = np.bincount(data.targets_test[0]).max() / len(data.targets_test[0])
     assert grams.test_metrics[0] <= largest_class + 1e-12 and grams.test_metrics[1] <= 0.6
     assert grams.test_metrics[2] > 4000 and z.test_metrics[2] < 400
@@ -208,18 +208,18 @@ def test_sex_and_mass_gradients_conflict_late_and_the_task_gradients_cancel_more
 ])
 def test_settings_that_cannot_run_are_explained(method, depth, words):
     with pytest.raises(ValueError, match=words):
-        C.check_capstone_setting(method, depth)
+        lesson10.check_capstone_setting(method, depth)
     with pytest.raises(ValueError, match=words):
-        C.capstone_run(method, depth, 0)
+        lesson10.capstone_run(method, depth, 0)
 
 
 def test_run_and_scores_refuse_bad_seeds_and_splits():
     with pytest.raises(ValueError, match="seed"):
-        C.capstone_run("equal", DEPTH, -1)
+        lesson10.capstone_run("equal", DEPTH, -1)
     with pytest.raises(ValueError, match="split must be"):
-        C.capstone_scores("equal", DEPTH, "train")
+        lesson10.capstone_scores("equal", DEPTH, "train")
     with pytest.raises(ValueError, match="at least one seed"):
-        C.capstone_scores("equal", DEPTH, seeds=())
+        lesson10.capstone_scores("equal", DEPTH, seeds=())
 
 
 @pytest.mark.parametrize("delta, start", [([-2.0, -1.5, -2.5], "better"), ([3.0, 3.5, 4.0], "worse"),
@@ -227,14 +227,14 @@ def test_run_and_scores_refuse_bad_seeds_and_splits():
                                           # mean + std < 0 (the old rule) but the 95 % interval reaches above 0
                                           ([-3.0, -0.5, -1.0], "no difference")])
 def test_verdict_comes_from_the_95_percent_interval(delta, start):
-    assert C.delta_m_verdict(delta).startswith(start)
-    assert "over 3 seeds" in C.delta_m_summary(delta)
+    assert lesson10.delta_m_verdict(delta).startswith(start)
+    assert "over 3 seeds" in lesson10.delta_m_summary(delta)
 
 
 @pytest.mark.parametrize("bad", [[], [1.0], [np.nan, 1.0], [[1.0, 2.0]]])
 def test_verdict_refuses_what_is_not_one_number_per_seed(bad):
     with pytest.raises(ValueError, match="one finite"):
-        C.delta_m_verdict(bad)
+        lesson10.delta_m_verdict(bad)
 
 
 # ---- figures and the explorer ------------------------------------------------------------------------------
@@ -242,52 +242,52 @@ def test_verdict_refuses_what_is_not_one_number_per_seed(bad):
 def test_static_figures_render_and_refuse_bad_input(test_scores):
     figures_before = plt.get_fignums()
     end = {m: s.delta_m for m, s in test_scores.items()}
-    figures = [W.plot_penguins(),
-               W.plot_trunk_gradient_norms({"z": C.capstone_run("equal", DEPTH, 0)}),
-               W.plot_gradient_conflict({m: list(s.runs) for m, s in test_scores.items()}),
-               W.plot_delta_m_two_ways(end, end)]
+    figures = [lesson10.plot_penguins(),
+               lesson10.plot_trunk_gradient_norms({"z": lesson10.capstone_run("equal", DEPTH, 0)}),
+               lesson10.plot_gradient_conflict({m: list(s.runs) for m, s in test_scores.items()}),
+               lesson10.plot_delta_m_two_ways(end, end)]
     for fig in figures:
-        assert isinstance(fig, Figure) and W.figure_to_png(fig).startswith(PNG_MAGIC)
+        assert isinstance(fig, Figure) and explorers.figure_to_png(fig).startswith(PNG_MAGIC)
     assert plt.get_fignums() == figures_before
     # the conflict heat map: one row per method, each cell the share of (seed, pair) with a negative cosine
     runs = {m: list(s.runs) for m, s in test_scores.items()}
-    image = W.plot_gradient_conflict(runs).axes[1].get_images()[0].get_array()
+    image = lesson10.plot_gradient_conflict(runs).axes[1].get_images()[0].get_array()
     pairs = ([0, 0, 1], [1, 2, 2])
     expected = [np.mean([(run.cosines[:, *pairs] < 0).mean(axis=1) for run in runs[m]], axis=0) for m in runs]
     np.testing.assert_array_equal(image, np.array(expected))
     assert image.shape == (len(runs), len(runs["equal"][0].gradient_steps))
     with pytest.raises(ValueError, match="no shared trunk"):
-        W.plot_trunk_gradient_norms({"stl": C.capstone_run("stl", 0, 0)})
+        lesson10.plot_trunk_gradient_norms({"stl": lesson10.capstone_run("stl", 0, 0)})
     with pytest.raises(ValueError, match="cosine_method"):
-        W.plot_gradient_conflict({"famo": list(test_scores["famo"].runs)}, cosine_method="equal")
+        lesson10.plot_gradient_conflict({"famo": list(test_scores["famo"].runs)}, cosine_method="equal")
     with pytest.raises(ValueError, match="same methods"):
-        W.plot_delta_m_two_ways(end, {"famo": end["famo"]})
+        lesson10.plot_delta_m_two_ways(end, {"famo": end["famo"]})
 
 
 def test_explorer_is_registered_with_its_defaults():
-    update, defaults = W.EXPLORERS["capstone"]
-    assert update is W.capstone_explorer_update and defaults == W.CAPSTONE_DEFAULTS == {"branch_depth": 2,
+    update, defaults = explorers.EXPLORERS["capstone"]
+    assert update is lesson10.capstone_explorer_update and defaults == lesson10.CAPSTONE_DEFAULTS == {"branch_depth": 2,
                                                                                          "method": "equal"}
 
 
 def test_update_at_defaults_titles_the_validation_delta_m_and_leaks_no_figure():
     figures_before = plt.get_fignums()
-    fig = W.capstone_explorer_update(**W.CAPSTONE_DEFAULTS)
+    fig = lesson10.capstone_explorer_update(**lesson10.CAPSTONE_DEFAULTS)
     assert len(fig.axes) == 4
-    scores = C.capstone_scores("equal", DEPTH, "validation")
+    scores = lesson10.capstone_scores("equal", DEPTH, "validation")
     title = fig._suptitle.get_text()
-    assert C.delta_m_summary(scores.delta_m) in title and "lower is better" in title and "95 %" in title
-    assert C.delta_m_verdict(scores.delta_m) in title
-    assert W.figure_to_png(fig).startswith(PNG_MAGIC)
+    assert lesson10.delta_m_summary(scores.delta_m) in title and "lower is better" in title and "95 %" in title
+    assert lesson10.delta_m_verdict(scores.delta_m) in title
+    assert explorers.figure_to_png(fig).startswith(PNG_MAGIC)
     assert plt.get_fignums() == figures_before
 
 
 def test_update_at_the_shallow_edge_trains_reports_progress_and_draws():
     calls = []
-    fig = W.capstone_explorer_update(branch_depth=1, method="famo", progress=lambda done, total: calls.append((done, total)))
+    fig = lesson10.capstone_explorer_update(branch_depth=1, method="famo", progress=lambda done, total: calls.append((done, total)))
     assert calls == [(1, 2), (2, 2)]
     assert "branch depth 1" in fig._suptitle.get_text()
-    assert C.capstone_run("famo", 1, 2).branch_depth == 1
+    assert lesson10.capstone_run("famo", 1, 2).branch_depth == 1
 
 
 @pytest.mark.parametrize("controls, words", [({"branch_depth": 0, "method": "equal"}, "shares no layer"),
@@ -295,12 +295,12 @@ def test_update_at_the_shallow_edge_trains_reports_progress_and_draws():
                                              ({"branch_depth": 2, "method": "adam"}, "Unknown method")])
 def test_update_explains_settings_it_cannot_draw(controls, words):
     with pytest.raises(ValueError, match=words):
-        W.capstone_explorer_update(**controls)
+        lesson10.capstone_explorer_update(**controls)
 
 
 def test_widget_redraws_explains_depth_zero_and_recovers():
-    explorer = W.capstone_explorer()
-    assert W.EXPLORER_CLASS in explorer._dom_classes and explorer.values() == W.CAPSTONE_DEFAULTS
+    explorer = lesson10.capstone_explorer()
+    assert explorers.EXPLORER_CLASS in explorer._dom_classes and explorer.values() == lesson10.CAPSTONE_DEFAULTS
     assert all(c.continuous_update is False for c in explorer.controls.values() if hasattr(c, "continuous_update"))
     first = shown(explorer).get("image/png")
     assert first is not None
@@ -312,7 +312,7 @@ def test_widget_redraws_explains_depth_zero_and_recovers():
     explorer.controls["branch_depth"].value = 1
     assert shown(explorer).get("image/png") not in (None, first, second)
     with pytest.raises(TypeError, match="no control named"):
-        W.capstone_explorer(depth=1)
+        lesson10.capstone_explorer(depth=1)
 
 
 # ---- the exercise checkers ------------------------------------------------------------------------------
@@ -371,20 +371,20 @@ def stub(*args):
     raise NotImplementedError
 
 
-@pytest.mark.parametrize("check, answer", [(E.check_train_only_standardisation, good_standardise),
-                                           (E.check_train_only_standardisation, sample_std),
-                                           (E.check_delta_m_over_seeds, good_seeds),
-                                           (E.check_beats_stl, lambda: ("famo", 2)),
-                                           (E.check_beats_stl, lambda: {"method": "FAMO", "branch_depth": 2})])
+@pytest.mark.parametrize("check, answer", [(lesson10.check_train_only_standardisation, good_standardise),
+                                           (lesson10.check_train_only_standardisation, sample_std),
+                                           (lesson10.check_delta_m_over_seeds, good_seeds),
+                                           (lesson10.check_beats_stl, lambda: ("famo", 2)),
+                                           (lesson10.check_beats_stl, lambda: {"method": "FAMO", "branch_depth": 2})])
 def test_checkers_tick_a_right_answer(check, answer, capsys):
     check(answer)
     assert capsys.readouterr().out.startswith("✓ Correct")
 
 
-@pytest.mark.parametrize("check", [E.check_train_only_standardisation, E.check_delta_m_over_seeds, E.check_beats_stl])
+@pytest.mark.parametrize("check", [lesson10.check_train_only_standardisation, lesson10.check_delta_m_over_seeds, lesson10.check_beats_stl])
 def test_checkers_wait_for_a_stub(check, capsys):
     check(stub)
-    assert capsys.readouterr().out.strip() == E.NOT_ATTEMPTED
+    assert capsys.readouterr().out.strip() == checking.NOT_ATTEMPTED
 
 
 @pytest.mark.parametrize("wrong, words", [
@@ -393,8 +393,8 @@ def test_checkers_wait_for_a_stub(check, capsys):
     (lambda a, b, c: None, "forget the `return`"), (lambda a, b, c: (a, b), "three arrays"),
 ])
 def test_standardisation_checker_names_the_slip(wrong, words):
-    with pytest.raises(E.ExerciseError, match=words):
-        E.check_train_only_standardisation(wrong)
+    with pytest.raises(checking.ExerciseError, match=words):
+        lesson10.check_train_only_standardisation(wrong)
 
 
 @pytest.mark.parametrize("wrong, words", [
@@ -413,8 +413,8 @@ def test_standardisation_checker_names_the_slip(wrong, words):
     (lambda m, s, b: good_seeds(m, s, b)[0], "pair"),
 ])
 def test_delta_m_over_seeds_checker_names_the_slip(wrong, words):
-    with pytest.raises(E.ExerciseError, match=words):
-        E.check_delta_m_over_seeds(wrong)
+    with pytest.raises(checking.ExerciseError, match=words):
+        lesson10.check_delta_m_over_seeds(wrong)
 
 
 @pytest.mark.parametrize("answer, words", [
@@ -423,15 +423,15 @@ def test_delta_m_over_seeds_checker_names_the_slip(wrong, words):
     (("adam", 2), "unknown method"), (("famo", 5), "from 0 to 2"), ("famo", "pair"),
 ])
 def test_beats_stl_checker_names_the_problem(answer, words):
-    with pytest.raises(E.ExerciseError, match=words):
-        E.check_beats_stl(lambda: answer)
+    with pytest.raises(checking.ExerciseError, match=words):
+        lesson10.check_beats_stl(lambda: answer)
 
 
 def test_beats_stl_checker_reports_the_test_set_after_a_validation_pass(capsys):
-    E.check_beats_stl(lambda: ("famo", 2))
+    lesson10.check_beats_stl(lambda: ("famo", 2))
     out = capsys.readouterr().out
-    test = C.capstone_scores("famo", 2, "test").delta_m
-    assert "validation Δm%" in out and C.delta_m_summary(test) in out and "better than STL" in out
+    test = lesson10.capstone_scores("famo", 2, "test").delta_m
+    assert "validation Δm%" in out and lesson10.delta_m_summary(test) in out and "better than STL" in out
 
 
 def test_every_balancer_on_ten_seeds_as_the_lesson_reports_it():
@@ -439,15 +439,15 @@ def test_every_balancer_on_ten_seeds_as_the_lesson_reports_it():
     # once every network stops early; exercise 3: seven settings pass on validation, only FAMO's pass on test
     end, early, passing = {}, {}, []
     for depth in (1, 2):
-        for method in C.CAPSTONE_METHODS:
-            validation = C.capstone_scores(method, depth, "validation").delta_m
-            test = C.capstone_scores(method, depth, "test")
-            if C.delta_m_verdict(validation) == "better than STL":
-                passing.append((method, depth, C.delta_m_verdict(test.delta_m)))
+        for method in lesson10.CAPSTONE_METHODS:
+            validation = lesson10.capstone_scores(method, depth, "validation").delta_m
+            test = lesson10.capstone_scores(method, depth, "test")
+            if lesson10.delta_m_verdict(validation) == "better than STL":
+                passing.append((method, depth, lesson10.delta_m_verdict(test.delta_m)))
             if depth == DEPTH:
-                end[method] = C.delta_m_verdict(test.delta_m)
-                stl_early = [C.early_stopped_metrics(run) for run in test.stl_runs]
-                early[method] = C.delta_m_verdict(np.array([multitask.delta_m(C.early_stopped_metrics(run), s, HIGHER)
+                end[method] = lesson10.delta_m_verdict(test.delta_m)
+                stl_early = [lesson10.early_stopped_metrics(run) for run in test.stl_runs]
+                early[method] = lesson10.delta_m_verdict(np.array([multitask.delta_m(lesson10.early_stopped_metrics(run), s, HIGHER)
                                                             for run, s in zip(test.runs, stl_early)]))
     assert sum(v == "no difference from STL shown" for v in end.values()) == 6
     assert {m for m, v in early.items() if v == "better than STL"} == {"equal", "uncertainty", "dwa", "rlw", "pcgrad",

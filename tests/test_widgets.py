@@ -13,7 +13,10 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from mtl_edu import Tensor  # noqa: E402
-from mtl_edu import widgets as W  # noqa: E402
+from mtl_edu.teaching import explorers  # noqa: E402
+from mtl_edu.lessons import lesson00  # noqa: E402
+from mtl_edu.lessons import lesson01  # noqa: E402
+from mtl_edu.instruments import plots  # noqa: E402
 from mtl_edu.instruments.graph_drawing import plot_computation_graph, trace_computation_graph  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -42,34 +45,34 @@ def another_value(control):
 # ---- every registered explorer -----------------------------------------------------------------------
 
 def test_registry_names_match_widget_factories():
-    assert W.EXPLORERS, "no explorer registered"
-    assert set(W.EXPLORERS) == set(W.EXPLORER_WIDGETS)
-    for name, (update, defaults) in W.EXPLORERS.items():
+    assert explorers.EXPLORERS, "no explorer registered"
+    assert set(explorers.EXPLORERS) == set(explorers.EXPLORER_WIDGETS)
+    for name, (update, defaults) in explorers.EXPLORERS.items():
         assert callable(update) and isinstance(defaults, dict) and defaults, name
 
 
-@pytest.mark.parametrize("name", sorted(W.EXPLORERS))
+@pytest.mark.parametrize("name", sorted(explorers.EXPLORERS))
 def test_update_at_defaults_returns_a_titled_figure_that_renders(name):
-    update, defaults = W.EXPLORERS[name]
+    update, defaults = explorers.EXPLORERS[name]
     figures_before = plt.get_fignums()
     fig = update(**defaults)
     assert isinstance(fig, Figure), f"{name}: update returned {type(fig).__name__}"
     titles = [ax.get_title() for ax in fig.axes] + [fig._suptitle.get_text() if fig._suptitle else ""]
     assert any(titles), f"{name}: figure has no title"
-    png = W.figure_to_png(fig)
+    png = explorers.figure_to_png(fig)
     assert png.startswith(PNG_MAGIC) and len(png) > 5_000
     assert plt.get_fignums() == figures_before, f"{name}: update left a pyplot figure open"
 
 
-@pytest.mark.parametrize("name", sorted(W.EXPLORER_WIDGETS))
+@pytest.mark.parametrize("name", sorted(explorers.EXPLORER_WIDGETS))
 def test_widget_builds_with_class_and_redraws_when_a_control_changes(name):
-    defaults = W.EXPLORERS[name][1]
+    defaults = explorers.EXPLORERS[name][1]
     first = next(iter(defaults))
-    explorer = W.EXPLORER_WIDGETS[name](**{first: defaults[first]})  # initial values are accepted
+    explorer = explorers.EXPLORER_WIDGETS[name](**{first: defaults[first]})  # initial values are accepted
     assert explorer.values() == defaults
     assert isinstance(explorer, ipywidgets.VBox)
-    assert W.EXPLORER_CLASS in explorer._dom_classes
-    assert set(explorer.controls) == set(W.EXPLORERS[name][1])
+    assert explorers.EXPLORER_CLASS in explorer._dom_classes
+    assert set(explorer.controls) == set(explorers.EXPLORERS[name][1])
     for control_name, control in explorer.controls.items():
         if hasattr(control, "continuous_update"):
             assert control.continuous_update is False, f"{name}.{control_name} updates while dragging"
@@ -84,7 +87,7 @@ def test_widget_builds_with_class_and_redraws_when_a_control_changes(name):
 
 @pytest.mark.parametrize("name", ["sigmoid", "neuron_graph", "finite_difference"])
 def test_every_control_of_the_first_lessons_explorers_changes_the_output(name):
-    explorer = W.EXPLORER_WIDGETS[name]()
+    explorer = explorers.EXPLORER_WIDGETS[name]()
     for control_name, control in explorer.controls.items():
         before = shown_png(explorer) or shown_text(explorer)
         control.value = another_value(control)
@@ -92,10 +95,10 @@ def test_every_control_of_the_first_lessons_explorers_changes_the_output(name):
         assert after != before, f"{name}: changing {control_name} left the output unchanged"
 
 
-@pytest.mark.parametrize("name", sorted(W.EXPLORER_WIDGETS))
+@pytest.mark.parametrize("name", sorted(explorers.EXPLORER_WIDGETS))
 def test_widget_factory_refuses_unknown_controls(name):
     with pytest.raises(TypeError, match="no control named"):
-        W.EXPLORER_WIDGETS[name](not_a_control=1)
+        explorers.EXPLORER_WIDGETS[name](not_a_control=1)
 
 
 # ---- the framework -------------------------------------------------------------------------------------
@@ -105,7 +108,7 @@ def _square_plot(a: float = 1.0) -> Figure:
         raise ValueError("a must not be 0: try a = 1.")
     if a < 0:
         return "negative a: nothing to draw, choose a > 0."
-    fig, ax = W.new_figure((3, 2))
+    fig, ax = explorers.new_figure((3, 2))
     ax.plot([0, 1, 2], [0, a, 4 * a])
     ax.set_title(f"a = {a}")
     return fig
@@ -113,7 +116,7 @@ def _square_plot(a: float = 1.0) -> Figure:
 
 def test_explorer_shows_message_for_valueerror_and_for_returned_text_then_recovers():
     slider = ipywidgets.FloatSlider(value=1.0, min=-2, max=2, step=1, continuous_update=True)
-    explorer = W.Explorer(_square_plot, {"a": slider}, title="Square", help_text="help")
+    explorer = explorers.Explorer(_square_plot, {"a": slider}, title="Square", help_text="help")
     assert slider.continuous_update is False, "the Explorer must switch continuous updates off"
     assert shown_png(explorer) and "a = 1" in explorer.status.value
     slider.value = 0.0
@@ -131,7 +134,7 @@ def test_explorer_reraises_unexpected_errors_after_saying_so():
         raise KeyError("oops")
 
     with pytest.raises(KeyError):
-        W.Explorer(broken, {"a": ipywidgets.FloatSlider(value=1.0)}, title="Broken")
+        explorers.Explorer(broken, {"a": ipywidgets.FloatSlider(value=1.0)}, title="Broken")
 
 
 def test_explorer_passes_a_progress_callback_and_hides_the_bar_afterwards():
@@ -143,7 +146,7 @@ def test_explorer_passes_a_progress_callback_and_hides_the_bar_afterwards():
             seen.append(step)
         return _square_plot(a)
 
-    explorer = W.Explorer(slow, {"a": ipywidgets.FloatSlider(value=1.0)}, title="Slow", reports_progress=True)
+    explorer = explorers.Explorer(slow, {"a": ipywidgets.FloatSlider(value=1.0)}, title="Slow", reports_progress=True)
     assert seen == [0, 1, 2]
     assert explorer.progress.max == 3 and explorer.progress.value == 3
     assert explorer.progress.layout.display == "none"
@@ -151,19 +154,19 @@ def test_explorer_passes_a_progress_callback_and_hides_the_bar_afterwards():
 
 def test_register_explorer_refuses_duplicates_and_unknown_controls():
     with pytest.raises(ValueError, match="already registered"):
-        W.register_explorer("sigmoid", _square_plot, {"a": 1.0}, W.sigmoid_explorer)
+        explorers.register_explorer("sigmoid", _square_plot, {"a": 1.0}, lesson00.sigmoid_explorer)
     with pytest.raises(TypeError, match="no control named"):
-        W.register_explorer("square_test_only", _square_plot, {"b": 1.0}, W.sigmoid_explorer)
-    assert "square_test_only" not in W.EXPLORERS
+        explorers.register_explorer("square_test_only", _square_plot, {"b": 1.0}, lesson00.sigmoid_explorer)
+    assert "square_test_only" not in explorers.EXPLORERS
 
 
 def test_plain_log_ticks_label_decades_without_mathtext():
-    fig, ax = W.new_figure((3, 2))
+    fig, ax = explorers.new_figure((3, 2))
     ax.loglog([1e-6, 1e-1], [1e-6, 1e-1])
-    W.plain_log_ticks(ax.xaxis)
+    plots.plain_log_ticks(ax.xaxis)
     formatter = ax.xaxis.get_major_formatter()
     assert formatter(1e-6, 0) == "10⁻⁶" and formatter(100.0, 0) == "10²" and formatter(1.0, 0) == "10⁰"
-    W.plain_log_ticks(ax.yaxis, step=3)
+    plots.plain_log_ticks(ax.yaxis, step=3)
     assert ax.yaxis.get_major_formatter()(1e-3, 0) == "10⁻³" and ax.yaxis.get_major_formatter()(1e-4, 0) == ""
 
 
@@ -172,13 +175,13 @@ def test_plain_log_ticks_label_decades_without_mathtext():
 def test_sigmoid_slope_is_the_derivative_and_at_most_a_quarter_of_the_steepness():
     x = np.linspace(-8, 8, 1601)
     for steepness in (0.5, 1.0, 3.0):
-        sigma, slope = W.sigmoid_and_slope(x, steepness)
+        sigma, slope = lesson00.sigmoid_and_slope(x, steepness)
         numeric = np.gradient(sigma, x)
         assert np.allclose(slope, numeric, atol=2e-4 * steepness**2)
         assert slope.max() <= steepness / 4 + 1e-15
         assert slope[800] == pytest.approx(steepness / 4)  # x = 0
     with np.errstate(all="raise"):  # no overflow far out
-        sigma, slope = W.sigmoid_and_slope(np.array([-1000.0, 1000.0]))
+        sigma, slope = lesson00.sigmoid_and_slope(np.array([-1000.0, 1000.0]))
     assert sigma.tolist() == [0.0, 1.0] and slope.tolist() == [0.0, 0.0]
 
 
@@ -188,7 +191,7 @@ def test_sigmoid_slope_is_the_derivative_and_at_most_a_quarter_of_the_steepness(
     {"steepness": 2.0, "x_range": 3.0, "point": 3.0},
 ])
 def test_sigmoid_update_at_edge_values(controls):
-    assert isinstance(W.sigmoid_explorer_update(**controls), Figure)
+    assert isinstance(lesson00.sigmoid_explorer_update(**controls), Figure)
 
 
 @pytest.mark.parametrize("controls, words", [
@@ -198,13 +201,13 @@ def test_sigmoid_update_at_edge_values(controls):
 ])
 def test_sigmoid_update_explains_settings_it_cannot_draw(controls, words):
     with pytest.raises(ValueError) as error:
-        W.sigmoid_explorer_update(**controls)
+        lesson00.sigmoid_explorer_update(**controls)
     for word in words:
         assert word in str(error.value)
 
 
 def test_sigmoid_widget_shows_the_explanation_then_the_figure_again():
-    explorer = W.sigmoid_explorer()
+    explorer = lesson00.sigmoid_explorer()
     explorer.controls["point"].value = 7.5
     assert "outside the plotted range" in shown_text(explorer) and shown_png(explorer) is None
     explorer.controls["x_range"].value = 8.0
@@ -215,7 +218,7 @@ def test_sigmoid_widget_shows_the_explanation_then_the_figure_again():
 
 def test_neuron_graph_gradients_match_the_chain_rule_by_hand():
     x, w, b, y = 1.5, -0.8, 0.5, 1.0
-    graph = W.neuron_graph(x, w, b, y)
+    graph = lesson01.neuron_graph(x, w, b, y)
     by_label = {node.label: node for node in graph.nodes}
     z = w * x + b
     a = 1 / (1 + np.exp(-z))
@@ -231,7 +234,7 @@ def test_neuron_graph_gradients_match_the_chain_rule_by_hand():
 
 
 def test_neuron_graph_edge_labels_are_local_derivatives():
-    graph = W.neuron_graph(1.5, -0.8, 0.5, 1.0)
+    graph = lesson01.neuron_graph(1.5, -0.8, 0.5, 1.0)
     label = {node.key: node.label for node in graph.nodes}
     local = {(label[e.source], label[e.target]): e.local_derivative for e in graph.edges}
     assert local[("w", "m")] == pytest.approx(1.5) and local[("x", "m")] == pytest.approx(-0.8)
@@ -245,9 +248,9 @@ def test_neuron_graph_edge_labels_are_local_derivatives():
 # ---- lesson 01: finite differences ---------------------------------------------------------------------
 
 def test_finite_difference_errors_show_truncation_and_round_off():
-    fn = W.FINITE_DIFFERENCE_FUNCTIONS["x³ − 2x + 1/(1+x²)"][0]
+    fn = lesson01.FINITE_DIFFERENCE_FUNCTIONS["x³ − 2x + 1/(1+x²)"][0]
     epsilons = np.array([1e-1, 1e-2, 1e-3, 1e-6, 1e-13])
-    result = W.finite_difference_errors(fn, 0.7, epsilons)
+    result = lesson01.finite_difference_errors(fn, 0.7, epsilons)
     x = 0.7
     assert result["exact"] == pytest.approx(3 * x * x - 2 - 2 * x / (1 + x * x) ** 2, rel=1e-14)
     central, forward = result["central"], result["forward"]
@@ -261,22 +264,22 @@ def test_finite_difference_errors_show_truncation_and_round_off():
 
 def test_finite_difference_explorer_refuses_steps_outside_the_domain_and_unknown_functions():
     with pytest.raises(ValueError, match=r"√x is defined only for x > 0.*x0 − ε = -0.1"):
-        W.finite_difference_explorer_update(x0=0.0, function="√x")
-    assert isinstance(W.finite_difference_explorer_update(x0=0.2, function="√x"), Figure)
+        lesson01.finite_difference_explorer_update(x0=0.0, function="√x")
+    assert isinstance(lesson01.finite_difference_explorer_update(x0=0.2, function="√x"), Figure)
     with pytest.raises(ValueError, match="Unknown function 'sin'"):
-        W.finite_difference_explorer_update(function="sin")
+        lesson01.finite_difference_explorer_update(function="sin")
 
 
-@pytest.mark.parametrize("function", sorted(W.FINITE_DIFFERENCE_FUNCTIONS))
+@pytest.mark.parametrize("function", sorted(lesson01.FINITE_DIFFERENCE_FUNCTIONS))
 @pytest.mark.parametrize("log10_eps", [-13, -1])
 def test_finite_difference_update_for_every_function_at_extreme_steps(function, log10_eps):
     x0 = 1.0 if function == "√x" else 0.0
-    assert isinstance(W.finite_difference_explorer_update(log10_eps=log10_eps, x0=x0, function=function), Figure)
+    assert isinstance(lesson01.finite_difference_explorer_update(log10_eps=log10_eps, x0=x0, function=function), Figure)
 
 
 def test_kink_is_wrong_for_steps_across_it_and_exact_for_small_ones():
-    fn = W.FINITE_DIFFERENCE_FUNCTIONS["|x − 0.003| (a kink)"][0]
-    result = W.finite_difference_errors(fn, 0.0, np.array([1e-1, 1e-4]))
+    fn = lesson01.FINITE_DIFFERENCE_FUNCTIONS["|x − 0.003| (a kink)"][0]
+    result = lesson01.finite_difference_errors(fn, 0.0, np.array([1e-1, 1e-4]))
     assert result["central"][0] > 1e-2 and result["central"][1] < 1e-10
 
 

@@ -98,7 +98,7 @@ def lesson04() -> dict:
 
 def lesson05() -> dict:
     from mtl_edu.instruments.stats import mean_interval
-    from mtl_edu.widgets import transfer_experiment
+    from mtl_edu.lessons.lesson05 import transfer_experiment
 
     # section 3b: Δm% over 10 seeds at ρ = 1 and 0.9, n = 120, 2 layers shared, as the lesson prints it
     result = transfer_experiment(n_train=120, shared_layers=2)
@@ -113,7 +113,7 @@ def lesson05() -> dict:
 
 
 def lesson06() -> dict:
-    from mtl_edu.widgets import fine_weight_sweep
+    from mtl_edu.lessons.lesson06 import fine_weight_sweep
 
     # section 3, "Why the curve jumps": 10 inits × 41 values of λ, as the lesson prints them
     fine = fine_weight_sweep()
@@ -129,18 +129,19 @@ def lesson06() -> dict:
 
 
 def lesson08() -> dict:
-    from mtl_edu import stats, widgets
+    from mtl_edu import stats
+    from mtl_edu.lessons import lesson08 as experiments
 
     out = {}
     for k, label in ((0, "no aux head"), (4, "aux after layer 4")):
-        run = widgets.deep_supervision_run(k, 1.0, optimizer="sgd")
+        run = experiments.deep_supervision_run(k, 1.0, optimizer="sgd")
         out[f"08 sgd, {label}, spread of h_4"] = {"value": run.spread_after[3], "format": ".1e"}
         out[f"08 sgd, {label}, spread of h_12"] = {"value": run.spread_after[-1], "format": ".1e"}
         out[f"08 sgd, {label}, main-task loss"] = {"value": run.main_loss[-1], "format": ".2f"}
     ratios = []
     for seed in range(10):  # section 1: the change of the factor with three heads, paired over ten trunks
-        norms = widgets.heads_on_top_gradients(n_heads=(1, 3), seed=seed)
-        ratios.append(widgets.fitted_decay_per_layer(norms[3]) / widgets.fitted_decay_per_layer(norms[1]))
+        norms = experiments.heads_on_top_gradients(n_heads=(1, 3), seed=seed)
+        ratios.append(experiments.fitted_decay_per_layer(norms[3]) / experiments.fitted_decay_per_layer(norms[1]))
     change = stats.mean_interval(np.log(ratios))
     for name, value in (("mean", change.mean), ("low", change.low), ("high", change.high)):
         out[f"08 heads on top, change of the factor, {name}"] = {"value": np.expm1(value), "format": ".1%"}

@@ -1,7 +1,20 @@
-"""The explorers' framework: `register_explorer` and the registry it fills (`EXPLORERS`,
-`EXPLORER_WIDGETS`), the `Explorer` widget, figures (`new_figure`, `figure_to_png`, `plain_log_ticks`)
-and controls (`float_slider`, `int_slider`, `dropdown`). Every lesson's explorer module builds on it;
-the package docstring (`mtl_edu.widgets`) describes the three layers each explorer has.
+"""The explorers' framework: interactive figures a learner steers with sliders.
+
+Every explorer has three layers, so the part that computes can be tested without a browser:
+
+1. a compute function: pure, fast, plain data in and out;
+2. an update function `<name>_explorer_update(**controls) -> Figure` that computes and plots. A
+   setting that cannot work raises `ValueError` (or returns a message string) whose text tells the
+   learner what to change; the widget shows that text instead of a traceback;
+3. a widget factory `<name>_explorer(**initial_values) -> Explorer` that wires controls made with
+   `continuous_update=False` to the update function.
+
+Here: `register_explorer` and the registry it fills (`EXPLORERS` maps each explorer's name to
+`(update_fn, default_controls)`, which the benchmark and the tests iterate over; `EXPLORER_WIDGETS`
+maps the same names to the widget factories), the `Explorer` widget, figures (`new_figure`,
+`figure_to_png`) and controls (`float_slider`, `int_slider`, `dropdown`). A lesson adds an explorer by
+writing the three layers in its module under `mtl_edu/lessons/` and calling `register_explorer` once;
+importing `mtl_edu.lessons` registers them all, in lesson order.
 """
 from __future__ import annotations
 
@@ -15,11 +28,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..instruments.plots import DPI, figure_to_png_bytes, plain_log_ticks
+from ..instruments.plots import DPI, figure_to_png_bytes
 
 __all__ = [
     "Explorer", "EXPLORERS", "EXPLORER_WIDGETS", "EXPLORER_CLASS", "FIGURE_DPI", "register_explorer", "initial_values",
-    "new_figure", "figure_to_png", "plain_log_ticks", "float_slider", "int_slider", "dropdown",
+    "new_figure", "figure_to_png", "float_slider", "int_slider", "dropdown",
 ]
 
 EXPLORER_CLASS = "mtl-explorer"  # the browser test finds explorers by this CSS class

@@ -1,7 +1,22 @@
-"""The checkers' shared machinery: `ExerciseError`, the `exercise_checker` decorator, and the helpers
-every lesson's checkers use to call learner code (`call_learner`), read what it returned (`as_number`,
-`returned_number`, `as_array`) and report (`passed`, `fail`). The package docstring
-(`mtl_edu.exercises`) describes the pattern every checker follows.
+"""The exercise checkers' kit: a tick when the answer is right, the exact problem when not.
+
+Every checker follows one pattern (lessons rely on it):
+
+- it takes the learner's function (or a function returning the learner's numbers) and calls it;
+- right: it prints "✓ Correct: <what was checked>";
+- wrong: it raises `ExerciseError` (an AssertionError) whose message starts with "✗" and names
+  the input, the expected and the received value, and where it can, the likely slip;
+- not attempted (the stub's `raise NotImplementedError` still in place): it prints
+  "Not attempted yet: ..." and raises nothing, so a notebook runs top to bottom untouched.
+
+A passing check's message is stored in the committed notebooks and compared by strict nbval, so
+it states what was checked and a bound ("agrees to within 1e-9"), never a measured error at full
+precision, which could differ in its last digits on another machine.
+
+To add a checker: write `check_<name>(learner_fn)` in its lesson's module (`mtl_edu/lessons/`) with the
+`@exercise_checker` decorator, call learner code through `call_learner`, read what it returned with
+`as_number` / `returned_number` / `as_array`, report with `passed` / `fail`, list it in the module's
+`__all__`, and test it both ways in tests/test_exercises.py.
 """
 from __future__ import annotations
 
