@@ -200,7 +200,7 @@ def test_transfer_errors_are_cached_read_only_and_reproducible():
 ])
 def test_explorer_explains_settings_it_cannot_draw(controls, words):
     with pytest.raises(ValueError, match=words):
-        lesson05.transfer_explorer_update(**{**lesson05.TRANSFER_DEFAULTS, **controls})
+        lesson05.transfer_explorer_update(**controls)
 
 
 def test_explorer_figure_states_the_setting_and_the_verdict():

@@ -266,13 +266,12 @@ def test_static_figures_render_and_refuse_bad_input(test_scores):
 
 def test_explorer_is_registered_with_its_defaults():
     update, defaults = explorers.EXPLORERS["capstone"]
-    assert update is lesson10.capstone_explorer_update and defaults == lesson10.CAPSTONE_DEFAULTS == {"branch_depth": 2,
-                                                                                         "method": "equal"}
+    assert update is lesson10.capstone_explorer_update and defaults == {"branch_depth": 2, "method": "equal"}
 
 
 def test_update_at_defaults_titles_the_validation_delta_m_and_leaks_no_figure():
     figures_before = plt.get_fignums()
-    fig = lesson10.capstone_explorer_update(**lesson10.CAPSTONE_DEFAULTS)
+    fig = lesson10.capstone_explorer_update()
     assert len(fig.axes) == 4
     scores = lesson10.capstone_scores("equal", DEPTH, "validation")
     title = fig._suptitle.get_text()
@@ -300,7 +299,7 @@ def test_update_explains_settings_it_cannot_draw(controls, words):
 
 def test_widget_redraws_explains_depth_zero_and_recovers():
     explorer = lesson10.capstone_explorer()
-    assert explorers.EXPLORER_CLASS in explorer._dom_classes and explorer.values() == lesson10.CAPSTONE_DEFAULTS
+    assert explorers.EXPLORER_CLASS in explorer._dom_classes and explorer.values() == explorers.EXPLORERS["capstone"][1]
     assert all(c.continuous_update is False for c in explorer.controls.values() if hasattr(c, "continuous_update"))
     first = shown(explorer).get("image/png")
     assert first is not None

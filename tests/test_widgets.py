@@ -154,10 +154,29 @@ def test_explorer_passes_a_progress_callback_and_hides_the_bar_afterwards():
 
 def test_register_explorer_refuses_duplicates_and_unknown_controls():
     with pytest.raises(ValueError, match="already registered"):
-        explorers.register_explorer("sigmoid", _square_plot, {"a": 1.0}, lesson00.sigmoid_explorer)
+        explorers.register_explorer("sigmoid", _square_plot, ("a",), lesson00.sigmoid_explorer)
     with pytest.raises(TypeError, match="no control named"):
-        explorers.register_explorer("square_test_only", _square_plot, {"b": 1.0}, lesson00.sigmoid_explorer)
+        explorers.register_explorer("square_test_only", _square_plot, ("b",), lesson00.sigmoid_explorer)
+    with pytest.raises(TypeError, match="tuple of parameter names"):
+        explorers.register_explorer("square_test_only", _square_plot, "a", lesson00.sigmoid_explorer)
+
+    def no_default(a: float) -> Figure:
+        return _square_plot(a)
+
+    with pytest.raises(TypeError, match=r"give the update function's parameters \['a'\] a default"):
+        explorers.register_explorer("square_test_only", no_default, ("a",), lesson00.sigmoid_explorer)
     assert "square_test_only" not in explorers.EXPLORERS
+
+
+def test_every_explorers_defaults_are_its_update_functions_defaults():
+    import inspect
+
+    for name, (update, defaults) in explorers.EXPLORERS.items():
+        parameters = inspect.signature(update).parameters
+        assert defaults and defaults == {control: parameters[control].default for control in defaults}, name
+    # the values the lessons start from (the widget's first figure)
+    assert explorers.EXPLORERS["sigmoid"][1] == {"steepness": 1.0, "x_range": 6.0, "point": 1.0}
+    assert explorers.EXPLORERS["capstone"][1] == {"branch_depth": 2, "method": "equal"}
 
 
 def test_plain_log_ticks_label_decades_without_mathtext():

@@ -88,8 +88,7 @@ def sigmoid_explorer(**initial) -> Explorer:
                     help_text="The dashed slope never rises above a/4: for a = 1 that is the 1/4 bound.")
 
 
-register_explorer("sigmoid", sigmoid_explorer_update, {"steepness": 1.0, "x_range": 6.0, "point": 1.0},
-                  sigmoid_explorer)
+register_explorer("sigmoid", sigmoid_explorer_update, ("steepness", "x_range", "point"), sigmoid_explorer)
 
 # ==============================================================================================
 # Exercise checkers

@@ -60,8 +60,7 @@ def neuron_graph_explorer(**initial) -> Explorer:
                               "Each arrow: its local derivative.")
 
 
-register_explorer("neuron_graph", neuron_graph_explorer_update, {"x": 1.5, "w": -0.8, "b": 0.5, "y": 1.0},
-                  neuron_graph_explorer)
+register_explorer("neuron_graph", neuron_graph_explorer_update, ("x", "w", "b", "y"), neuron_graph_explorer)
 
 
 # ---- finite differences, truncation against round-off ----------------------------------------------------
@@ -170,8 +169,8 @@ def finite_difference_explorer(**initial) -> Explorer:
                     help_text="Too large a step: truncation error. Too small: round-off. Find the valley.")
 
 
-register_explorer("finite_difference", finite_difference_explorer_update,
-                  {"log10_eps": -6, "x0": 0.7, "function": "x³ − 2x + 1/(1+x²)"}, finite_difference_explorer)
+register_explorer("finite_difference", finite_difference_explorer_update, ("log10_eps", "x0", "function"),
+                  finite_difference_explorer)
 
 # ==============================================================================================
 # Exercise checkers

@@ -30,7 +30,7 @@ __all__ = [
     "plot_activation_derivatives",     "TOY_DATASETS", "toy_split", "BoundaryRun", "train_and_map", "decision_boundary_run", "draw_boundary",
     "plot_boundary_and_losses", "plot_boundary_panels", "decision_boundary_explorer_update",
     "decision_boundary_explorer", "INIT_EXPERIMENT", "INIT_SCHEMES", "initialisation_data",
-    "initialisation_experiment", "DECISION_BOUNDARY_DEFAULTS", "check_mlp_forward",
+    "initialisation_experiment", "check_mlp_forward",
     "check_accuracy_from_logits", "SPIRALS_EXERCISE", "check_spiral_settings",
 ]
 
@@ -308,10 +308,6 @@ def decision_boundary_explorer_update(dataset: str = "moons", depth: int = 2, wi
              f"{optimizer} lr = {lr:.3g}, {steps} steps")
 
 
-DECISION_BOUNDARY_DEFAULTS = {"dataset": "moons", "depth": 2, "width": 16, "activation": "tanh",
-                              "optimizer": "sgd", "lr": 0.5, "steps": 300}
-
-
 def decision_boundary_explorer(**initial) -> Explorer:
     """Dataset, depth, width, activation, optimizer, learning rate and steps → boundary and loss curves."""
     values = initial_values("decision_boundary", initial)
@@ -331,8 +327,8 @@ def decision_boundary_explorer(**initial) -> Explorer:
                     reports_progress=True)
 
 
-register_explorer("decision_boundary", decision_boundary_explorer_update, DECISION_BOUNDARY_DEFAULTS,
-                  decision_boundary_explorer)
+register_explorer("decision_boundary", decision_boundary_explorer_update,
+                  ("dataset", "depth", "width", "activation", "optimizer", "lr", "steps"), decision_boundary_explorer)
 
 
 # The initialisation experiment of deeplearning.ai's "Improving Deep Neural Networks" course (week 1):

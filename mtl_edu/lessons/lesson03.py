@@ -209,8 +209,7 @@ def gradient_flow_explorer(**initial) -> Explorer:
                               "every weight (for 'normal' and 'uniform' it is the weight std or bound itself).")
 
 
-register_explorer("gradient_flow", gradient_flow_explorer_update,
-                  {"depth": 20, "activation": "sigmoid", "init": "xavier_normal", "gain": 1.0},
+register_explorer("gradient_flow", gradient_flow_explorer_update, ("depth", "activation", "init", "gain"),
                   gradient_flow_explorer)
 
 

@@ -275,8 +275,7 @@ def fix_it_explorer(**initial) -> Explorer:
 
 
 register_explorer("fix_it", fix_it_explorer_update,
-                  {"depth": 16, "activation": "relu", "init": "he_normal", "residual": False,
-                   "layernorm": False, "clipping": "none"}, fix_it_explorer)
+                  ("depth", "activation", "init", "residual", "layernorm", "clipping"), fix_it_explorer)
 
 
 # Lesson 04's static figures: plain data in, a Figure out.

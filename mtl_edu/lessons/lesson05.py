@@ -31,7 +31,7 @@ __all__ = [
     "TransferResult", "transfer_data", "transfer_test_errors", "transfer_experiment", "plot_transfer",
     "plot_transfer_map", "transfer_explorer_update", "transfer_explorer", "plot_sharing_diagram",
     "SoftSharingSweep", "soft_sharing_sweep", "plot_soft_sharing", "best_validation_steps",
-    "plot_per_task_validation", "TRANSFER_DEFAULTS", "check_sharing_parameter_counts",
+    "plot_per_task_validation", "check_sharing_parameter_counts",
     "check_three_task_joint_loss", "check_delta_m_percent",
 ]
 
@@ -366,7 +366,6 @@ def transfer_explorer_update(rho: float = 1.0, n_train: int = 120, shared_layers
     return plot_transfer(transfer_experiment(n_train, shared_layers), float(rho))
 
 
-TRANSFER_DEFAULTS = {"rho": 1.0, "n_train": 120, "shared_layers": 2}
 
 
 def transfer_explorer(**initial) -> Explorer:
@@ -387,7 +386,7 @@ def transfer_explorer(**initial) -> Explorer:
                               "as one batch) the first time you choose it, then reads them from memory.")
 
 
-register_explorer("transfer", transfer_explorer_update, TRANSFER_DEFAULTS, transfer_explorer)
+register_explorer("transfer", transfer_explorer_update, ("rho", "n_train", "shared_layers"), transfer_explorer)
 
 
 def plot_sharing_diagram(hidden_sizes, branch_depths, n_tasks: int = 2, n_in: int = 10) -> Figure:

@@ -30,7 +30,7 @@ from ..teaching.explorers import (
 )
 
 __all__ = [
-    "TASK_WEIGHT_PAIRS", "TASK_WEIGHT_SETUP", "TASK_WEIGHT_SWEEP", "TASK_WEIGHT_DEFAULTS", "TaskPairData",
+    "TASK_WEIGHT_PAIRS", "TASK_WEIGHT_SETUP", "TASK_WEIGHT_SWEEP", "TaskPairData",
     "task_pair_data", "normalised_task_weights", "WeightedPairRun", "train_weighted_pair",
     "TradeoffSweep", "task_weight_sweep", "plot_task_weights", "FINE_SWEEP_SETUP", "FineWeightSweep",
     "fine_weight_sweep", "plot_convex_hull_limit", "task_weights_explorer_update",
@@ -304,8 +304,6 @@ def task_weights_explorer_update(weight_a: float = 0.5, weight_b: float = 0.5,
     return plot_task_weights(sweep, run, show, reference=reference)
 
 
-TASK_WEIGHT_DEFAULTS = {"weight_a": 0.5, "weight_b": 0.5, "pair": "regression + regression", "shared_units": 1,
-                        "show": "test loss"}
 
 
 def task_weights_explorer(**initial) -> Explorer:
@@ -325,7 +323,8 @@ def task_weights_explorer(**initial) -> Explorer:
                     reports_progress=True)
 
 
-register_explorer("task_weights", task_weights_explorer_update, TASK_WEIGHT_DEFAULTS, task_weights_explorer)
+register_explorer("task_weights", task_weights_explorer_update, ("weight_a", "weight_b", "pair", "shared_units", "show"),
+                  task_weights_explorer)
 
 
 # Why the classification + regression curve jumps: the same network over a grid of λ ten times finer

@@ -361,8 +361,7 @@ def balancing_lab_explorer(runs: BalancingLabRuns | None = None, **initial) -> E
     return explorer
 
 
-register_explorer("balancing_lab", balancing_lab_explorer_update,
-                  {"start": -1, "methods": ("mean", "mgda", "pcgrad", "cagrad")}, balancing_lab_explorer)
+register_explorer("balancing_lab", balancing_lab_explorer_update, ("start", "methods"), balancing_lab_explorer)
 
 
 # Lesson 07's static figure of what each method does to two task gradients.

@@ -611,8 +611,8 @@ def deep_supervision_explorer(**initial) -> Explorer:
                     reports_progress=True)
 
 
-register_explorer("deep_supervision", deep_supervision_explorer_update,
-                  {"attach_depth": 4, "aux_weight": 1.0, "optimizer": "sgd"}, deep_supervision_explorer)
+register_explorer("deep_supervision", deep_supervision_explorer_update, ("attach_depth", "aux_weight", "optimizer"),
+                  deep_supervision_explorer)
 
 
 def plot_seed_study(final_losses: Mapping, title: str) -> Figure:

@@ -28,7 +28,7 @@ __all__ = [
     "MechanismSetup", "MECHANISMS", "MECHANISM_SIZES", "MECHANISM_SEEDS", "EXTRA_OUTPUT_FEATURE_NOISE",
     "MechanismData", "mechanism_data", "train_stl_and_mtl", "first_layer_weights", "input_weight_mass",
     "input_weight_share", "feature_alignment", "input_sensitivity_share", "mechanism_nets",
-    "MechanismRuns", "mechanism_runs", "mtl_minus_stl", "MECHANISMS_DEFAULTS", "EXTRA_OUTPUT_VARIANTS",
+    "MechanismRuns", "mechanism_runs", "mtl_minus_stl", "EXTRA_OUTPUT_VARIANTS",
     "plot_mechanism", "mechanisms_explorer_update", "mechanisms_explorer", "stl_reference_errors",
     "effective_sample_size_from_curve", "plot_amplification", "plot_input_weight_mass",
     "plot_mechanism_diagnostic", "PARITY_EXTRA_TASKS", "ExtraTaskStudy", "parity_extra_task_study",
@@ -470,7 +470,6 @@ def mechanisms_explorer_update(mechanism: str = "amplification", n_train: int = 
     return plot_mechanism(mechanism_runs(mechanism, progress=progress), n_train, seed)
 
 
-MECHANISMS_DEFAULTS = {"mechanism": "amplification", "n_train": 80, "seed": 0}
 
 
 def mechanisms_explorer(**initial) -> Explorer:
@@ -490,7 +489,7 @@ def mechanisms_explorer(**initial) -> Explorer:
                     reports_progress=True)
 
 
-register_explorer("mechanisms", mechanisms_explorer_update, MECHANISMS_DEFAULTS, mechanisms_explorer)
+register_explorer("mechanisms", mechanisms_explorer_update, ("mechanism", "n_train", "seed"), mechanisms_explorer)
 
 
 # Lesson 09's static figures and the studies behind them.

@@ -36,7 +36,7 @@ __all__ = [
     "CAPSTONE", "CAPSTONE_METHODS", "CAPSTONE_TASKS", "CAPSTONE_METRICS", "CAPSTONE_HIGHER_IS_BETTER",
     "CapstoneData", "capstone_data", "CapstoneRun", "capstone_run", "CapstoneScores", "capstone_scores",
     "check_capstone_setting", "delta_m_verdict", "delta_m_summary", "early_stopped_metrics",
-    "CAPSTONE_DEFAULTS", "plot_penguins", "plot_trunk_gradient_norms", "plot_gradient_conflict",
+    "plot_penguins", "plot_trunk_gradient_norms", "plot_gradient_conflict",
     "plot_delta_m_two_ways", "plot_capstone", "capstone_explorer_update", "capstone_explorer",
     "check_train_only_standardisation", "check_delta_m_over_seeds", "check_beats_stl",
 ]
@@ -463,7 +463,6 @@ def early_stopped_metrics(run: CapstoneRun) -> np.ndarray:
 # The explorer and its figures
 # ==============================================================================================
 
-CAPSTONE_DEFAULTS = {"branch_depth": 2, "method": "equal"}
 
 
 def plot_penguins(title: str = "Palmer penguins: what the three tasks look like") -> Figure:
@@ -688,7 +687,7 @@ def capstone_explorer(**initial) -> Explorer:
                     reports_progress=True)
 
 
-register_explorer("capstone", capstone_explorer_update, CAPSTONE_DEFAULTS, capstone_explorer)
+register_explorer("capstone", capstone_explorer_update, ("branch_depth", "method"), capstone_explorer)
 
 # ==============================================================================================
 # Exercise checkers

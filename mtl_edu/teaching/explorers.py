@@ -42,15 +42,27 @@ EXPLORERS: dict[str, tuple[Callable[..., Figure | str], dict]] = {}
 EXPLORER_WIDGETS: dict[str, Callable[..., "Explorer"]] = {}
 
 
-def register_explorer(name: str, update: Callable[..., Figure | str], defaults: dict,
+def register_explorer(name: str, update: Callable[..., Figure | str], controls,
                       widget: Callable[..., "Explorer"]) -> None:
-    """Make an explorer known to the benchmark and the tests (`EXPLORERS`, `EXPLORER_WIDGETS`)."""
+    """Make an explorer known to the benchmark and the tests (`EXPLORERS`, `EXPLORER_WIDGETS`).
+
+    controls: the names of the update function's parameters that the widget exposes. Their default
+    values are the update function's own defaults: one source, so the figure a notebook draws with
+    `update()` and the widget's first figure are the same setting.
+    """
     if name in EXPLORERS:
         raise ValueError(f"register_explorer: an explorer named {name!r} is already registered")
-    missing = set(defaults) - set(inspect.signature(update).parameters)
+    if isinstance(controls, str) or not all(isinstance(control, str) for control in controls):
+        raise TypeError(f"register_explorer: {name}: controls must be a tuple of parameter names, got {controls!r}")
+    parameters = inspect.signature(update).parameters
+    missing = [control for control in controls if control not in parameters]
     if missing:
-        raise TypeError(f"register_explorer: {name}: update function takes no control named {sorted(missing)}")
-    EXPLORERS[name] = (update, dict(defaults))
+        raise TypeError(f"register_explorer: {name}: update function takes no control named {missing}")
+    without_default = [control for control in controls if parameters[control].default is inspect.Parameter.empty]
+    if without_default:
+        raise TypeError(f"register_explorer: {name}: give the update function's parameters {without_default} a "
+                        "default value; the widget starts from it")
+    EXPLORERS[name] = (update, {control: parameters[control].default for control in controls})
     EXPLORER_WIDGETS[name] = widget
 
 
