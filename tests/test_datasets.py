@@ -7,7 +7,7 @@ import pytest
 
 from mtl_edu import datasets as ds
 
-TOY_SETS = [ds.make_moons, ds.make_circles, ds.make_spirals, ds.make_xor]
+TOY_SETS = [ds.make_moons, ds.make_circles, ds.make_spirals]
 
 
 # ------------------------------------------------------------------------- 2-D toy sets
@@ -68,14 +68,6 @@ def test_spirals_many_arms_balanced_and_bounded():
     np.testing.assert_allclose(np.cos(angle - expected), 1.0, atol=1e-9)
 
 
-def test_xor_label_is_sign_disagreement_without_noise():
-    X, y = ds.make_xor(500, noise=0.0, rng=3)
-    np.testing.assert_array_equal(y, (np.sign(X[:, 0]) != np.sign(X[:, 1])).astype(np.int64))
-    # Every quadrant is populated, so a linear model cannot fit it.
-    quadrant = (X[:, 0] > 0).astype(int) * 2 + (X[:, 1] > 0)
-    assert set(quadrant.tolist()) == {0, 1, 2, 3}
-
-
 @pytest.mark.parametrize(
     "call, error, message",
     [
@@ -89,7 +81,7 @@ def test_xor_label_is_sign_disagreement_without_noise():
         (lambda: ds.make_spirals(10, rng=0, n_classes=1), ValueError, "n_classes must be >= 2, got 1"),
         (lambda: ds.make_spirals(2, rng=0, n_classes=3), ValueError, "n must be >= 3, got 2"),
         (lambda: ds.make_spirals(10, rng=0, turns=0), ValueError, "turns must be > 0.0, got 0.0"),
-        (lambda: ds.make_xor(10, noise=float("nan"), rng=0), ValueError, "noise must be finite"),
+        (lambda: ds.make_moons(10, noise=float("nan"), rng=0), ValueError, "noise must be finite"),
     ],
 )
 def test_toy_sets_reject_bad_arguments(call, error, message):
@@ -283,31 +275,6 @@ def test_kendall_toy_noise_scales_recovered_by_least_squares():
         assert residual_std == pytest.approx(scale, rel=0.03)
         assert coefficients[0] == pytest.approx(slope, abs=5 * scale / np.sqrt(20000))
         assert coefficients[1] == pytest.approx(intercept, abs=5 * scale / np.sqrt(20000))
-
-
-def test_gradnorm_toy_shapes_and_scale_imbalance():
-    toy = ds.make_gradnorm_toy(400, rng=0, n_features=50, n_outputs=20)
-    assert toy.X.shape == (400, 50)
-    np.testing.assert_allclose(np.linalg.norm(toy.X, axis=1), 1.0)
-    assert toy.shared_matrix.shape == (20, 50) and toy.task_matrices.shape == (2, 20, 50)
-    assert [t.shape for t in toy.targets] == [(400, 20), (400, 20)]
-    assert np.all(np.abs(toy.targets[0]) <= 1.0) and np.all(np.abs(toy.targets[1]) <= 100.0)
-    # The second task's squared targets (so its untrained squared loss) are ~100^2 times larger.
-    ratio = np.mean(toy.targets[1] ** 2) / np.mean(toy.targets[0] ** 2)
-    assert 0.8e4 < ratio < 1.25e4
-    # The tasks share B: their normalised targets agree far more than chance.
-    agreement = np.mean(np.sign(toy.targets[0]) == np.sign(toy.targets[1]))
-    assert agreement > 0.7
-
-
-def test_gradnorm_toy_defaults_follow_the_paper_and_validate():
-    toy = ds.make_gradnorm_toy(3, rng=1)
-    assert toy.X.shape == (3, 250) and toy.targets[0].shape == (3, 100)
-    np.testing.assert_array_equal(toy.sigmas, [1.0, 100.0])
-    with pytest.raises(ValueError, match=r"every sigma must be finite and > 0, got \[1.0, -2.0\]"):
-        ds.make_gradnorm_toy(3, rng=1, sigmas=(1.0, -2.0))
-    with pytest.raises(ValueError, match="sigmas must be a non-empty 1-D sequence"):
-        ds.make_gradnorm_toy(3, rng=1, sigmas=())
 
 
 # ------------------------------------------------------------------------- Caruana

@@ -387,7 +387,6 @@ def test_static_figures_render():
         lesson08.plot_heads_on_top({1: profile, 3: 1.5 * profile}),
         lesson08.plot_attach_depth_sweep({"a": profile, "b": 2 * profile}, layers, 4.0 ** (12 - layers),
                                   4.0 ** (12 - layers)),
-        lesson08.plot_seed_study({"none": [0.69, 0.35], "aux": [0.3, 0.4]}, "seeds"),
         lesson08.plot_task_gradient_imbalance({"main": profile, "aux": profile[:4] * 1e5}, np.arange(5.0),
                                        {"main": np.ones(5), "aux": np.full(5, 10.0)}, 4, "imbalance"),
     ]
@@ -395,16 +394,9 @@ def test_static_figures_render():
         assert png_of(fig)
 
 
-def test_seed_study_counts_the_runs_that_left_the_plateau():
-    fig = lesson08.plot_seed_study({"none": [0.69, 0.35, 0.70], "aux": [0.3, 0.4, 0.45]}, "seeds")
-    texts = [t.get_text() for t in fig.axes[0].texts]
-    assert "1 of 3 left\nthe plateau" in texts and "3 of 3 left\nthe plateau" in texts
-
-
 @pytest.mark.parametrize("call", [
     lambda: lesson08.plot_heads_on_top({3: np.ones(4)}),
     lambda: lesson08.plot_attach_depth_sweep({"a": np.ones(3)}, [1, 2], [1.0], [1.0, 2.0]),
-    lambda: lesson08.plot_seed_study({}, "empty"),
 ])
 def test_plots_refuse_bad_input(call):
     with pytest.raises(ValueError):

@@ -72,32 +72,6 @@ def test_values_a_log_axis_cannot_show_are_hidden_and_counted():
     plots.figure_to_png_bytes(fig)
 
 
-def test_layer_statistics_two_panels_from_stats_or_dict_of_stats():
-    stats = {"activation_std": np.linspace(1, 0.1, 6), "saturated_fraction": np.linspace(0, 0.6, 6),
-             "saturation_rule": "tanh: |a| > 0.99"}
-    axes = _check_figure(plots.plot_layer_statistics(stats), 2)
-    assert len(_data_lines(axes[0])) == len(_data_lines(axes[1])) == 1
-    compare = {"A": stats, "B": dict(stats, activation_std=np.ones(6))}
-    axes = _check_figure(plots.plot_layer_statistics(compare), 2)
-    assert len(_data_lines(axes[1])) == 2
-    _assert_lines_differ_beyond_colour(_data_lines(axes[0]))
-
-
-def test_layer_statistics_accepts_probe_output():
-    from mtl_edu import nn, probes
-
-    rng = np.random.default_rng(0)
-    model = nn.MLP([2, 8, 8, 8, 1], activation="sigmoid", rng=0)
-    stats = probes.layer_statistics(model, rng.standard_normal((16, 2)), rng.standard_normal(16))
-    _check_figure(plots.plot_layer_statistics(stats), 2)
-    fig = plots.plot_layer_histograms(stats, "activations")
-    (ax,) = _check_figure(fig, 1)
-    # The linear output layer is left out of the default activation histograms.
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["layer 1", "layer 2", "layer 3"]
-    (ax,) = _check_figure(plots.plot_layer_histograms(stats, "gradient_magnitudes"), 1)
-    assert len(_data_lines(ax)) == 4
-
-
 def test_layer_histograms_draw_normalised_densities():
     edges = np.linspace(-1, 1, 11)
     counts = [np.arange(10), np.ones(10) * 5, np.r_[np.zeros(9), 20]]
@@ -124,27 +98,6 @@ def test_heatmap_layer_by_step_has_a_log_colour_bar():
     assert isinstance(mesh.norm, matplotlib.colors.LogNorm)
     assert mesh.norm.vmin == pytest.approx(values[values > 0].min()) and mesh.norm.vmax == pytest.approx(2.0)
     assert ax.get_ylim() == (0.5, 8.5)
-
-
-def test_decision_boundary_from_a_function_or_a_grid():
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((40, 2))
-    y = (X[:, 0] > 0).astype(int)
-    calls = []
-
-    def predict(points):
-        calls.append(points.shape)
-        return 1 / (1 + np.exp(-points[:, 0]))
-
-    (ax,) = _check_figure(plots.plot_decision_boundary(predict, X, y, resolution=30), 1)
-    assert calls == [(900, 2)]
-    assert len(ax.collections) >= 3  # filled map, 0.5 contour, one scatter per class
-    xx, yy, points = plots.decision_grid(X, resolution=25)
-    scores = np.stack([points[:, 0], points[:, 1], -points[:, 0]], axis=1)
-    three_class = (np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)).reshape(25, 25, 3)
-    labels = rng.integers(0, 3, 40)
-    (ax,) = _check_figure(plots.plot_decision_boundary((xx, yy, three_class), X, labels), 1)
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["class 0", "class 1", "class 2"]
 
 
 def test_loss_curves_mark_where_a_run_diverged():
@@ -203,7 +156,7 @@ def test_trajectories_on_contours_panels_and_overlay():
     _assert_lines_differ_beyond_colour(methods)
 
 
-def test_loss_space_tradeoff_and_bars():
+def test_loss_space_and_tradeoff():
     front = np.stack([np.linspace(0, 1, 10), 1 - np.linspace(0, 1, 10)], axis=1)
     (ax,) = _check_figure(plots.plot_loss_space({"mgda": front[::-1] + 1}, front), 1)
     assert "Pareto front" in [t.get_text() for t in ax.get_legend().get_texts()]
@@ -217,12 +170,6 @@ def test_loss_space_tradeoff_and_bars():
         plots.plot_loss_space(methods, front, ax=ax, panels=True)
     (ax,) = _check_figure(plots.plot_tradeoff_curve(front, current=[0.5, 0.5], weights=np.linspace(0, 1, 10)), 1)
     assert len([t for t in ax.texts if t.get_text().startswith("w=")]) == 6
-    values = {"task A": {"STL": 0.3, "MTL": 0.2}, "task B": {"STL": 0.5, "MTL": 0.6, "MGDA": 0.4}}
-    fig = plots.plot_bar_compare(values, ylabel="test loss", title="compare", xlabel="task")
-    (ax,) = _check_figure(fig, 1)
-    assert len(ax.patches) == 6  # 2 groups x 3 series; MGDA's missing bar in task A is a gap (NaN)
-    hatches = {patch.get_hatch() for patch in ax.patches}
-    assert len(hatches) == 3  # each series also has its own hatch
 
 
 @pytest.mark.parametrize("call, message", [
@@ -231,25 +178,17 @@ def test_loss_space_tradeoff_and_bars():
     (lambda: plots.plot_layer_gradient_norms({"a": np.ones((2, 2))}), r"must be 1-D, got shape \(2, 2\)"),
     (lambda: plots.plot_heatmap_layer_by_step(np.ones((3, 5)), steps=np.arange(4)),
      "5 columns .* steps has 4 entries"),
-    (lambda: plots.plot_layer_statistics({"activation_std": np.ones(3), "saturated_fraction": np.ones(4)}),
-     r"activation_std has shape \(3,\) but saturated_fraction has shape \(4,\)"),
     (lambda: plots.plot_cosine_matrix(np.eye(3), ["a", "b"]), "3 x 3 but 2 task names"),
     (lambda: plots.plot_cosine_matrix(np.ones((2, 3)), ["a", "b"]), "must be square"),
     (lambda: plots.plot_loss_curves({"a": np.ones(5)}, steps=np.arange(4)), "5 values but its steps have 4"),
     (lambda: plots.plot_loss_curves({"a": np.ones(5)}, ylim=(0, 1)), r"low > 0 on a log axis, got \(0.0, 1.0\)"),
     (lambda: plots.plot_loss_curves({"a": np.ones(5)}, log=False, ylim=(2, 1)), "low < high"),
-    (lambda: plots.plot_decision_boundary(lambda p: p[:, 0], np.ones((5, 2)), np.ones(4)), r"y must have shape \(5,\)"),
-    (lambda: plots.plot_decision_boundary((np.ones((3, 3)), np.ones((3, 3)), np.ones((4, 4))), np.ones((5, 2)),
-                                          np.ones(5)), "must share the grid shape"),
-    (lambda: plots.plot_decision_boundary(lambda p: p[:, 0] * 10, np.ones((5, 2)), np.ones(5)),
-     r"probabilities must lie in \[0, 1\]"),
     (lambda: plots.plot_layer_histograms([(np.ones(3), np.ones(3))]), "3 counts need 4 bin edges"),
     (lambda: plots.plot_layer_histograms([(np.ones(3), np.arange(4))], layers=[2]), r"layers \[2\] do not exist"),
     (lambda: plots.plot_layer_histograms([], kind="weights"), "kind must be one of"),
     (lambda: plots.plot_trajectories_on_contours(np.ones((3, 3)), np.ones((3, 3)), np.ones((3, 3)),
                                                  {"a": np.ones((5, 3))}, np.zeros((1, 2))), r"must have shape \(n, 2\)"),
     (lambda: plots.plot_tradeoff_curve(np.ones((4, 2)), weights=np.ones(3)), "4 points but 3 weights"),
-    (lambda: plots.plot_bar_compare({"g": {"a": 1.0}}, "y", "t", errors={"g": {"b": 0.1}}), "errors"),
 ])
 def test_bad_input_gives_a_clear_value_error(call, message):
     with pytest.raises(ValueError, match=message):

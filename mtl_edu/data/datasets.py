@@ -17,12 +17,11 @@ Conventions, the same for every function here:
 
 Contents:
 
-- 2-D toy sets: :func:`make_moons`, :func:`make_circles`, :func:`make_spirals`, :func:`make_xor`,
+- 2-D toy sets: :func:`make_moons`, :func:`make_circles`, :func:`make_spirals`,
   and :func:`train_test_split` (optionally stratified) with :func:`standardize`.
 - Related tasks with a relatedness knob rho: :func:`make_related_tasks`,
   :func:`make_related_task_teacher`, :func:`make_amplification_tasks`.
-- Loss-balancing toys: :func:`make_kendall_toy` (Kendall, Gal & Cipolla 2018),
-  :func:`make_gradnorm_toy` (Chen et al. 2018).
+- The loss-balancing toy of Kendall, Gal & Cipolla (2018): :func:`make_kendall_toy`.
 - Caruana (1997) mechanisms: :func:`make_parity_tasks`, :func:`make_attribute_selection_tasks`,
   :func:`make_eavesdropping_tasks`, :func:`make_representation_bias_tasks`,
   :func:`input_as_extra_output`.
@@ -49,7 +48,6 @@ __all__ = [
     "make_moons",
     "make_circles",
     "make_spirals",
-    "make_xor",
     "RelatedTaskTeacher",
     "RelatedTasks",
     "make_related_task_teacher",
@@ -57,8 +55,6 @@ __all__ = [
     "make_amplification_tasks",
     "KendallToy",
     "make_kendall_toy",
-    "GradNormToy",
-    "make_gradnorm_toy",
     "CARUANA_PARITY_RULES",
     "ParityTasks",
     "make_parity_tasks",
@@ -360,29 +356,6 @@ def make_spirals(n: int, noise: float = 0.05, *, rng, n_classes: int = 2, turns:
     s = rng.uniform(0.05, 1.0, n)
     angle = 2.0 * np.pi * turns * s + 2.0 * np.pi * y / n_classes
     X = s[:, None] * np.column_stack([np.cos(angle), np.sin(angle)]) + noise * rng.standard_normal((n, 2))
-    return _shuffle_together(X, y, rng)
-
-
-def make_xor(n: int, noise: float = 0.1, *, rng) -> tuple[np.ndarray, np.ndarray]:
-    """The XOR problem: the label is 1 where the two coordinates have opposite signs.
-
-    Points are drawn uniformly in the quadrants of their class inside [-1, 1]^2 (class 0: first and
-    third quadrant; class 1: second and fourth), labelled from that clean point, then Gaussian
-    noise of std ``noise`` is added; so with noise some points cross an axis.
-
-    Returns X: (n, 2) float64, y: (n,) int64 in {0, 1}.
-    """
-    where = "make_xor"
-    n = _check_count(n, "n", where, minimum=2)
-    noise = _check_noise(noise, where)
-    rng = _as_generator(rng, where)
-    n0, n1 = _balanced_counts(n, 2)
-    y = np.repeat(np.array([0, 1], dtype=np.int64), [n0, n1])
-    magnitude = rng.uniform(0.0, 1.0, (n, 2))
-    first_sign = rng.choice(np.array([-1.0, 1.0]), size=n)
-    # Same signs for class 0, opposite for class 1.
-    second_sign = np.where(y == 0, first_sign, -first_sign)
-    X = magnitude * np.column_stack([first_sign, second_sign]) + noise * rng.standard_normal((n, 2))
     return _shuffle_together(X, y, rng)
 
 
@@ -689,77 +662,6 @@ def make_kendall_toy(n: int, *, rng) -> KendallToy:
     y1 = slopes[0] * x[:, 0] + intercepts[0] + noise_scales[0] * noise[0]
     y2 = slopes[1] * x[:, 0] + intercepts[1] + noise_scales[1] * noise[1]
     return KendallToy(x=x, y1=y1, y2=y2, noise_scales=noise_scales, slopes=slopes, intercepts=intercepts)
-
-
-class GradNormToy(NamedTuple):
-    """Samples from :func:`make_gradnorm_toy`.
-
-    X: (n, d) float64 inputs, each row a random unit vector.
-    targets: tuple of T arrays (n, m) float64, y_t = sigma_t * tanh(X (B + eps_t)^T).
-    shared_matrix: (m, d) B, shared by all tasks.
-    task_matrices: (T, m, d) eps_t, task-specific perturbations.
-    sigmas: (T,) float64 output scales.
-    """
-
-    X: np.ndarray
-    targets: tuple
-    shared_matrix: np.ndarray
-    task_matrices: np.ndarray
-    sigmas: np.ndarray
-
-
-def make_gradnorm_toy(
-    n: int,
-    *,
-    rng,
-    sigmas: Sequence[float] = (1.0, 100.0),
-    n_features: int = 250,
-    n_outputs: int = 100,
-    shared_std: float = 10.0,
-    task_std: float = 3.5,
-) -> GradNormToy:
-    """T regression tasks that share structure but differ wildly in scale: the GradNorm toy.
-
-    Chen, Badrinarayanan, Lee & Rabinovich 2018 (ICML, "GradNorm: gradient normalization for
-    adaptive loss balancing in deep multitask networks", Section 4.1):
-
-        y_t = sigma_t * tanh((B + eps_t) x),
-
-    with B (m, d) and eps_t (m, d) constant matrices, entries i.i.d. N(0, 10) and N(0, 3.5). The
-    paper uses inputs of dimension d = 250, outputs of dimension m = 100, and sigma = (1, 100) for
-    T = 2 (the defaults here). The paper writes N(0; 10) without saying variance or std; like the
-    public re-implementations we read the numbers as standard deviations. The paper does not give
-    the input distribution; we draw x uniformly on the unit sphere, so each pre-activation has std
-    sqrt(shared_std^2 + task_std^2) ~ 10.6 whatever d is. With the paper's numbers most targets sit
-    near +-sigma_t; pass smaller ``shared_std``/``task_std`` for a smoother target, and smaller
-    n_features/n_outputs for faster lessons.
-
-    With equal loss weights the sigma = 100 task's squared loss (and gradient) dwarfs the other's,
-    which is the imbalance GradNorm corrects.
-
-    Returns :class:`GradNormToy`.
-    """
-    where = "make_gradnorm_toy"
-    n = _check_count(n, "n", where)
-    rng = _as_generator(rng, where)
-    n_features = _check_count(n_features, "n_features", where)
-    n_outputs = _check_count(n_outputs, "n_outputs", where)
-    shared_std = _check_real(shared_std, "shared_std", where, low=0.0)
-    task_std = _check_real(task_std, "task_std", where, low=0.0)
-    sigmas_array = np.asarray(sigmas, dtype=np.float64)
-    if sigmas_array.ndim != 1 or sigmas_array.size == 0:
-        raise ValueError(f"{where}: sigmas must be a non-empty 1-D sequence, one scale per task, got {sigmas!r}")
-    if not np.all(np.isfinite(sigmas_array)) or np.any(sigmas_array <= 0):
-        raise ValueError(f"{where}: every sigma must be finite and > 0, got {sigmas_array.tolist()}")
-    n_tasks = sigmas_array.size
-    shared_matrix = shared_std * rng.standard_normal((n_outputs, n_features))
-    task_matrices = task_std * rng.standard_normal((n_tasks, n_outputs, n_features))
-    gaussian = rng.standard_normal((n, n_features))
-    X = gaussian / np.linalg.norm(gaussian, axis=1, keepdims=True)
-    targets = tuple(
-        sigmas_array[t] * np.tanh(X @ (shared_matrix + task_matrices[t]).T) for t in range(n_tasks)
-    )
-    return GradNormToy(X=X, targets=targets, shared_matrix=shared_matrix, task_matrices=task_matrices, sigmas=sigmas_array)
 
 
 # --------------------------------------------------------------------------------------------

@@ -41,24 +41,20 @@ __all__ = [
     "category_style",
     "decision_grid",
     "plot_layer_gradient_norms",
-    "plot_layer_statistics",
     "plot_layer_histograms",
     "plot_heatmap_layer_by_step",
-    "plot_decision_boundary",
     "plot_loss_curves",
     "plot_singular_values",
     "plot_cosine_matrix",
     "plot_trajectories_on_contours",
     "plot_loss_space",
     "plot_tradeoff_curve",
-    "plot_bar_compare",
 ]
 
 DPI = 80
 """Resolution of every figure: small PNGs in the notebooks, fast redraws in the explorers."""
 
 _SINGLE = (6.0, 3.6)
-_WIDE = (9.0, 3.4)
 _SQUARE = (4.6, 4.0)
 _SQUARE_MARGINS = {"left": 0.16, "right": 0.95, "bottom": 0.13}
 
@@ -66,7 +62,6 @@ _COLOURS = matplotlib.colormaps["tab10"].colors
 _LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1.5, 1, 1.5, 1, 1.5)), (0, (8, 2)), (0, (1, 3)),
                (0, (3, 1, 1, 1)), (0, (6, 2, 2, 2)), (0, (2, 2)))
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
-_HATCHES = ("", "//", "..", "xx", "\\\\", "oo", "--", "++", "**", "||")
 _MISSING_COLOUR = "#d9d9d9"  # heat-map cells with no value (zero on a log scale, NaN)
 
 
@@ -298,59 +293,6 @@ def _stats_field(stats, name: str, function: str, required: bool = True):
     return value
 
 
-def _is_single_stats(stats) -> bool:
-    if isinstance(stats, Mapping):
-        return "activation_std" in stats
-    return hasattr(stats, "activation_std")
-
-
-def plot_layer_statistics(stats, title: str = "Activations through depth") -> Figure:
-    """Two panels per layer: the spread of the activations, and how many units saturate.
-
-    stats: one LayerStats from `mtl_edu.instruments.probes.layer_statistics` (or a dict with the same fields:
-    `activation_std` (L,), `saturated_fraction` (L,), optionally `activation_mean` (L,) and
-    `saturation_rule` str), or a dict {label: stats} to compare configurations.
-    """
-    function = "plot_layer_statistics"
-    configs = {"": stats} if _is_single_stats(stats) else _check_mapping(stats, "stats", function)
-    fig, axes = _new_figure(_WIDE, 1, 2, margins={"top": 0.82, "left": 0.08, "bottom": 0.2})
-    spread_ax, saturation_ax = axes[0]
-    rules = []
-    for index, (label, one) in enumerate(configs.items()):
-        std = _as_array(_stats_field(one, "activation_std", function), "activation_std", function, 1)
-        saturated = _as_array(_stats_field(one, "saturated_fraction", function),
-                              "saturated_fraction", function, 1)
-        if std.shape != saturated.shape:
-            raise ValueError(f"{function}: activation_std has shape {std.shape} but saturated_fraction "
-                             f"has shape {saturated.shape}; both need one value per layer")
-        rule = _stats_field(one, "saturation_rule", function, required=False)
-        if rule and rule not in rules:
-            rules.append(rule)
-        layers = np.arange(1, std.size + 1)
-        style = category_style(index)
-        every = _markevery(std.size)
-        shown, _, _ = _positive_for_log(std)
-        spread_ax.plot(layers, shown, label=str(label) or None, markersize=4, markevery=every, **style)
-        saturation_ax.plot(layers, saturated, label=str(label) or None, markersize=4, markevery=every,
-                           **style)
-    _log_axis(spread_ax)
-    _layer_axis(spread_ax)
-    spread_ax.set_ylabel("std of activations h_l (log scale)")
-    _title(spread_ax, "Activation spread")
-    saturation_ax.set_ylim(-0.03, 1.03)
-    _layer_axis(saturation_ax)
-    saturation_ax.set_ylabel("fraction of units saturated / dead")
-    _title(saturation_ax, "Saturation")
-    if rules:
-        fig.text(0.5, 0.015, "saturated / dead means " + ";  ".join(rules), ha="center", va="bottom",
-                 fontsize=8, color="0.25")
-    for ax in axes[0]:
-        ax.grid(True, alpha=0.3)
-    _legend(spread_ax, len(configs))
-    fig.suptitle(title)
-    return fig
-
-
 def _pick_layers(n_layers: int, wanted: int) -> list[int]:
     """About `wanted` layer indices spread evenly from the first to the last (0-based)."""
     if n_layers <= wanted:
@@ -518,75 +460,6 @@ def decision_grid(X, resolution: int = 100, margin: float = 0.5):
     low, high = X.min(axis=0) - margin, X.max(axis=0) + margin
     xx, yy = np.meshgrid(np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution))
     return xx, yy, np.column_stack([xx.ravel(), yy.ravel()])
-
-
-def plot_decision_boundary(predict_fn_or_grid, X, y, title: str = "Decision boundary",
-                           resolution: int = 100, ax=None) -> Figure:
-    """Predicted class regions with the data on top.
-
-    predict_fn_or_grid: either a function points (M, 2) -> probabilities, (M,) for P(class 1) or
-    (M, C) per class, evaluated here on a `resolution`² grid around X; or a tuple
-    (xx, yy, probabilities) with xx, yy: (H, W) grid coordinates and probabilities (H, W) or
-    (H, W, C) already computed (see `decision_grid`).
-    X: (N, 2) data, y: (N,) integer labels. Two classes: P(class 1) in a cividis colour map with
-    the 0.5 contour drawn; more classes: the most probable class, shaded by the tab10 colours.
-    Each class's points have their own marker.
-    """
-    function = "plot_decision_boundary"
-    X = _as_array(X, "X", function, ndim=2)
-    labels = np.asarray(y)
-    if X.shape[1] != 2:
-        raise ValueError(f"{function}: X must have shape (N, 2), got {X.shape}")
-    if labels.shape != (X.shape[0],):
-        raise ValueError(f"{function}: y must have shape ({X.shape[0]},) to match X {X.shape}, got {labels.shape}")
-    if callable(predict_fn_or_grid):
-        xx, yy, points = decision_grid(X, resolution)
-        probabilities = np.asarray(predict_fn_or_grid(points), dtype=np.float64)
-        if probabilities.shape[0] != points.shape[0]:
-            raise ValueError(f"{function}: the prediction function returned shape {probabilities.shape} "
-                             f"for {points.shape[0]} grid points")
-        if probabilities.ndim == 2 and probabilities.shape[1] == 1:
-            probabilities = probabilities[:, 0]
-        probabilities = probabilities.reshape(xx.shape + probabilities.shape[1:])
-    else:
-        if not isinstance(predict_fn_or_grid, (tuple, list)) or len(predict_fn_or_grid) != 3:
-            raise ValueError(f"{function}: give a prediction function or a tuple (xx, yy, probabilities)")
-        xx, yy, probabilities = (np.asarray(a, dtype=np.float64) for a in predict_fn_or_grid)
-        if xx.ndim != 2 or xx.shape != yy.shape or probabilities.shape[:2] != xx.shape:
-            raise ValueError(f"{function}: xx {xx.shape}, yy {yy.shape} and probabilities "
-                             f"{probabilities.shape} must share the grid shape (H, W)")
-    if probabilities.ndim == 3 and probabilities.shape[2] == 2:
-        probabilities = probabilities[:, :, 1]  # two classes: the map of P(class 1) reads best
-    finite = probabilities[np.isfinite(probabilities)]
-    if finite.size == 0 or finite.min() < 0 or finite.max() > 1:
-        span = f"from {finite.min():.3g} to {finite.max():.3g}" if finite.size else "no finite value"
-        raise ValueError(f"{function}: probabilities must lie in [0, 1], got {span}; "
-                         "pass sigmoid or softmax of the network's logits")
-    fig, ax = _target_axes(ax, _SQUARE, _SQUARE_MARGINS)
-    classes = np.unique(labels)
-    if probabilities.ndim == 2:
-        filled = ax.contourf(xx, yy, probabilities, levels=np.linspace(0, 1, 11), cmap="cividis", alpha=0.8)
-        ax.contour(xx, yy, probabilities, levels=[0.5], colors="black", linewidths=1.5)
-        colorbar = fig.colorbar(filled, ax=ax)
-        colorbar.set_label("predicted P(class 1)")
-    else:
-        n_classes = probabilities.shape[2]
-        winner = probabilities.argmax(axis=2)
-        region_colours = matplotlib.colors.ListedColormap([_COLOURS[c % 10] for c in range(n_classes)])
-        ax.contourf(xx, yy, winner, levels=np.arange(-0.5, n_classes), cmap=region_colours, alpha=0.25)
-        ax.contour(xx, yy, winner, levels=np.arange(0.5, n_classes - 1), colors="black", linewidths=1.0)
-    for label in classes:
-        chosen = labels == label
-        style = category_style(int(label))
-        ax.scatter(X[chosen, 0], X[chosen, 1], s=16, c=[style["color"]], marker=style["marker"],
-                   edgecolors="black", linewidths=0.4, label=f"class {label}")
-    ax.set_xlim(xx.min(), xx.max())
-    ax.set_ylim(yy.min(), yy.max())
-    ax.set_xlabel("x₁")
-    ax.set_ylabel("x₂")
-    _title(ax, title)
-    ax.legend(fontsize=8, loc="upper right", framealpha=0.85)
-    return fig
 
 
 def plot_loss_curves(curves: Mapping[str, np.ndarray], log: bool = True, steps=None,
@@ -947,51 +820,6 @@ def plot_tradeoff_curve(points, current=None, weights=None, title: str = "Trade-
     _title(ax, title)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, framealpha=0.85)
-    return fig
-
-
-def plot_bar_compare(values: Mapping[str, Mapping[str, float]], ylabel: str, title: str,
-                     xlabel: str = "", log: bool = False,
-                     errors: Mapping[str, Mapping[str, float]] | None = None, ax=None) -> Figure:
-    """Grouped bars: one group per outer key, one bar (colour and hatch) per inner key.
-
-    values: {group: {series: value}}, e.g. {"task A": {"STL": 0.31, "MTL": 0.27}, ...}; a series
-    missing from a group leaves a gap. errors: optional, same layout, drawn as error bars.
-    """
-    function = "plot_bar_compare"
-    values = _check_mapping(values, "values", function)
-    groups = list(values)
-    series = []
-    for group in groups:
-        inner = _check_mapping(values[group], f"values[{group!r}]", function)
-        series.extend(name for name in inner if name not in series)
-    if errors is not None:
-        errors = _check_mapping(errors, "errors", function)
-        for group, inner in errors.items():
-            unknown = [name for name in inner if group not in values or name not in values[group]]
-            if group not in values or unknown:
-                raise ValueError(f"{function}: errors[{group!r}] names entries that values lacks: "
-                                 f"{unknown or [group]}")
-    fig, ax = _target_axes(ax, _SINGLE)
-    width = 0.8 / len(series)
-    positions = np.arange(len(groups))
-    for index, name in enumerate(series):
-        heights = np.array([values[g].get(name, np.nan) for g in groups], dtype=np.float64)
-        spread = None
-        if errors is not None:
-            spread = np.array([errors.get(g, {}).get(name, np.nan) for g in groups], dtype=np.float64)
-        ax.bar(positions + (index - (len(series) - 1) / 2) * width, heights, width * 0.95, yerr=spread,
-               color=_COLOURS[index % 10], hatch=_HATCHES[index % len(_HATCHES)], edgecolor="black",
-               linewidth=0.6, label=str(name), capsize=3 if spread is not None else 0)
-    ax.set_xticks(positions, [str(g) for g in groups])
-    ax.set_xlabel(xlabel)
-    if log:
-        _log_axis(ax)
-        ylabel = f"{ylabel} (log scale)"
-    ax.set_ylabel(ylabel)
-    _title(ax, title)
-    ax.grid(True, axis="y", alpha=0.3)
-    _legend(ax, len(series))
     return fig
 
 

@@ -34,7 +34,7 @@ __all__ = [
     "fitted_decay_per_layer", "heads_on_top_data", "heads_on_top_gradients", "plot_heads_on_top",
     "deep_supervision_data", "deep_supervision_net", "deep_supervision_loss", "HeadGradients",
     "head_gradient_norms", "plot_attach_depth_sweep", "DeepSupervisionRun", "deep_supervision_run",
-    "plot_deep_supervision", "plot_seed_study", "plot_task_gradient_imbalance",
+    "plot_deep_supervision", "plot_task_gradient_imbalance",
     "deep_supervision_explorer_update", "deep_supervision_explorer", "check_predicted_lift",
     "check_gradient_at_layer_one", "check_balanced_aux_weight",
 ]
@@ -613,35 +613,6 @@ def deep_supervision_explorer(**initial) -> Explorer:
 
 register_explorer("deep_supervision", deep_supervision_explorer_update, ("attach_depth", "aux_weight", "optimizer"),
                   deep_supervision_explorer)
-
-
-def plot_seed_study(final_losses: Mapping, title: str) -> Figure:
-    """One column per configuration, one marker per seed: the main task's loss after training.
-
-    final_losses: {label: (n_seeds,) losses}. The dotted line is log 2, a 50 : 50 guess: a run at it
-    never left the plateau.
-    """
-    if not isinstance(final_losses, Mapping) or not final_losses:
-        raise ValueError("plot_seed_study: final_losses must be a non-empty dict label -> losses")
-    fig, ax = new_figure((7.5, 3.8), margins=(0.1, 0.98, 0.2, 0.88))
-    for index, (label, losses) in enumerate(final_losses.items()):
-        losses = np.asarray(losses, dtype=float)
-        offsets = np.linspace(-0.15, 0.15, losses.size) if losses.size > 1 else np.zeros(1)
-        style = category_style(index)
-        ax.plot(index + offsets, losses, linestyle="none", marker=style["marker"], color=style["color"],
-                markersize=7, markeredgecolor="black", markeredgewidth=0.5)
-        escaped = int(np.sum(losses < _CHANCE_LOSS - 0.05))
-        ax.text(index, 0.02, f"{escaped} of {losses.size} left\nthe plateau", ha="center", va="bottom", fontsize=8.5)
-    ax.axhline(_CHANCE_LOSS, color="0.4", linestyle=":", linewidth=1.2)
-    ax.text(len(final_losses) - 0.5, _CHANCE_LOSS, "log 2 ", ha="right", va="bottom", fontsize=8, color="0.35")
-    ax.set_xticks(range(len(final_losses)), list(final_losses), fontsize=9)
-    ax.set_xlim(-0.5, len(final_losses) - 0.5)
-    ax.set_ylim(0.0, 0.8)
-    ax.set_ylabel("main-task loss after training")
-    ax.set_xlabel("configuration (one marker per random seed of the network)")
-    ax.set_title(title, y=1.0, fontsize=10)
-    ax.grid(True, axis="y", alpha=0.3)
-    return fig
 
 
 def plot_task_gradient_imbalance(per_layer: Mapping, steps, norms_over_training: Mapping, attach_depth: int,
