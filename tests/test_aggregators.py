@@ -104,7 +104,7 @@ def test_dispatch_errors_list_valid_names_and_parameters():
         aggregate("graddrop", G, rng=0)
     with pytest.raises(ValueError, match="cagrad: c must be a finite number >= 0, got -1"):
         aggregate("cagrad", G, c=-1)
-    with pytest.raises(ValueError, match="max_iter must be a positive integer"):
+    with pytest.raises(ValueError, match="max_iter must be an int >= 1"):
         agg.mgda(G, max_iter=0)
     with pytest.raises(ValueError, match=r"leak must be .* \[0, 1\]"):
         agg.graddrop(G, np.random.default_rng(0), leak=1.5)

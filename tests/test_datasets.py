@@ -75,7 +75,7 @@ def test_spirals_many_arms_balanced_and_bounded():
         (lambda: ds.make_moons(2.5, rng=0), TypeError, "n must be an int"),
         (lambda: ds.make_moons(True, rng=0), TypeError, "n must be an int"),
         (lambda: ds.make_moons(10, noise=-0.1, rng=0), ValueError, "noise must be >= 0.0, got -0.1"),
-        (lambda: ds.make_moons(10, rng=None), TypeError, "rng must be a numpy.random.Generator or an int seed, got NoneType"),
+        (lambda: ds.make_moons(10, rng=None), TypeError, "rng must be a numpy.random.Generator or an int seed >= 0, got None"),
         (lambda: ds.make_moons(10, rng=np.random.RandomState(0)), TypeError, "got RandomState"),
         (lambda: ds.make_circles(10, factor=1.0, rng=0), ValueError, "factor must be in (0.0, 1.0), got 1.0"),
         (lambda: ds.make_spirals(10, rng=0, n_classes=1), ValueError, "n_classes must be >= 2, got 1"),

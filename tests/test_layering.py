@@ -134,9 +134,9 @@ def test_the_checker_sees_imports():
     assert {"passed", "fail"} <= set(lesson01["mtl_edu.teaching.checking"])
     # a later lesson may reuse an earlier one's experiment: same layer
     assert "mtl_edu.lessons.lesson05" in {module for module, _ in package_imports(PACKAGE / "lessons" / "lesson09.py")}
-    # the table is read: data and the engine at the bottom, the lessons at the top
+    # the table is read: validation, data and the engine at the bottom, the lessons at the top
     rank = ranks()
-    assert rank["data"] == 0 and rank["engine"] == 1 and rank["lessons"] == max(rank.values()) and len(rank) >= 7
+    assert rank["validation"] == 0 and rank["data"] == 1 and rank["engine"] == 2 and rank["lessons"] == max(rank.values()) and len(rank) >= 7
 
 
 def test_the_package_index_points_at_every_module_of_the_layers_below_the_lessons():

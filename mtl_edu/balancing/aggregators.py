@@ -32,6 +32,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..validation import generator, nonnegative_number, positive_int
+
 __all__ = [
     "mean",
     "sum_",
@@ -94,31 +96,6 @@ def _check_gradients(G, name: str) -> np.ndarray:
             f"value {G[task, param]}); a loss or gradient has diverged"
         )
     return G
-
-
-def _check_rng(rng, name: str) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"{name}: rng must be a numpy.random.Generator (e.g. numpy.random.default_rng(0)), "
-            f"got {type(rng).__name__}"
-        )
-    return rng
-
-
-def _check_positive_int(value, what: str, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name}: {what} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _check_nonnegative(value, what: str, name: str) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name}: {what} must be a number, got {type(value).__name__}") from None
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name}: {what} must be a finite number >= 0, got {value}")
-    return value
 
 
 def _gram(G: np.ndarray) -> np.ndarray:
@@ -284,8 +261,8 @@ def _min_norm_weights_wolfe(M: np.ndarray, gap_tol: float, max_iter: int) -> np.
 def mgda_weights(G, tol: float = 1e-10, max_iter: int = 1000) -> np.ndarray:
     """Simplex weights w (T,) of MGDA's min-norm point d = G^T w; see :func:`mgda`."""
     G = _check_gradients(G, "mgda_weights")
-    tol = _check_nonnegative(tol, "tol", "mgda_weights")
-    max_iter = _check_positive_int(max_iter, "max_iter", "mgda_weights")
+    tol = nonnegative_number(tol, "tol", "mgda_weights")
+    max_iter = positive_int(max_iter, "max_iter", "mgda_weights")
     return _min_norm_weights(_gram(G), tol, max_iter)
 
 
@@ -315,8 +292,8 @@ def mgda(G, tol: float = 1e-10, max_iter: int = 1000) -> np.ndarray:
     G: (T, P) per-task gradients; returns d: (P,).
     """
     G = _check_gradients(G, "mgda")
-    tol = _check_nonnegative(tol, "tol", "mgda")
-    max_iter = _check_positive_int(max_iter, "max_iter", "mgda")
+    tol = nonnegative_number(tol, "tol", "mgda")
+    max_iter = positive_int(max_iter, "max_iter", "mgda")
     return _combine(_min_norm_weights(_gram(G), tol, max_iter), G)
 
 
@@ -363,7 +340,7 @@ def pcgrad(G, rng: np.random.Generator | None = None) -> np.ndarray:
             f"pcgrad: needs rng (a numpy.random.Generator) to draw the order in which each task "
             f"is projected off the others when T > 2, got rng=None with T = {T}"
         )
-    _check_rng(rng, "pcgrad")
+    generator(rng, "pcgrad", seeds=False)
     G64 = G.astype(np.float64, copy=False)
     projected = G64.copy()
     for i in range(T):
@@ -530,9 +507,9 @@ def cagrad_weights(G, c: float = 0.5, tol: float = 1e-10, max_iter: int = 5000) 
     Returns the uniform weights when c ||g0|| = 0 (then the dual term is constant).
     """
     G = _check_gradients(G, "cagrad_weights")
-    c = _check_nonnegative(c, "c", "cagrad_weights")
-    tol = _check_nonnegative(tol, "tol", "cagrad_weights")
-    max_iter = _check_positive_int(max_iter, "max_iter", "cagrad_weights")
+    c = nonnegative_number(c, "c", "cagrad_weights")
+    tol = nonnegative_number(tol, "tol", "cagrad_weights")
+    max_iter = positive_int(max_iter, "max_iter", "cagrad_weights")
     M = _gram(G)
     b = M.mean(axis=1)
     radius = c * math.sqrt(max(float(b.mean()), 0.0))
@@ -575,9 +552,9 @@ def cagrad(G, c: float = 0.5, rescale: bool = True, tol: float = 1e-10,
     Returns d: (P,).
     """
     G = _check_gradients(G, "cagrad")
-    c = _check_nonnegative(c, "c", "cagrad")
-    tol = _check_nonnegative(tol, "tol", "cagrad")
-    max_iter = _check_positive_int(max_iter, "max_iter", "cagrad")
+    c = nonnegative_number(c, "c", "cagrad")
+    tol = nonnegative_number(tol, "tol", "cagrad")
+    max_iter = positive_int(max_iter, "max_iter", "cagrad")
     if c == 0.0:
         return G.mean(axis=0)  # the ball has radius 0: plain gradient descent, bit for bit
     return _combine(_cagrad_coefficients(_gram(G), c, bool(rescale), tol, max_iter), G)
@@ -707,9 +684,9 @@ def nash_mtl_weights(G, ridge: float = 0.0, tol: float = 1e-12, max_iter: int = 
     keeps them finite. See :func:`nash_mtl`.
     """
     G = _check_gradients(G, "nash_mtl_weights")
-    ridge = _check_nonnegative(ridge, "ridge", "nash_mtl_weights")
-    tol = _check_nonnegative(tol, "tol", "nash_mtl_weights")
-    max_iter = _check_positive_int(max_iter, "max_iter", "nash_mtl_weights")
+    ridge = nonnegative_number(ridge, "ridge", "nash_mtl_weights")
+    tol = nonnegative_number(tol, "tol", "nash_mtl_weights")
+    max_iter = positive_int(max_iter, "max_iter", "nash_mtl_weights")
     return _nash_weights(_gram(G), ridge, tol, max_iter)
 
 
@@ -744,9 +721,9 @@ def nash_mtl(G, ridge: float = 1e-9, tol: float = 1e-12, max_iter: int = 100) ->
     Returns d: (P,). When the gradients exactly cancel, returns 0.
     """
     G = _check_gradients(G, "nash_mtl")
-    ridge = _check_nonnegative(ridge, "ridge", "nash_mtl")
-    tol = _check_nonnegative(tol, "tol", "nash_mtl")
-    max_iter = _check_positive_int(max_iter, "max_iter", "nash_mtl")
+    ridge = nonnegative_number(ridge, "ridge", "nash_mtl")
+    tol = nonnegative_number(tol, "tol", "nash_mtl")
+    max_iter = positive_int(max_iter, "max_iter", "nash_mtl")
     M = _gram(G)
     T = G.shape[0]
     scale = math.sqrt(float(np.linalg.norm(M))) / T
@@ -788,7 +765,7 @@ def _aligned_rows(G: np.ndarray, rank_rtol: float) -> np.ndarray:
 def _aligned_tolerance(rank_rtol, T: int, name: str) -> float:
     if rank_rtol is None:
         return T * float(np.finfo(np.float32).eps)
-    return _check_nonnegative(rank_rtol, "rank_rtol", name)
+    return nonnegative_number(rank_rtol, "rank_rtol", name)
 
 
 def aligned_mtl_gradients(G, rank_rtol: float | None = None) -> np.ndarray:
@@ -859,7 +836,7 @@ def graddrop(G, rng: np.random.Generator | None = None, leak=0.0) -> np.ndarray:
     if rng is None:
         raise ValueError("graddrop: needs rng (a numpy.random.Generator) to draw which sign to "
                          "keep in each coordinate, got rng=None")
-    _check_rng(rng, "graddrop")
+    generator(rng, "graddrop", seeds=False)
     T, P = G.shape
     leak = np.asarray(leak, dtype=np.float64)
     if leak.ndim == 0:
@@ -922,7 +899,7 @@ def get_aggregator(name: str, rng: np.random.Generator | None = None,
     keywords = dict(hyper)
     if "rng" in parameters:
         if rng is not None:
-            _check_rng(rng, name)
+            generator(rng, name, seeds=False)
         keywords["rng"] = rng
     if not keywords:
         return function

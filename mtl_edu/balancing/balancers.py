@@ -38,6 +38,7 @@ from . import aggregators as _aggregators
 from ..engine.autodiff import Tensor
 from ..nets.multitask import TASK_KINDS, graph_leaves, per_task_gradients
 from ..nets.optim import SGD, Adam, clip_grad_norm
+from ..validation import generator, positive_int, positive_number
 
 __all__ = [
     "Balancer", "StaticWeights", "UncertaintyWeighting", "DWA", "GradNorm", "RLW", "FAMO",
@@ -46,26 +47,6 @@ __all__ = [
 
 
 # ---- shared checks and helpers ---------------------------------------------------------------------
-
-def _check_n_tasks(n_tasks, where: str) -> int:
-    if isinstance(n_tasks, bool) or not isinstance(n_tasks, (int, np.integer)) or n_tasks < 1:
-        raise ValueError(f"{where}: n_tasks must be a positive int, got {n_tasks!r}")
-    return int(n_tasks)
-
-
-def _check_positive(value, name: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{where}: {name} must be a finite number > 0, got {value!r}")
-    return float(value)
-
-
-def _check_rng(rng, where: str) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"{where}: rng must be a numpy.random.Generator or an int seed, got {rng!r}")
-
 
 def _softmax(x: np.ndarray) -> np.ndarray:
     e = np.exp(x - x.max())
@@ -101,7 +82,7 @@ class Balancer:
     uses_task_gradients = False
 
     def __init__(self, n_tasks: int):
-        self.n_tasks = _check_n_tasks(n_tasks, type(self).__name__)
+        self.n_tasks = positive_int(n_tasks, "n_tasks", type(self).__name__)
 
     def loss_weights(self, values: np.ndarray) -> np.ndarray:
         """Loss-weighting balancers: the weights (T,) for this step from the T loss values, updating the
@@ -220,7 +201,7 @@ class UncertaintyWeighting(Balancer):
         if unknown:
             raise ValueError(f"{where}: unknown task kinds {unknown}; use 'regression' or 'classification'")
         self.kinds = kinds
-        self.lr = _check_positive(lr, "lr", where)
+        self.lr = positive_number(lr, "lr", where)
         self._scales = np.array([0.5 if k == "regression" else 1.0 for k in kinds])
         self.log_variances = Tensor(np.full(self.n_tasks, float(init_log_variance)), requires_grad=True)
         self._optimizer = Adam([self.log_variances], lr=self.lr)
@@ -273,7 +254,7 @@ class DWA(Balancer):
 
     def __init__(self, n_tasks: int, temperature: float = 2.0, steps_per_epoch: int = 1):
         super().__init__(n_tasks)
-        self.temperature = _check_positive(temperature, "temperature", "DWA")
+        self.temperature = positive_number(temperature, "temperature", "DWA")
         if isinstance(steps_per_epoch, bool) or not isinstance(steps_per_epoch, (int, np.integer)) or steps_per_epoch < 1:
             raise ValueError(f"DWA: steps_per_epoch must be a positive int, got {steps_per_epoch!r}")
         self.steps_per_epoch = int(steps_per_epoch)
@@ -310,7 +291,7 @@ class RLW(Balancer):
 
     def __init__(self, n_tasks: int, rng):
         super().__init__(n_tasks)
-        self.rng = _check_rng(rng, "RLW")
+        self.rng = generator(rng, "RLW")
 
     def loss_weights(self, values: np.ndarray) -> np.ndarray:
         return _softmax(self.rng.standard_normal(self.n_tasks))
@@ -350,15 +331,15 @@ class FAMO(Balancer):
                  max_norm: float | None = None, eps: float = 1e-8):
         super().__init__(n_tasks)
         where = "FAMO"
-        self.lr = _check_positive(lr, "lr", where)
+        self.lr = positive_number(lr, "lr", where)
         if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or gamma < 0 or not np.isfinite(gamma):
             raise ValueError(f"{where}: gamma must be a finite number >= 0, got {gamma!r}")
         self.gamma = float(gamma)
         self.min_losses = np.zeros(self.n_tasks) if min_losses is None else np.asarray(min_losses, dtype=np.float64)
         if self.min_losses.shape != (self.n_tasks,):
             raise ValueError(f"{where}: min_losses needs one value per task ({self.n_tasks}), got shape {self.min_losses.shape}")
-        self.max_norm = None if max_norm is None else _check_positive(max_norm, "max_norm", where)
-        self.eps = _check_positive(eps, "eps", where)
+        self.max_norm = None if max_norm is None else positive_number(max_norm, "max_norm", where)
+        self.eps = positive_number(eps, "eps", where)
         self.logits = Tensor(np.zeros(self.n_tasks), requires_grad=True)
         self._optimizer = Adam([self.logits], lr=self.lr, weight_decay=self.gamma)
         self._previous_losses = None
@@ -450,7 +431,7 @@ class GradNorm(Balancer):
         if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or alpha < 0 or not np.isfinite(alpha):
             raise ValueError(f"{where}: alpha must be a finite number >= 0, got {alpha!r}")
         self.alpha = float(alpha)
-        self.lr = _check_positive(lr, "lr", where)
+        self.lr = positive_number(lr, "lr", where)
         self.weights = Tensor(np.ones(self.n_tasks), requires_grad=True)
         if optimizer == "adam":
             self._optimizer = Adam([self.weights], lr=self.lr)
@@ -533,11 +514,11 @@ class GradientAggregation(Balancer):
     def __init__(self, method: str, rng=None, representation: bool = False, *, n_tasks: int | None = None, **hyper):
         self.method = method
         self.hyper = dict(hyper)
-        self.rng = None if rng is None else _check_rng(rng, "GradientAggregation")
+        self.rng = None if rng is None else generator(rng, "GradientAggregation")
         self.aggregate = _aggregators.get_aggregator(method, rng=self.rng, **hyper)
         self.representation = bool(representation)
         self.needs_representation = self.representation
-        self.n_tasks = None if n_tasks is None else _check_n_tasks(n_tasks, "GradientAggregation")
+        self.n_tasks = None if n_tasks is None else positive_int(n_tasks, "n_tasks", "GradientAggregation")
         self.last_G = None
 
     def backward(self, task_losses, shared_params, task_params=None, representation=None) -> np.ndarray:

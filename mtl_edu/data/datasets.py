@@ -33,12 +33,13 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import math
 import numbers
 from importlib import resources
 from typing import NamedTuple, Sequence
 
 import numpy as np
+
+from ..validation import count, generator, real_number
 
 __all__ = [
     "Split",
@@ -81,49 +82,8 @@ TASK_TYPES = ("regression", "classification")
 # --------------------------------------------------------------------------------------------
 
 
-def _as_generator(rng, where: str) -> np.random.Generator:
-    """Accept a Generator or an int seed; refuse anything that would hide where randomness comes from."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        if int(rng) < 0:
-            raise ValueError(f"{where}: seed rng must be >= 0, got {int(rng)}")
-        return np.random.default_rng(int(rng))
-    raise TypeError(
-        f"{where}: rng must be a numpy.random.Generator or an int seed, got {type(rng).__name__}; "
-        "pass e.g. rng=np.random.default_rng(0)"
-    )
-
-
-def _check_count(value, name: str, where: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{where}: {name} must be an int, got {type(value).__name__} ({value!r})")
-    if value < minimum:
-        raise ValueError(f"{where}: {name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_real(value, name: str, where: str, low=None, high=None, low_open=False, high_open=False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{where}: {name} must be a real number, got {type(value).__name__} ({value!r})")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{where}: {name} must be finite, got {value}")
-    too_low = low is not None and (value < low or (low_open and value == low))
-    too_high = high is not None and (value > high or (high_open and value == high))
-    if too_low or too_high:
-        if low is not None and high is not None:
-            allowed = f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
-        elif low is not None:
-            allowed = f"{'>' if low_open else '>='} {low}"
-        else:
-            allowed = f"{'<' if high_open else '<='} {high}"
-        raise ValueError(f"{where}: {name} must be {allowed}, got {value}")
-    return value
-
-
 def _check_noise(noise, where: str) -> float:
-    return _check_real(noise, "noise", where, low=0.0)
+    return real_number(noise, "noise", where, low=0.0)
 
 
 def _balanced_counts(n: int, n_classes: int) -> np.ndarray:
@@ -187,8 +147,8 @@ def train_test_split(*arrays, test_fraction: float, rng, stratify=None) -> Split
     lengths = [a.shape[0] for a in arrays]
     if any(length != n for length in lengths):
         raise ValueError(f"{where}: arrays must have the same number of rows, got {lengths}")
-    test_fraction = _check_real(test_fraction, "test_fraction", where, low=0.0, high=1.0, low_open=True, high_open=True)
-    rng = _as_generator(rng, where)
+    test_fraction = real_number(test_fraction, "test_fraction", where, low=0.0, high=1.0, low_open=True, high_open=True)
+    rng = generator(rng, where)
 
     if stratify is None:
         n_test = int(round(test_fraction * n))
@@ -300,9 +260,9 @@ def make_moons(n: int, noise: float = 0.1, *, rng) -> tuple[np.ndarray, np.ndarr
     Returns X: (n, 2) float64, y: (n,) int64 in {0, 1}.
     """
     where = "make_moons"
-    n = _check_count(n, "n", where, minimum=2)
+    n = count(n, "n", where, minimum=2)
     noise = _check_noise(noise, where)
-    rng = _as_generator(rng, where)
+    rng = generator(rng, where)
     n0, n1 = _balanced_counts(n, 2)
     t0 = rng.uniform(0.0, np.pi, n0)
     t1 = rng.uniform(0.0, np.pi, n1)
@@ -323,10 +283,10 @@ def make_circles(n: int, noise: float = 0.05, factor: float = 0.5, *, rng) -> tu
     Returns X: (n, 2) float64, y: (n,) int64 in {0, 1}.
     """
     where = "make_circles"
-    n = _check_count(n, "n", where, minimum=2)
+    n = count(n, "n", where, minimum=2)
     noise = _check_noise(noise, where)
-    factor = _check_real(factor, "factor", where, low=0.0, high=1.0, low_open=True, high_open=True)
-    rng = _as_generator(rng, where)
+    factor = real_number(factor, "factor", where, low=0.0, high=1.0, low_open=True, high_open=True)
+    rng = generator(rng, where)
     n0, n1 = _balanced_counts(n, 2)
     angle = rng.uniform(0.0, 2.0 * np.pi, n)
     radius = np.concatenate([np.ones(n0), np.full(n1, factor)])
@@ -345,11 +305,11 @@ def make_spirals(n: int, noise: float = 0.05, *, rng, n_classes: int = 2, turns:
     Returns X: (n, 2) float64, y: (n,) int64 in {0, ..., K-1}.
     """
     where = "make_spirals"
-    n_classes = _check_count(n_classes, "n_classes", where, minimum=2)
-    n = _check_count(n, "n", where, minimum=n_classes)
+    n_classes = count(n_classes, "n_classes", where, minimum=2)
+    n = count(n, "n", where, minimum=n_classes)
     noise = _check_noise(noise, where)
-    turns = _check_real(turns, "turns", where, low=0.0, low_open=True)
-    rng = _as_generator(rng, where)
+    turns = real_number(turns, "turns", where, low=0.0, low_open=True)
+    rng = generator(rng, where)
     counts = _balanced_counts(n, n_classes)
     y = np.repeat(np.arange(n_classes, dtype=np.int64), counts)
     # Starting away from the origin keeps the arms from collapsing onto one point.
@@ -432,8 +392,8 @@ class RelatedTaskTeacher(NamedTuple):
         across tasks and examples. Use it for a large test set from the same functions.
         """
         where = "RelatedTaskTeacher.sample"
-        n = _check_count(n, "n", where)
-        rng = _as_generator(rng, where)
+        n = count(n, "n", where)
+        rng = generator(rng, where)
         X = rng.standard_normal((n, self.n_features))
         clean = self.clean_targets(X)
         targets = []
@@ -518,11 +478,11 @@ def make_related_task_teacher(
 
 def _build_related_task_teacher(where, rho, *, rng, n_tasks, n_features, n_hidden, noise, task_types, activation, gain):
     """The body of make_related_task_teacher; ``where`` names the public function for error messages."""
-    rho = _check_real(rho, "rho", where, low=0.0, high=1.0)
-    rng = _as_generator(rng, where)
-    n_tasks = _check_count(n_tasks, "n_tasks", where)
-    n_hidden = _check_count(n_hidden, "n_hidden", where)
-    n_features = _check_count(n_features, "n_features", where)
+    rho = real_number(rho, "rho", where, low=0.0, high=1.0)
+    rng = generator(rng, where)
+    n_tasks = count(n_tasks, "n_tasks", where)
+    n_hidden = count(n_hidden, "n_hidden", where)
+    n_features = count(n_features, "n_features", where)
     needed = n_hidden * (n_tasks + 1)
     if n_features < needed:
         raise ValueError(
@@ -530,7 +490,7 @@ def _build_related_task_teacher(where, rho, *, rng, n_tasks, n_features, n_hidde
             f"{n_tasks} x {n_hidden} private orthogonal directions; need n_features >= {needed}"
         )
     noise = _check_noise(noise, where)
-    gain = _check_real(gain, "gain", where, low=0.0, low_open=True)
+    gain = real_number(gain, "gain", where, low=0.0, low_open=True)
     if activation not in ("tanh", "linear"):
         raise ValueError(f"{where}: activation must be 'tanh' or 'linear', got {activation!r}")
     if task_types is None:
@@ -590,9 +550,9 @@ def make_related_tasks(
     Returns :class:`RelatedTasks` (X (n, d), targets, clean_targets, teacher).
     """
     where = "make_related_tasks"
-    n = _check_count(n, "n", where)
+    n = count(n, "n", where)
     # One generator for the teacher and the samples, so an int seed gives one reproducible stream.
-    rng = _as_generator(rng, where)
+    rng = generator(rng, where)
     teacher = _build_related_task_teacher(
         where,
         rho,
@@ -654,8 +614,8 @@ def make_kendall_toy(n: int, *, rng) -> KendallToy:
     Returns :class:`KendallToy`.
     """
     where = "make_kendall_toy"
-    n = _check_count(n, "n", where, minimum=2)
-    rng = _as_generator(rng, where)
+    n = count(n, "n", where, minimum=2)
+    rng = generator(rng, where)
     slopes, intercepts, noise_scales = (2.0, 3.0), (8.0, 3.0), (10.0, 1.0)
     x = rng.standard_normal((n, 1))
     noise = rng.standard_normal((2, n))
@@ -726,9 +686,9 @@ def make_parity_tasks(
     Returns :class:`ParityTasks`.
     """
     where = "make_parity_tasks"
-    n = _check_count(n, "n", where)
-    n_bits = _check_count(n_bits, "n_bits", where, minimum=3)
-    rng = _as_generator(rng, where)
+    n = count(n, "n", where)
+    n_bits = count(n_bits, "n_bits", where, minimum=3)
+    rng = generator(rng, where)
     parity_index = [int(b) for b in parity_bits]
     if len(parity_index) < 2 or len(set(parity_index)) != len(parity_index):
         raise ValueError(f"{where}: parity_bits must hold at least 2 distinct bit indices, got {list(parity_bits)}")
@@ -815,11 +775,11 @@ def make_attribute_selection_tasks(
     Returns :class:`AttributeSelectionTasks`.
     """
     where = "make_attribute_selection_tasks"
-    n = _check_count(n, "n", where)
-    rng = _as_generator(rng, where)
-    n_tasks = _check_count(n_tasks, "n_tasks", where)
-    n_relevant = _check_count(n_relevant, "n_relevant", where)
-    n_irrelevant = _check_count(n_irrelevant, "n_irrelevant", where, minimum=0)
+    n = count(n, "n", where)
+    rng = generator(rng, where)
+    n_tasks = count(n_tasks, "n_tasks", where)
+    n_relevant = count(n_relevant, "n_relevant", where)
+    n_irrelevant = count(n_irrelevant, "n_irrelevant", where, minimum=0)
     noise = _check_noise(noise, where)
     task_weights = rng.standard_normal((n_tasks, n_relevant))
     task_weights /= np.linalg.norm(task_weights, axis=1, keepdims=True)
@@ -901,11 +861,11 @@ def make_eavesdropping_tasks(n: int, *, rng, n_features: int = 10, noise: float 
     Returns :class:`EavesdroppingTasks`.
     """
     where = "make_eavesdropping_tasks"
-    n = _check_count(n, "n", where)
-    rng = _as_generator(rng, where)
-    n_features = _check_count(n_features, "n_features", where, minimum=2)
+    n = count(n, "n", where)
+    rng = generator(rng, where)
+    n_features = count(n_features, "n_features", where, minimum=2)
     noise = _check_noise(noise, where)
-    gain = _check_real(gain, "gain", where, low=0.0, low_open=True)
+    gain = real_number(gain, "gain", where, low=0.0, low_open=True)
     direction = rng.standard_normal(n_features)
     direction /= np.linalg.norm(direction)
     X = rng.standard_normal((n, n_features))
@@ -957,10 +917,10 @@ def make_representation_bias_tasks(n: int, *, rng, copy_noise: float = 0.5, n_ir
     Returns :class:`RepresentationBiasTasks`.
     """
     where = "make_representation_bias_tasks"
-    n = _check_count(n, "n", where)
-    rng = _as_generator(rng, where)
-    copy_noise = _check_real(copy_noise, "copy_noise", where, low=0.0)
-    n_irrelevant = _check_count(n_irrelevant, "n_irrelevant", where, minimum=0)
+    n = count(n, "n", where)
+    rng = generator(rng, where)
+    copy_noise = real_number(copy_noise, "copy_noise", where, low=0.0)
+    n_irrelevant = count(n_irrelevant, "n_irrelevant", where, minimum=0)
     noise = _check_noise(noise, where)
     latent = rng.standard_normal(n)
     copies = latent[:, None] + copy_noise * rng.standard_normal((n, 2))

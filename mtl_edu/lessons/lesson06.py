@@ -145,7 +145,11 @@ def train_weighted_pair(weight_a: float = 0.5, weight_b: float = 0.5, pair: str 
     task_weights = normalised_task_weights(weight_a, weight_b), Adam (lr 0.075), 200 full-batch steps,
     the same initial weights for every λ (TASK_WEIGHT_SETUP). About 40 ms of CPU time.
     """
-    weights = normalised_task_weights(weight_a, weight_b)
+    return _train_at_weights(normalised_task_weights(weight_a, weight_b), pair, shared_units)
+
+
+def _train_at_weights(weights: np.ndarray, pair: str, shared_units: int) -> WeightedPairRun:
+    """train_weighted_pair with the weights already normalised (checked once, where they came in)."""
     shared_units = _task_weight_units(shared_units)
     data = task_pair_data(pair)
     setup = TASK_WEIGHT_SETUP
@@ -295,12 +299,12 @@ def task_weights_explorer_update(weight_a: float = 0.5, weight_b: float = 0.5,
                                  show: str = "test loss", progress=None) -> Figure:
     """Lesson 06: train one model at the chosen weights (live) and place it on the precomputed sweep.
     With more than one shared unit, the one-unit sweep is drawn faintly for comparison."""
-    normalised_task_weights(weight_a, weight_b)  # an impossible weight is explained before any training
+    weights = normalised_task_weights(weight_a, weight_b)  # an impossible weight is explained before any training
     if show not in _TASK_WEIGHT_SHOW:
         raise ValueError(f"show must be one of {list(_TASK_WEIGHT_SHOW)}, got {show!r}.")
     sweep = task_weight_sweep(pair, shared_units, progress=progress)
     reference = task_weight_sweep(pair, 1, progress=progress) if sweep.shared_units != 1 else None
-    run = train_weighted_pair(weight_a, weight_b, pair, shared_units)
+    run = _train_at_weights(weights, pair, shared_units)
     return plot_task_weights(sweep, run, show, reference=reference)
 
 

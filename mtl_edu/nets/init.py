@@ -25,6 +25,8 @@ import numbers
 
 import numpy as np
 
+from ..validation import generator
+
 __all__ = [
     "zeros", "normal", "uniform", "xavier_normal", "xavier_uniform", "he_normal", "he_uniform",
     "lecun_normal", "orthogonal", "INITS", "initialize", "as_generator",
@@ -32,17 +34,9 @@ __all__ = [
 
 
 def as_generator(rng, where: str = "init") -> np.random.Generator:
-    """A Generator as given, or one built from an int seed; None means seed 0 (reproducible)."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None:
-        return np.random.default_rng(0)
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool) and rng >= 0:
-        return np.random.default_rng(int(rng))
-    raise TypeError(
-        f"{where}: rng must be a numpy.random.Generator or an int seed >= 0, got {rng!r}; "
-        "pass e.g. rng=np.random.default_rng(0)"
-    )
+    """A Generator as given, or one built from an int seed; None means seed 0, the initialisers' default
+    (so a network built twice without an rng is the same network)."""
+    return generator(0 if rng is None else rng, where)
 
 
 def _shape(shape, where: str) -> tuple:

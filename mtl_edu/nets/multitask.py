@@ -30,6 +30,7 @@ import numpy as np
 from ..engine import functional as F
 from . import nn
 from ..engine.autodiff import Tensor, grad, graph_nodes
+from ..validation import generator, nonnegative_number, weight_vector
 
 __all__ = [
     "TASK_KINDS", "Task", "make_tasks", "task_loss", "task_metric", "metric_name", "higher_is_better",
@@ -208,14 +209,6 @@ def task_metric(kind, pred, target) -> float:
 
 # ---- architectures ---------------------------------------------------------------------------------
 
-def _as_rng(rng, where: str) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"{where}: rng must be a numpy.random.Generator or an int seed, got {rng!r}")
-
-
 def _check_sizes(n_in, hidden_sizes, where: str) -> list:
     if isinstance(n_in, bool) or not isinstance(n_in, (int, np.integer)) or n_in < 1:
         raise ValueError(f"{where}: n_in must be a positive int, got {n_in!r}")
@@ -284,7 +277,7 @@ class HardSharingNet(nn.Module):
                 f"{where}: branch_depth must be an int from 0 (separate networks) to "
                 f"{len(hidden)} (= len(hidden_sizes), only output layers task-specific), got {branch_depth!r}"
             )
-        rng = _as_rng(rng, where)
+        rng = generator(rng, where)
         self.tasks = make_tasks(task_outputs)
         self.n_in = int(n_in)
         self.hidden_sizes = hidden
@@ -364,7 +357,7 @@ class SoftSharingNet(nn.Module):
             raise ValueError(f"{where}: needs at least one hidden layer to tie, got hidden_sizes={hidden}")
         if not np.isfinite(penalty_weight) or penalty_weight < 0:
             raise ValueError(f"{where}: penalty_weight must be a finite number >= 0, got {penalty_weight!r}")
-        rng = _as_rng(rng, where)
+        rng = generator(rng, where)
         self.tasks = make_tasks(task_outputs)
         self.n_in = int(n_in)
         self.hidden_sizes = hidden
@@ -447,7 +440,7 @@ class DeepSupervisionNet(nn.Module):
         outside = [k for k in attach if not 1 <= k <= depth]
         if outside:
             raise ValueError(f"{where}: attach_depths must lie in 1..depth={depth}, got {attach}")
-        rng = _as_rng(rng, where)
+        rng = generator(rng, where)
         self.n_in, self.depth, self.width, self.n_outputs = int(n_in), int(depth), int(width), int(n_outputs)
         self.attach_depths = attach
         self.trunk = nn.MLP([self.n_in] + [self.width] * self.depth, activation=activation, init=init, gain=gain,
@@ -502,13 +495,8 @@ def joint_loss(task_losses, weights, l2: float = 0.0, params=None):
     Returns (total: scalar Tensor, values: list of T floats, the unweighted task losses).
     """
     losses = _check_losses(task_losses, "joint_loss")
-    weights = np.asarray(weights, dtype=np.float64)
-    if weights.shape != (len(losses),):
-        raise ValueError(f"joint_loss: need one weight per task ({len(losses)}), got weights of shape {weights.shape}")
-    if not np.all(np.isfinite(weights)):
-        raise ValueError(f"joint_loss: weights must be finite, got {weights.tolist()}")
-    if not np.isfinite(l2) or l2 < 0:
-        raise ValueError(f"joint_loss: l2 must be a finite number >= 0, got {l2!r}")
+    weights = weight_vector(weights, len(losses), "joint_loss")
+    l2 = nonnegative_number(l2, "l2", "joint_loss")
     total = None
     for weight, loss in zip(weights, losses):
         term = loss * float(weight)

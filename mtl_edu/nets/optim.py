@@ -8,31 +8,13 @@ Update rules follow PyTorch's conventions, so the numbers a learner sees here ca
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
 from ..engine.autodiff import Tensor
+from ..validation import nonnegative_number, positive_number, unit_interval
 
 __all__ = ["Optimizer", "SGD", "Adam", "adam_step", "clip_grad_norm", "clip_grad_value"]
-
-
-def _positive(value, name: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{where}: {name} must be a finite number > 0, got {value!r}")
-    return float(value)
-
-
-def _in_unit_interval(value, name: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
-        raise ValueError(f"{where}: {name} must lie in [0, 1), got {value!r}")
-    return float(value)
-
-
-def _nonnegative(value, name: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
-        raise ValueError(f"{where}: {name} must be a finite number >= 0, got {value!r}")
-    return float(value)
 
 
 def _parameter_list(params, where: str) -> list:
@@ -71,7 +53,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value) -> None:
-        self._lr = _positive(value, "lr", type(self).__name__)
+        self._lr = positive_number(value, "lr", type(self).__name__)
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -90,8 +72,8 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
         super().__init__(params, lr)
-        self.momentum = _in_unit_interval(momentum, "momentum", "SGD")
-        self.weight_decay = _nonnegative(weight_decay, "weight_decay", "SGD")
+        self.momentum = unit_interval(momentum, "momentum", "SGD")
+        self.weight_decay = nonnegative_number(weight_decay, "weight_decay", "SGD")
         self._velocity = [None] * len(self.params)
 
     def step(self) -> None:
@@ -146,9 +128,9 @@ class Adam(Optimizer):
             beta1, beta2 = betas
         except (TypeError, ValueError):
             raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}") from None
-        self.betas = (_in_unit_interval(beta1, "beta1", "Adam"), _in_unit_interval(beta2, "beta2", "Adam"))
-        self.eps = _positive(eps, "eps", "Adam")
-        self.weight_decay = _nonnegative(weight_decay, "weight_decay", "Adam")
+        self.betas = (unit_interval(beta1, "beta1", "Adam"), unit_interval(beta2, "beta2", "Adam"))
+        self.eps = positive_number(eps, "eps", "Adam")
+        self.weight_decay = nonnegative_number(weight_decay, "weight_decay", "Adam")
         self.t = 0
         self._m = [None] * len(self.params)
         self._v = [None] * len(self.params)
@@ -178,7 +160,7 @@ def clip_grad_norm(params, max_norm: float) -> float:
     Clipping by norm keeps the direction of the update (Pascanu, Mikolov & Bengio 2013, ICML).
     A non-finite norm is returned without touching the gradients: there is no direction to keep.
     """
-    max_norm = _positive(max_norm, "max_norm", "clip_grad_norm")
+    max_norm = positive_number(max_norm, "max_norm", "clip_grad_norm")
     grads = _grads(params, "clip_grad_norm")
     total = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
     if total > max_norm and math.isfinite(total):
@@ -190,6 +172,6 @@ def clip_grad_norm(params, max_norm: float) -> float:
 
 def clip_grad_value(params, clip_value: float) -> None:
     """Clip every gradient entry into [−clip_value, clip_value] (changes the direction, unlike clip_grad_norm)."""
-    clip_value = _positive(clip_value, "clip_value", "clip_grad_value")
+    clip_value = positive_number(clip_value, "clip_value", "clip_grad_value")
     for g in _grads(params, "clip_grad_value"):
         np.clip(g, -clip_value, clip_value, out=g)

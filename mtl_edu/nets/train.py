@@ -8,7 +8,6 @@ start of that step. Runs are deterministic given `rng` (which orders the minibat
 from __future__ import annotations
 
 import math
-import numbers
 import sys
 import time
 from dataclasses import dataclass, field
@@ -19,8 +18,9 @@ from ..engine import functional as F
 from ..engine.autodiff import Tensor, no_grad
 from .batched import ModelBatch
 from .init import as_generator
-from .multitask import graph_leaves, per_task_gradients
+from .multitask import graph_leaves, joint_loss, per_task_gradients
 from .optim import SGD, Adam, Optimizer, clip_grad_norm, clip_grad_value
+from ..validation import positive_int, positive_number, weight_vector
 
 __all__ = ["TrainingDiverged", "History", "fit", "fit_multitask", "ModelsHistory", "fit_multitask_models", "LOSSES",
            "accuracy"]
@@ -91,18 +91,6 @@ class History:
 
 # ---- argument checks -----------------------------------------------------------------------------
 
-def _check_positive_int(value, name: str, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{where}: {name} must be an int >= 1, got {value!r}")
-    return int(value)
-
-
-def _check_positive(value, name: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{where}: {name} must be a finite number > 0, got {value!r}")
-    return float(value)
-
-
 def _model_dtype(model) -> np.dtype:
     params = model.parameters() if hasattr(model, "parameters") else []
     return params[0].dtype if params else np.dtype(np.float64)
@@ -150,7 +138,7 @@ def _prepare_targets(y, n: int, loss_name: str, dtype, where: str, what: str = "
 def _make_optimizer(optimizer, params, lr, where: str) -> Optimizer:
     if isinstance(optimizer, Optimizer):
         return optimizer
-    lr = _check_positive(lr, "lr", where)
+    lr = positive_number(lr, "lr", where)
     if optimizer == "sgd":
         return SGD(params, lr=lr)
     if optimizer == "adam":
@@ -202,7 +190,7 @@ class _Batches:
         if batch_size is None or batch_size == n:
             self.batch_size = None
             return
-        self.batch_size = _check_positive_int(batch_size, "batch_size", where)
+        self.batch_size = positive_int(batch_size, "batch_size", where)
         if self.batch_size > n:
             raise ValueError(f"{where}: batch_size {self.batch_size} is larger than the {n} rows of X")
         self.rng = as_generator(rng, where)
@@ -321,12 +309,12 @@ def _run(steps, optimizer, compute_losses, batches, clip_norm, clip_value, recor
 
 
 def _common_checks(steps, record_every, clip_norm, clip_value, where):
-    steps = _check_positive_int(steps, "steps", where)
-    record_every = _check_positive_int(record_every, "record_every", where)
+    steps = positive_int(steps, "steps", where)
+    record_every = positive_int(record_every, "record_every", where)
     if clip_norm is not None:
-        clip_norm = _check_positive(clip_norm, "clip_norm", where)
+        clip_norm = positive_number(clip_norm, "clip_norm", where)
     if clip_value is not None:
-        clip_value = _check_positive(clip_value, "clip_value", where)
+        clip_value = positive_number(clip_value, "clip_value", where)
     return steps, record_every, clip_norm, clip_value
 
 
@@ -437,9 +425,7 @@ def fit_multitask(model, X, targets, task_losses, balancer=None, task_weights=No
     if task_weights is None:
         fixed_weights = np.ones(n_tasks)
     else:
-        fixed_weights = np.asarray(task_weights, dtype=float)
-        if fixed_weights.shape != (n_tasks,) or not np.isfinite(fixed_weights).all():
-            raise ValueError(f"{where}: task_weights must be {n_tasks} finite numbers, got {task_weights!r}")
+        fixed_weights = weight_vector(task_weights, n_tasks, where, "task_weights")
     if balancer is not None:
         if not callable(getattr(balancer, "backward", None)):
             raise TypeError(f"{where}: balancer must have a backward(task_losses, shared_params, task_params) method")
@@ -508,10 +494,7 @@ def fit_multitask(model, X, targets, task_losses, balancer=None, task_weights=No
         values = [float(l.data) for l in losses]
         if balancer is None:
             weights = fixed_weights
-            total = None
-            for w, l in zip(weights, losses):
-                term = l if w == 1.0 else l * float(w)
-                total = term if total is None else total + term
+            total, _ = joint_loss(losses, weights)
             if math.isfinite(float(total.data)):
                 total.backward()
         else:
