@@ -46,9 +46,9 @@ def random_gradient_matrices(seed, count=400):
     return matrices
 
 
-@pytest.mark.parametrize("method", toys.FAST_TOY_METHODS)
+@pytest.mark.parametrize("method", agg.TWO_TASK_METHODS)
 def test_two_task_closed_forms_agree_with_the_aggregators(method):
-    direction = toys._two_task_direction(method, HYPER.get(method, {}))
+    direction = agg.two_task_direction(method, **HYPER.get(method, {}))
     for index, G in enumerate(random_gradient_matrices(1)):
         uniforms = np.random.default_rng(index).uniform(size=2)
         expected = agg.aggregate(method, G, rng=np.random.default_rng(index), **HYPER.get(method, {}))
@@ -458,3 +458,10 @@ def test_pareto_stoppers_checker(capsys):
           "cagrad, graddrop still move")
     fails(lesson07.check_pareto_stoppers, lambda: {"adam"}, "unknown method name")
     fails(lesson07.check_pareto_stoppers, lambda: "mgda", "return a list or set")
+
+
+def test_two_task_direction_names_what_it_cannot_do():
+    with pytest.raises(ValueError, match="no two-task closed form for 'adam'; choose from mean, mgda"):
+        agg.two_task_direction("adam")
+    with pytest.raises(ValueError, match="two_task_direction: c must be a finite number >= 0"):
+        agg.two_task_direction("cagrad", c=-1.0)

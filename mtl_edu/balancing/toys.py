@@ -29,9 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .aggregators import AGGREGATORS, get_aggregator
-# The two-task closed forms on plain floats, reused by run_toy_many_fast (one place for the maths).
-from .aggregators import cagrad_dual_two, min_norm_two
+from .aggregators import AGGREGATORS, TWO_TASK_METHODS, get_aggregator, two_task_direction
 from ..nets.optim import adam_step
 
 __all__ = [
@@ -287,123 +285,11 @@ def run_toy_many(methods=None, starts=TOY_STARTS, steps: int = 100_000, lr: floa
 # many runs, fast: the two-task closed forms on plain floats
 # ----------------------------------------------------------------------------------------------
 
-FAST_TOY_METHODS = ("mean", "mgda", "pcgrad", "cagrad", "imtl_g", "nash_mtl", "aligned_mtl", "graddrop")
+FAST_TOY_METHODS = TWO_TASK_METHODS  # the aggregators with a two-task closed form on floats
 """The aggregators :func:`run_toy_many_fast` knows in two-task closed form ("sum" moves like
 "mean" under Adam, as in :func:`run_toy_many`)."""
 
 _FAST_TOY_HYPER = {"cagrad": ("c", "rescale")}
-# Aligned-MTL's default rank rule for T = 2 (aggregators._aligned_tolerance): 2 float32 epsilons.
-_ALIGNED_RANK_RTOL = 2 * float(np.finfo(np.float32).eps)
-
-
-def _two_task_direction(method: str, hyper: dict):
-    """A function (g11, g12, g21, g22, u1, u2) -> (d1, d2) on floats: `method`'s direction for
-    G = [[g11, g12], [g21, g22]]. Each is the two-task closed form of mtl_edu.balancing.aggregators (see its
-    docstrings for the maths and the papers); u1, u2 are graddrop's uniform draws, ignored by the rest.
-    """
-    if method == "mean":
-        def direction(g11, g12, g21, g22, u1, u2):
-            return 0.5 * (g11 + g21), 0.5 * (g12 + g22)
-    elif method == "mgda":
-        def direction(g11, g12, g21, g22, u1, u2):
-            x = min_norm_two(g11 * g11 + g12 * g12, g11 * g21 + g12 * g22, g21 * g21 + g22 * g22)
-            return x * g11 + (1.0 - x) * g21, x * g12 + (1.0 - x) * g22
-    elif method == "pcgrad":
-        def direction(g11, g12, g21, g22, u1, u2):
-            m12 = g11 * g21 + g12 * g22
-            if m12 >= 0.0:
-                return 0.5 * (g11 + g21), 0.5 * (g12 + g22)
-            w1 = 0.5 * (1.0 - m12 / (g11 * g11 + g12 * g12))
-            w2 = 0.5 * (1.0 - m12 / (g21 * g21 + g22 * g22))
-            return w1 * g11 + w2 * g21, w1 * g12 + w2 * g22
-    elif method == "cagrad":
-        c, rescale = float(hyper.get("c", 0.5)), bool(hyper.get("rescale", True))
-        if not (math.isfinite(c) and c >= 0.0):
-            raise ValueError(f"run_toy_many_fast: cagrad's c must be a finite number >= 0, got {c}")
-        scale = 1.0 / (1.0 + c) if rescale else 1.0
-
-        def direction(g11, g12, g21, g22, u1, u2):
-            m11, m12, m22 = g11 * g11 + g12 * g12, g11 * g21 + g12 * g22, g21 * g21 + g22 * g22
-            b1, b2 = 0.5 * (m11 + m12), 0.5 * (m12 + m22)
-            radius = c * math.sqrt(max(0.5 * (b1 + b2), 0.0))
-            w1 = w2 = 0.5
-            if radius > 0.0:
-                x = cagrad_dual_two(m11, m12, m22, b1, b2, radius)
-                norm_w = math.sqrt(max(x * x * m11 + 2.0 * x * (1.0 - x) * m12 + (1.0 - x) ** 2 * m22, 0.0))
-                if norm_w <= 1e-12 * math.sqrt(max(m11, m22)):
-                    w1 = w2 = 0.5 * max(0.0, 1.0 - c)
-                else:
-                    w1 += radius / norm_w * x
-                    w2 += radius / norm_w * (1.0 - x)
-            w1, w2 = w1 * scale, w2 * scale
-            return w1 * g11 + w2 * g21, w1 * g12 + w2 * g22
-    elif method == "imtl_g":
-        def direction(g11, g12, g21, g22, u1, u2):
-            n1, n2 = math.hypot(g11, g12), math.hypot(g21, g22)
-            largest = max(n1, n2)
-            active_1, active_2 = n1 > 1e-12 * largest, n2 > 1e-12 * largest
-            if active_1 and active_2:  # d along u1 + u2, the bisector
-                w1, w2 = n2 / (n1 + n2), n1 / (n1 + n2)
-            else:
-                w1, w2 = float(active_1), float(active_2 and not active_1)
-            return w1 * g11 + w2 * g21, w1 * g12 + w2 * g22
-    elif method == "nash_mtl":
-        def direction(g11, g12, g21, g22, u1, u2):
-            m11, m12, m22 = g11 * g11 + g12 * g12, g11 * g21 + g12 * g22, g21 * g21 + g22 * g22
-            n1, n2 = math.sqrt(m11), math.sqrt(m22)
-            largest = max(n1, n2)
-            active_1, active_2 = n1 > 1e-12 * largest, n2 > 1e-12 * largest
-            count = int(active_1) + int(active_2)
-            if count == 0:
-                return 0.0, 0.0
-            unit_1 = 1.0 / n1 if active_1 else 0.0
-            unit_2 = 1.0 / n2 if active_2 else 0.0
-            s1, s2 = unit_1 * g11 + unit_2 * g21, unit_1 * g12 + unit_2 * g22
-            length = math.hypot(s1, s2)
-            if length <= 1e-12 * count:
-                return 0.0, 0.0
-            factor = math.sqrt(math.sqrt(m11 * m11 + 2.0 * m12 * m12 + m22 * m22)) / 2.0 \
-                * math.sqrt(count) / length
-            return factor * s1, factor * s2
-    elif method == "aligned_mtl":
-        def direction(g11, g12, g21, g22, u1, u2):
-            m11, m12, m22 = g11 * g11 + g12 * g12, g11 * g21 + g12 * g22, g21 * g21 + g22 * g22
-            # Eigenpairs of the Gram matrix: (largest, v) and (smallest, v_perp). With them
-            # B = sqrt(smallest) M^(-1/2) at full rank, B = v v^T when the rank rule drops smallest,
-            # and the weights are B's column means.
-            spread = math.sqrt((m11 - m22) ** 2 + 4.0 * m12 * m12)
-            largest = 0.5 * (m11 + m22 + spread)
-            if largest <= 0.0:
-                return 0.0, 0.0
-            smallest = 0.5 * (m11 + m22 - spread)
-            v1, v2 = (largest - m22, m12) if m11 >= m22 else (m12, largest - m11)
-            length = math.hypot(v1, v2)
-            v1, v2 = (v1 / length, v2 / length) if length > 0.0 else (1.0, 0.0)
-            along = v1 + v2
-            if smallest > _ALIGNED_RANK_RTOL * largest:
-                ratio = math.sqrt(smallest / largest)
-                w1 = 0.5 * (ratio * v1 * along + 1.0 - v1 * along)
-                w2 = 0.5 * (ratio * v2 * along + 1.0 - v2 * along)
-            else:
-                w1, w2 = 0.5 * v1 * along, 0.5 * v2 * along
-            return w1 * g11 + w2 * g21, w1 * g12 + w2 * g22
-    elif method == "graddrop":
-        def direction(g11, g12, g21, g22, u1, u2):
-            result = []
-            for a, b, u in ((g11, g21, u1), (g12, g22, u2)):
-                magnitude = abs(a) + abs(b)
-                purity = 0.5 * (1.0 + (a + b) / magnitude) if magnitude > 0.0 else 0.5
-                if u < purity:  # keep the positive components of this coordinate
-                    result.append(0.5 * ((a if a > 0.0 else 0.0) + (b if b > 0.0 else 0.0)))
-                else:
-                    result.append(0.5 * ((a if a < 0.0 else 0.0) + (b if b < 0.0 else 0.0)))
-            return result[0], result[1]
-    else:
-        raise ValueError(f"run_toy_many_fast: no two-task closed form for {method!r}; "
-                         f"choose from {', '.join(FAST_TOY_METHODS)}")
-    return direction
-
-
 def _run_toy_fast(direction, x1: float, x2: float, steps: int, lr: float, record_every: int,
                   draws, plain: bool = False, gains: list | None = None) -> np.ndarray:
     """One run on the toy, keeping every record_every-th point: Adam (the arithmetic of run_toy), or
@@ -470,7 +356,7 @@ def toy_step_gains(method: str, start, steps: int, lr: float, optimizer: str = "
     if not (isinstance(lr, (int, float, np.floating)) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"toy_step_gains: lr must be a finite number > 0, got {lr!r}")
     gains: list = []
-    path = _run_toy_fast(_two_task_direction(method, {}), x1, x2, int(steps), float(lr), 1, None,
+    path = _run_toy_fast(two_task_direction(method), x1, x2, int(steps), float(lr), 1, None,
                          plain=optimizer == "plain", gains=gains)
     gains_array = np.array(gains)
     return ToyStepGains(method, optimizer, float(lr), path, gains_array[:, :2], gains_array[:, 2:])
@@ -524,7 +410,7 @@ def run_toy_many_fast(methods=None, starts=TOY_STARTS, steps: int = 100_000, lr:
                              f"accepted: {list(_FAST_TOY_HYPER.get(name, ())) or 'none'}")
     results = {}
     for name in methods:
-        direction = _two_task_direction(name, hyper.get(name, {}))
+        direction = two_task_direction(name, **hyper.get(name, {}))
         paths = []
         for index, (x1, x2) in enumerate(starts.tolist()):
             # One size-(steps, 2) draw is the same stream as run_toy's size-2 draw per step.
