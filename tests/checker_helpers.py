@@ -1,4 +1,4 @@
-"""Assertions shared by the tests of the exercise checkers (mtl_edu.exercises)."""
+"""Assertions shared by the tests of the exercise checkers (in mtl_edu/lessons, built on mtl_edu.teaching.checking)."""
 import pytest
 
 from mtl_edu.teaching.checking import ExerciseError

@@ -7,7 +7,7 @@ and that no widget failed to render. Then, for each explorer, change its first s
 keyboard step and require that the explorer's figure changes.
 
 Explorer convention: an explorer is an ipywidgets container carrying the CSS class
-`mtl-explorer` (`box.add_class("mtl-explorer")`, done by `mtl_edu.widgets`), holding at least
+`mtl-explorer` (`box.add_class("mtl-explorer")`, done by `mtl_edu.teaching.explorers`), holding at least
 one slider (or, failing that, a dropdown) and its figure(s) as PNG images inside the same
 container (an `Output` widget showing an inline matplotlib figure, or an `Image` widget).
 Moving the first slider must redraw the figure. Every lesson needs at least one explorer.
@@ -192,7 +192,7 @@ def run_notebook_and_move_explorers(notebook_path, browser, lab_server, tmp_path
         n_explorers = explorers.count()
         assert n_explorers >= 1, (
             f"no explorer found: every lesson needs an ipywidgets container with CSS class "
-            f"{lab.EXPLORER_CLASS!r} (see mtl_edu.widgets)"
+            f"{lab.EXPLORER_CLASS!r} (see mtl_edu.teaching.explorers)"
         )
         for position in range(1, n_explorers + 1):
             check_explorer(page, explorers.nth(position - 1), position)
