@@ -327,40 +327,36 @@ class MLP(Module):
         return self._dtype
 
     def forward(self, x):
-        h = _as_input(x, self._dtype)
-        act = self.activation.forward
-        layers, norms, skips = self.layers, self.norms, self._skips
-        for l in range(len(layers) - 1):
-            layer = layers[l]
-            z = h @ layer.weight
-            if layer.bias is not None:
-                z = z + layer.bias
-            if norms:
-                z = norms[l](z)
-            h = h + act(z) if skips[l] else act(z)
-        top = layers[-1]
-        out = h @ top.weight
-        if top.bias is not None:
-            out = out + top.bias
-        return act(out) if self.final_activation else out
+        return self._pass(x, keep=False)[0]
 
     def forward_trace(self, x) -> Trace:
         """The forward pass, keeping every layer's pre-activation z_l and output h_l (see Trace)."""
+        output, pre_activations, activations = self._pass(x, keep=True)
+        return Trace(output=output, pre_activations=pre_activations, activations=activations)
+
+    def _pass(self, x, keep: bool) -> tuple:
+        """The one forward pass: (output, [z_l], [h_l]), the two lists filled only when keep is true.
+        The layers' ops are written out (not called as modules): a call per layer costs more than a
+        small layer's arithmetic."""
         h = _as_input(x, self._dtype)
+        act = self.activation.forward
+        layers, norms, skips = self.layers, self.norms, self._skips
+        last = len(layers) - 1
         pre_activations, activations = [], []
-        last = len(self.layers) - 1
-        for l, layer in enumerate(self.layers):
-            z = layer(h)
+        for l, layer in enumerate(layers):
+            z = h @ layer.weight
+            if layer.bias is not None:
+                z = z + layer.bias
             if l < last:
-                if self.norms:
-                    z = self.norms[l](z)
-                a = self.activation(z)
-                h = h + a if self._skips[l] else a
+                if norms:
+                    z = norms[l](z)
+                h = h + act(z) if skips[l] else act(z)
             else:
-                h = self.activation(z) if self.final_activation else z
-            pre_activations.append(z)
-            activations.append(h)
-        return Trace(output=h, pre_activations=pre_activations, activations=activations)
+                h = act(z) if self.final_activation else z
+            if keep:
+                pre_activations.append(z)
+                activations.append(h)
+        return h, pre_activations, activations
 
     def __repr__(self) -> str:
         extras = []
