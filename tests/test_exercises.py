@@ -26,7 +26,7 @@ def test_exercise_error_is_an_assertion_error():
 
 
 @pytest.mark.parametrize("checker", [
-    lesson00.check_sigmoid_derivative, lesson00.check_sigmoid_derivative_peak, lesson01.check_softplus_backward,
+    lesson00.check_sigmoid_derivative, lesson00.check_steepness_peak, lesson01.check_softplus_backward,
     lesson01.check_hand_gradient, lesson01.check_unbroadcast,
 ])
 def test_every_checker_reports_a_stub_as_not_attempted_without_raising(checker, capsys):
@@ -87,29 +87,63 @@ def test_sigmoid_derivative_wrong_answers_are_named():
     fails(lesson00.check_sigmoid_derivative, only_arrays, "sigmoid_derivative(0.0) should be one number")
 
 
-def _grid_peak():
-    x = np.linspace(-6, 6, 1201)
-    slope = sigmoid(x) * (1 - sigmoid(x))
-    return x[np.argmax(slope)], slope.max()
+def test_slope_width_is_where_the_slope_falls_to_one_percent():
+    width = lesson00.slope_width()
+    assert sigmoid(width) * (1 - sigmoid(width)) == pytest.approx(0.0025, rel=1e-12)
+    x = np.linspace(0, width, 1000)
+    assert np.all(sigmoid(x[:-1]) * (1 - sigmoid(x[:-1])) > 0.0025)
 
 
-def test_sigmoid_peak_right_answer_passes(capsys):
-    out = passes(lesson00.check_sigmoid_derivative_peak, _grid_peak, capsys)
-    assert "x = 0.000" in out and "0.25000" in out
+def test_slope_width_measurement_waits_for_a_prediction(capsys):
+    lesson00.measure_slope_width(stub)
+    assert capsys.readouterr().out == checking.NO_PREDICTION + "\n"
+
+
+@pytest.mark.parametrize("prediction, fragments", [
+    (6.0, ["✓ Close", "|x| = 5.99"]),
+    (3.0, ["too low by 3", "tails are longer"]),
+    (9.0, ["too high by 3", "falls off exponentially"]),
+    (-6.0, ["✓ Close"]),  # a width is |x|: the sign of a symmetric bound does not matter
+])
+def test_slope_width_measurement_reports_the_gap_in_direction_and_size(prediction, fragments, capsys):
+    lesson00.measure_slope_width(lambda: prediction)
+    out = capsys.readouterr().out
+    for fragment in fragments:
+        assert fragment in out, out
+
+
+def test_slope_width_measurement_names_a_prediction_that_is_not_a_number():
+    fails(lesson00.measure_slope_width, lambda: "six", "your predicted |x| should be a number")
+    fails(lesson00.measure_slope_width, lambda: None, "returned None")
+
+
+def test_steepness_peak_right_option_confirms_without_naming_the_letter(capsys):
+    out = passes(lesson00.check_steepness_peak, lambda: " (B) ", capsys)
+    assert "(b)" not in out.lower()
 
 
 @pytest.mark.parametrize("answer, fragment", [
-    ((600, 0.25), "looks like an index"),
-    ((0.0, 0.5), "σ(0), the value of the sigmoid"),
-    ((6.0, 0.9975), "largest value of σ itself"),
-    ((0.25, 0.0), "look swapped"),
-    ((1.0, 0.25), "got x_peak = 1"),
-    ((0.0, 0.2), "got peak_value = 0.2"),
-    (0.25, "return two numbers"),
-    (("zero", 0.25), "x_peak (the first number) should be a number"),
+    ("a", "multiplies its slope by the inner derivative"),
+    ("c", "does not divide"),
+    ("d", "at most 1/4, not 1"),
+    ("e", "the options are 'a', 'b', 'c', 'd', got 'e'"),
+    (2, "return one letter as a string"),
 ])
-def test_sigmoid_peak_wrong_answers_are_named(answer, fragment):
-    fails(lesson00.check_sigmoid_derivative_peak, lambda: answer, fragment)
+def test_steepness_peak_wrong_options_name_the_misconception(answer, fragment):
+    fails(lesson00.check_steepness_peak, lambda: answer, fragment)
+
+
+def test_choice_needs_its_right_option_among_the_options():
+    with pytest.raises(ValueError, match="'e' is not among the options"):
+        checking.Choice("q", {"a": "x", "b": "y"}, correct="e")
+
+
+def test_a_prediction_report_never_raises_and_says_direction_and_factor(capsys):
+    assert not checking.report_prediction(1e-3, 1e-6, "gradient", log_scale=True, tolerance=3.0)
+    assert "too high by a factor of 1e+03" in capsys.readouterr().out
+    assert checking.report_prediction(2e-6, 1e-6, "gradient", log_scale=True, tolerance=3.0)
+    assert not checking.report_prediction(0.0, 1e-6, "gradient", log_scale=True, tolerance=3.0)
+    assert "not positive" in capsys.readouterr().out
 
 
 # ---- lesson 01 -----------------------------------------------------------------------------------------

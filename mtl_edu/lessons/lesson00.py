@@ -1,6 +1,7 @@
 """Lesson 00 (`00_start_here`): the sigmoid and its slope, and the sigmoid explorer.
 
-Exercise checkers: `check_environment`, `check_sigmoid_derivative`, `check_sigmoid_derivative_peak`.
+Exercises: `check_sigmoid_derivative` (build), `measure_slope_width` (predict, then measure),
+`check_steepness_peak` (choose); `check_environment` checks the set-up.
 """
 from __future__ import annotations
 
@@ -12,14 +13,15 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..teaching.checking import (
-    as_array, as_number, call_learner, exercise_checker, fail, passed, reference_sigmoid, worst_point,
+    Choice, as_array, as_number, call_learner, committed_prediction, exercise_checker, fail, passed,
+    reference_sigmoid, report_prediction, worst_point,
 )
 from ..teaching.explorers import Explorer, float_slider, initial_values, new_figure, register_explorer
 
 __all__ = [
     "sigmoid_and_slope", "plot_sigmoid_and_slope", "sigmoid_explorer_update", "sigmoid_explorer",
     "MINIMUM_VERSIONS", "MINIMUM_PYTHON", "check_environment", "check_sigmoid_derivative",
-    "check_sigmoid_derivative_peak",
+    "slope_width", "measure_slope_width", "check_steepness_peak", "answer_texts",
 ]
 
 
@@ -85,7 +87,7 @@ def sigmoid_explorer(**initial) -> Explorer:
         "point": float_slider("marked point x", values["point"], -8.0, 8.0, 0.5, ".1f"),
     }
     return Explorer(sigmoid_explorer_update, controls, title="The sigmoid and its slope",
-                    help_text="The dashed slope never rises above a/4: for a = 1 that is the 1/4 bound.")
+                    help_text="The dotted line marks 1/4, the most σ' can be; the dashed curve is the slope of σ(a·x).")
 
 
 register_explorer("sigmoid", sigmoid_explorer_update, ("steepness", "x_range", "point"), sigmoid_explorer)
@@ -151,30 +153,65 @@ def check_sigmoid_derivative(sigmoid_derivative) -> None:
     if abs(at_zero - 0.25) > 1e-9:
         fail(f"for the single number x = 0.0 expected 0.25, got {at_zero:.6g}")
     passed("sigmoid_derivative agrees with σ(x)(1 − σ(x)) to within 1e-9 at 41 points in [−10, 10], "
-        "and sigmoid_derivative(0.0) = 0.25.")
+        "and works on a single number too.")
+
+
+SLOPE_FRACTION = 0.01
+
+
+def slope_width(fraction: float = SLOPE_FRACTION) -> float:
+    """The |x| beyond which σ'(x) stays below `fraction` of its peak 1/4 (σ' is even and falls off from 0).
+
+    Solved exactly: σ(1 − σ) = fraction/4 at σ = (1 − √(1 − fraction))/2, and x = log(σ/(1 − σ)).
+    """
+    sigma = 0.5 * (1.0 - np.sqrt(1.0 - fraction))
+    return float(-np.log(sigma / (1.0 - sigma)))
+
+
+def measure_slope_width(predict_width) -> None:
+    """Exercise 00.2: measure where σ' falls to 1 % of its peak, after the learner predicted it."""
+    prediction = committed_prediction(predict_width, "your prediction function")
+    if prediction is None:
+        return
+    predicted = as_number(prediction, "your predicted |x|")
+    x = np.linspace(0.0, 12.0, 12001)
+    sigma = reference_sigmoid(x)
+    below = x[np.argmax(sigma * (1 - sigma) < SLOPE_FRACTION / 4)]
+    print(f"Measured on a grid of step 0.001: σ'(x) falls below 1 % of its peak at |x| = {below:.2f}.")
+    if report_prediction(abs(predicted), below, "|x|", tolerance=0.5):
+        return
+    if abs(predicted) < below:
+        print("The slope's tails are longer than the figure suggests: σ'(x) ≈ e^(−|x|) far from 0, so "
+              "each further unit of x only divides it by e ≈ 2.7.")
+    else:
+        print("The slope falls off exponentially, σ'(x) ≈ e^(−|x|) far from 0: each unit of x divides it by e ≈ 2.7.")
+
+
+STEEPNESS_PEAK = Choice(
+    "the peak of d/dx σ(a·x) at a = 4",
+    {
+        "a": "σ' itself never exceeds 1/4, but the curve here is σ(a·x): the chain rule multiplies its slope by "
+             "the inner derivative a.",
+        "b": "the chain rule gives d/dx σ(a·x) = a·σ'(a·x), and σ' peaks at 1/4, so the bound is a/4: a weight "
+             "in front of a sigmoid multiplies the largest slope it can pass on.",
+        "c": "a steeper curve makes the slope curve narrower, but not lower: the chain rule multiplies by a, it "
+             "does not divide.",
+        "d": "the factor a multiplies σ'(a·x), and σ' itself is at most 1/4, not 1.",
+    },
+    correct="b",
+)
 
 
 @exercise_checker
-def check_sigmoid_derivative_peak(find_peak) -> None:
-    """Exercise 00.2: `find_peak()` returns (x_peak, peak_value) for σ' found on a grid."""
-    answer = call_learner(find_peak, description="your function")
-    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        fail(f"return two numbers, (x_peak, peak_value); got {type(answer).__name__} {answer!r}")
-    x_peak = as_number(answer[0], "x_peak (the first number)")
-    peak = as_number(answer[1], "peak_value (the second number)")
-    if abs(peak - 0.25) > 1e-4:
-        if abs(x_peak - 0.25) < 1e-4 and abs(peak) < 0.05:
-            fail(f"the two numbers look swapped: return (x_peak, peak_value), got ({x_peak:.4g}, {peak:.4g}).")
-        if abs(peak - 0.5) < 1e-3:
-            fail("peak_value = 0.5 is σ(0), the value of the sigmoid; the exercise asks for the largest value "
-                  "of its derivative σ'.")
-        if abs(peak - 1.0) < 1e-2:
-            fail(f"peak_value = {peak:.4g} is about the largest value of σ itself (it approaches 1); "
-                  "look for the largest value of σ' instead.")
-        fail(f"the largest value of σ' is 0.25, got peak_value = {peak:.6g}.")
-    if abs(x_peak) > 0.02:
-        if float(x_peak).is_integer() and abs(x_peak) > 6:
-            fail(f"x_peak = {x_peak:g} looks like an index into your grid; return the grid value x[index].")
-        fail(f"σ' is largest at x = 0, got x_peak = {x_peak:.4g}.")
-    passed(f"σ' is largest at x = 0, where σ'(0) = 1/4; your grid search found x = {round(x_peak, 3) + 0.0:.3f} "
-        f"and σ' = {round(peak, 5) + 0.0:.5f}.")
+def check_steepness_peak(answer) -> None:
+    """Exercise 00.3: read the explorer at a = 4 and pick the slope's peak."""
+    STEEPNESS_PEAK.judge(answer)
+
+
+def answer_texts() -> dict:
+    """What would give away this lesson's predict and choose answers (tests/test_solutions.py scans for it)."""
+    width = slope_width()
+    return {
+        "ex2_slope_width": [f"{width:.2f}", f"{width:.3f}"],
+        "ex3_steepness_peak": [STEEPNESS_PEAK.feedback[STEEPNESS_PEAK.correct]],
+    }

@@ -1,5 +1,11 @@
 """The exercise checkers' kit: a tick when the answer is right, the exact problem when not.
 
+Exercises come in four kinds (COURSE.md): *build* and *debug* exercises hand the checker a function
+the learner wrote or repaired; *choose* exercises a function returning one option's letter, judged
+by a `Choice` (feedback per option); *predict, then measure* exercises a function returning the
+learner's prediction, which `committed_prediction` reads before the experiment runs and
+`report_prediction` compares with the measurement afterwards.
+
 Every checker follows one pattern (lessons rely on it):
 
 - it takes the learner's function (or a function returning the learner's numbers) and calls it;
@@ -9,9 +15,10 @@ Every checker follows one pattern (lessons rely on it):
 - not attempted (the stub's `raise NotImplementedError` still in place): it prints
   "Not attempted yet: ..." and raises nothing, so a notebook runs top to bottom untouched.
 
-A passing check's message is stored in the committed notebooks and compared by strict nbval, so
-it states what was checked and a bound ("agrees to within 1e-9"), never a measured error at full
-precision, which could differ in its last digits on another machine.
+A passing check's message says what was checked and a bound ("agrees to within 1e-9"), never a
+measured error at full precision, and never restates the answer: the learner's own code already
+holds it. The stored lessons show no passing check at all (their stubs are untouched), and
+`tests/test_solutions.py` fails if one states an answer.
 
 To add a checker: write `check_<name>(learner_fn)` in its lesson's module (`mtl_edu/lessons/`) with the
 `@exercise_checker` decorator, call learner code through `call_learner`, read what it returned with
@@ -26,9 +33,12 @@ import numpy as np
 
 from ..engine.autodiff import Tensor
 
-__all__ = ["ExerciseError", "NOT_ATTEMPTED", "exercise_checker"]
+__all__ = ["ExerciseError", "NOT_ATTEMPTED", "NO_PREDICTION", "exercise_checker", "Choice",
+           "committed_prediction", "report_prediction"]
 
 NOT_ATTEMPTED = "Not attempted yet: write your code above, then run this cell."
+NO_PREDICTION = ("Commit your prediction above first: fill in the function and run its cell, then run this "
+                 "cell to measure.")
 
 
 class ExerciseError(AssertionError):
@@ -115,3 +125,84 @@ def worst_point(got: np.ndarray, expected: np.ndarray, inputs: np.ndarray, name:
 
 def reference_sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+class Choice:
+    """A multiple-choice question: one right option, and for each wrong one the misconception it shows.
+
+    `feedback` maps each option's letter to what picking it says: for the right option why it is
+    right (without restating it), for a wrong one the idea that leads there and why it fails.
+    """
+
+    def __init__(self, question: str, feedback: dict, correct: str):
+        if correct not in feedback:
+            raise ValueError(f"the correct option {correct!r} is not among the options {sorted(feedback)}")
+        self.question = question
+        self.feedback = dict(feedback)
+        self.correct = correct
+
+    def judge(self, answer_function) -> None:
+        """Call the learner's `answer_function()` and judge the letter it returns."""
+        __tracebackhide__ = True
+        answer = call_learner(answer_function, description="your answer function")
+        letters = ", ".join(f"'{letter}'" for letter in sorted(self.feedback))
+        if not isinstance(answer, str):
+            fail(f"return one letter as a string ({letters}), got {type(answer).__name__} {answer!r}")
+        letter = answer.strip().strip("()").strip().lower()
+        if letter not in self.feedback:
+            fail(f"{self.question}: the options are {letters}, got {answer!r}")
+        if letter != self.correct:
+            fail(f"{self.question}: not ({letter}). {self.feedback[letter]}")
+        passed(f"{self.question}: {self.feedback[letter]}")
+
+
+def committed_prediction(predict_function, description: str):
+    """The learner's prediction, or None (after printing NO_PREDICTION) while the stub is untouched.
+
+    A measurement cell calls this first and shows nothing else until a prediction is committed, so
+    the stored lesson (and any page made from it) never shows the measurement.
+    """
+    __tracebackhide__ = True
+    try:
+        value = call_learner(predict_function, description=description)
+    except NotImplementedError:
+        print(NO_PREDICTION)
+        return None
+    if value is None:
+        fail(f"{description} returned None; did you forget the `return`?")
+    return value
+
+
+def report_prediction(predicted: float, measured: float, name: str, *, log_scale: bool = False,
+                      tolerance: float, unit: str = "") -> bool:
+    """Print how far a committed prediction landed from the measurement; True when within tolerance.
+
+    log_scale compares orders of magnitude (tolerance is a factor, e.g. 3.0); otherwise the
+    difference (tolerance in the quantity's units). A miss is not an error: the point of a
+    prediction is the gap, so this prints and never raises.
+    """
+    if log_scale:
+        if predicted <= 0:
+            print(f"Your prediction {predicted:.3g} for {name} is not positive; the measured {name} is "
+                  f"{measured:.3g}{unit}, so the sign (or the zero) is the first thing to revisit.")
+            return False
+        factor = measured / predicted
+        close = max(factor, 1 / factor) <= tolerance
+        if close:
+            print(f"✓ Close: your prediction {predicted:.3g} is within a factor {tolerance:g} of the measured "
+                  f"{name}, {measured:.3g}{unit}.")
+        else:
+            direction = "too low" if factor > 1 else "too high"
+            print(f"Your prediction {predicted:.3g} is {direction} by a factor of {max(factor, 1 / factor):.2g}: "
+                  f"the measured {name} is {measured:.3g}{unit}.")
+        return close
+    gap = measured - predicted
+    close = abs(gap) <= tolerance
+    if close:
+        print(f"✓ Close: your prediction {predicted:.3g} is within {tolerance:g}{unit} of the measured {name}, "
+              f"{measured:.3g}{unit}.")
+    else:
+        direction = "too low" if gap > 0 else "too high"
+        print(f"Your prediction {predicted:.3g} is {direction} by {abs(gap):.2g}{unit}: the measured {name} is "
+              f"{measured:.3g}{unit}.")
+    return close
