@@ -5,8 +5,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 
-from mtl_edu import Tensor
+from mtl_edu import Tensor, gradcheck
 from mtl_edu.teaching import checking
 from mtl_edu.lessons import lesson00
 from mtl_edu.lessons import lesson01
@@ -26,8 +27,8 @@ def test_exercise_error_is_an_assertion_error():
 
 
 @pytest.mark.parametrize("checker", [
-    lesson00.check_sigmoid_derivative, lesson00.check_steepness_peak, lesson01.check_softplus_backward,
-    lesson01.check_hand_gradient, lesson01.check_unbroadcast,
+    lesson00.check_sigmoid_derivative, lesson00.check_steepness_peak, lesson01.check_fixed_add_bias,
+    lesson01.check_topological_order, lesson01.check_kink_steps,
 ])
 def test_every_checker_reports_a_stub_as_not_attempted_without_raising(checker, capsys):
     assert checker(stub) is None
@@ -148,88 +149,213 @@ def test_a_prediction_report_never_raises_and_says_direction_and_factor(capsys):
 
 # ---- lesson 01 -----------------------------------------------------------------------------------------
 
-def make_softplus(local_derivative=None, forward=None, wrap=True):
-    def softplus_op(x):
-        data = np.logaddexp(0.0, x.data) if forward is None else forward(x.data)
+# exercise 1: predict the two gradients, then measure
 
-        def backward(g):
-            value = local_derivative(g, x.data)
-            return (value,) if wrap else value
-
-        return Tensor.from_op(data, (x,), backward, "softplus")
-
-    return softplus_op
+def test_hand_gradient_measurement_waits_for_a_prediction(capsys):
+    assert lesson01.measure_hand_gradient(stub) is None
+    assert capsys.readouterr().out == checking.NO_PREDICTION + "\n"
 
 
-def test_softplus_right_answer_passes(capsys):
-    passes(lesson01.check_softplus_backward, make_softplus(lambda g, x: g * sigmoid(x)), capsys)
+def test_hand_gradient_graph_carries_the_chain_rule_gradients():
+    grads = {node.label: float(node.grad) for node in lesson01.hand_gradient_graph().nodes}
+    # v = x·y + x = -3 at (3, -2): df/dx = 2v(y + 1) = 6, df/dy = 2v·x = -18
+    assert grads["x"] == pytest.approx(6.0) and grads["y"] == pytest.approx(-18.0)
 
 
-def test_softplus_wrong_answers_are_named():
-    fails(lesson01.check_softplus_backward, make_softplus(lambda g, x: g * np.exp(x)), "returns eˣ", "σ(x)")
-    fails(lesson01.check_softplus_backward, make_softplus(lambda g, x: sigmoid(x)), "ignores the incoming gradient g")
-    fails(lesson01.check_softplus_backward, make_softplus(lambda g, x: g * sigmoid(x), wrap=False), "note the comma", "ndarray")
-    fails(lesson01.check_softplus_backward, make_softplus(lambda g, x: g * sigmoid(-x)),
-          "with g = 1, backward should return σ(x)", "at x = ")
-    fails(lesson01.check_softplus_backward, make_softplus(lambda g, x: g * sigmoid(x), forward=lambda x: np.logaddexp(0.0, x) + 0.1),
+@pytest.mark.parametrize("prediction, fragments", [
+    ((6.0, -18.0), ["Measured by autodiff", "✓ Close", "Both paths"]),
+    ((12.0, -18.0), ["too high by 6", "only the path through u"]),
+    ((-6.0, -18.0), ["too low by 12", "only the path straight into v"]),
+    ((-18.0, 6.0), ["wrong order"]),
+    ((6.0, 18.0), ["too high by 36", "sign went astray"]),
+    ((1.0, 1.0), ["too low by 5", "too high by 19", "Start at the top"]),
+])
+def test_hand_gradient_measurement_reports_each_gap_and_names_the_slip(prediction, fragments, capsys):
+    fig = lesson01.measure_hand_gradient(lambda: prediction)
+    out = capsys.readouterr().out
+    for fragment in fragments:
+        assert fragment in out, out
+    assert isinstance(fig, Figure) and "gradients autodiff found" in fig._suptitle.get_text()
+
+
+def test_hand_gradient_measurement_names_a_prediction_of_the_wrong_form():
+    fails(lesson01.measure_hand_gradient, lambda: 6.0, "return two numbers")
+    fails(lesson01.measure_hand_gradient, lambda: (6.0, "x"), "your df_dy should be a number")
+    fails(lesson01.measure_hand_gradient, lambda: None, "returned None")
+
+
+# exercise 2: the bias summed over the wrong axis
+
+def bias_op(gradients):
+    """X + b as an op whose backward returns gradients(g) (a tuple for X and b)."""
+    def op(X, b):
+        return Tensor.from_op(X.data + b.data, (X, b), gradients, "add_bias")
+
+    return op
+
+
+def test_the_planted_bias_bug_is_seen_by_gradcheck_on_a_square_batch():
+    # what the lesson's symptom cell shows: shapes agree on a (3, 3) batch, values do not
+    result = gradcheck(bias_op(lambda g: (g, g.sum(axis=1))), np.ones((3, 3)), np.arange(3.0))
+    assert result.errors[0] < 1e-7 and result.errors[1] > 1e-2
+
+
+def test_fixed_bias_right_answer_passes(capsys):
+    out = passes(lesson01.check_fixed_add_bias, bias_op(lambda g: (g, g.sum(axis=0))), capsys)
+    assert "square" in out
+
+
+@pytest.mark.parametrize("gradients, fragments", [
+    (lambda g: (g, g.sum(axis=1)), ["shape (4,), one number per example", "bug is still there"]),
+    (lambda g: (g, g), ["the batch's shape (4, 3)"]),
+    (lambda g: (g, g.mean(axis=0)), ["1/4 of gradcheck's", "sum, don't average"]),
+    (lambda g: (g, g.sum(axis=0, keepdims=True)), ["shape (1, 3)", "keep b's own shape"]),
+    (lambda g: (g.sum(axis=0), g), ["swapped"]),
+    (lambda g: (2 * g, g.sum(axis=0)), ["X's gradient changed"]),
+    (lambda g: g.sum(axis=0), ["a tuple of two gradients"]),
+])
+def test_fixed_bias_non_fixes_are_named(gradients, fragments):
+    fails(lesson01.check_fixed_add_bias, bias_op(gradients), *fragments)
+
+
+def test_fixed_bias_catches_the_wrong_axis_on_a_square_batch():
+    # the bug moved: a backward that is right for a (4, 3) batch but sums the rows of a square one
+    def gradients(g):
+        return g, (g.sum(axis=1) if g.shape[0] == g.shape[1] else g.sum(axis=0))
+
+    fails(lesson01.check_fixed_add_bias, bias_op(gradients), "(3, 3)", "only because the batch is square")
+
+
+def test_fixed_bias_names_a_changed_forward_and_a_missing_graph():
+    fails(lesson01.check_fixed_add_bias,
+          lambda X, b: Tensor.from_op(X.data + 2 * b.data, (X, b), lambda g: (g, g.sum(axis=0)), "add_bias"),
           "the forward value changed")
-    fails(lesson01.check_softplus_backward, lambda x: x.data, "must return a Tensor, got ndarray")
+    fails(lesson01.check_fixed_add_bias, lambda X, b: Tensor(X.data + b.data), "records no backward")
+    fails(lesson01.check_fixed_add_bias, lambda X, b: X.data + b.data, "must return a Tensor")
 
 
-def test_hand_gradient_right_answer_passes(capsys):
-    out = passes(lesson01.check_hand_gradient, lambda: (6.0, -18.0), capsys)
-    assert "∂f/∂x = 6" in out and "∂f/∂y = -18" in out
+# exercise 3: a topological order without recursion
+
+def explicit_stack_order(root):
+    order, visited, stack = [], set(), [(root, False)]
+    while stack:
+        node, inputs_pushed = stack.pop()
+        if inputs_pushed:
+            order.append(node)
+        elif id(node) not in visited:
+            visited.add(id(node))
+            stack.append((node, True))
+            stack.extend((parent, False) for parent in node.inputs)
+    return order
+
+
+def recursive_order(root):
+    order, seen = [], set()
+
+    def visit(node):
+        if id(node) not in seen:
+            seen.add(id(node))
+            for parent in node.inputs:
+                visit(parent)
+            order.append(node)
+
+    visit(root)
+    return order
+
+
+def breadth_first_order(root):
+    """Nodes by distance from the root, reversed: wrong when an input is reached by paths of two lengths."""
+    order, seen, queue = [], {id(root)}, [root]
+    while queue:
+        node = queue.pop(0)
+        order.append(node)
+        for parent in node.inputs:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                queue.append(parent)
+    return order[::-1]
+
+
+def every_path_order(root):
+    """Breadth first without remembering what was seen: a node reached twice is listed twice."""
+    order, queue = [], [root]
+    while queue:
+        node = queue.pop(0)
+        order.append(node)
+        queue.extend(node.inputs)
+    return order[::-1]
+
+
+def test_topological_order_right_answers_pass(capsys):
+    passes(lesson01.check_topological_order, explicit_stack_order, capsys)
+    # Kahn's algorithm (count the uses of each node, emit a node when all its users are done) is just as right
+    def kahn(root):
+        users, stack, seen = {}, [root], {id(root)}
+        while stack:
+            node = stack.pop()
+            for parent in node.inputs:
+                users[id(parent)] = users.get(id(parent), 0) + 1
+                if id(parent) not in seen:
+                    seen.add(id(parent))
+                    stack.append(parent)
+        order, ready = [], [root]
+        while ready:
+            node = ready.pop()
+            order.append(node)
+            for parent in node.inputs:
+                users[id(parent)] -= 1
+                if users[id(parent)] == 0:
+                    ready.append(parent)
+        return order[::-1]
+
+    passes(lesson01.check_topological_order, kahn, capsys)
+
+
+@pytest.mark.parametrize("answer, fragments", [
+    (recursive_order, ["5001 nodes", "RecursionError", "your own stack"]),
+    (breadth_first_order, ["short and a long path", "node p comes before its input node x"]),
+    (every_path_order, ["listed twice"]),
+    (lambda root: explicit_stack_order(root)[::-1], ["the output comes first"]),
+    (lambda root: explicit_stack_order(root)[1:], ["misses 1 of the graph's 1 nodes"]),
+    (lambda root: [node.name for node in explicit_stack_order(root)], ["not a node of the graph"]),
+    (lambda root: None, ["returned None"]),
+    (lambda root: root, ["return a list of nodes"]),
+    (lambda root: root.missing, ["raised AttributeError"]),
+])
+def test_topological_order_wrong_answers_are_named(answer, fragments):
+    fails(lesson01.check_topological_order, answer, *fragments)
+
+
+# exercise 4: which steps to trust next to a kink
+
+def test_the_kink_figure_shows_what_the_right_option_says():
+    # |x - 0.003| at x0 = 0: steps below the kink's distance are excellent, larger the better; larger ones wrong
+    function, _ = lesson01.FINITE_DIFFERENCE_FUNCTIONS["|x − 0.003| (a kink)"]
+    epsilons = np.array([10.0**k for k in range(-13, 0)])
+    central = lesson01.finite_difference_errors(function, 0.0, epsilons)["central"]
+    clear = epsilons < 0.003
+    assert np.all(central[clear] < 1e-4) and np.all(central[~clear] > 1e-2)
+    assert central[clear][-1] < central[clear][0] * 1e-6  # the largest clear step beats the smallest by far
+
+
+def test_kink_steps_right_option_confirms_without_naming_the_letter(capsys):
+    out = passes(lesson01.check_kink_steps, lambda: "B", capsys)
+    assert "(b)" not in out.lower()
 
 
 @pytest.mark.parametrize("answer, fragment", [
-    ((12.0, -18.0), "only the path through u = x·y"),
-    ((-6.0, -18.0), "only the direct path"),
-    ((-18.0, 6.0), "look swapped"),
-    ((-6.5, -18.0), "df_dx: expected 6, got -6.5"),
-    ((6.0, 18.0), "df_dy has the wrong sign"),
-    ((6.0, -9.0), "df_dy: expected -18, got -9"),
-    ((6.0,), "return two numbers"),
+    ("a", "no curvature to truncate"),
+    ("c", "the kink is at 0.003, not at 0"),
+    ("d", "round-off grows as ε shrinks"),
+    ("e", "the options are 'a', 'b', 'c', 'd', got 'e'"),
+    (None, "return one letter as a string"),
 ])
-def test_hand_gradient_wrong_answers_are_named(answer, fragment):
-    fails(lesson01.check_hand_gradient, lambda: answer, fragment)
+def test_kink_steps_wrong_options_name_the_misconception(answer, fragment):
+    fails(lesson01.check_kink_steps, lambda: answer, fragment)
 
 
-def _right_unbroadcast(grad, shape):
-    while grad.ndim > len(shape):
-        grad = grad.sum(axis=0)
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    return grad.sum(axis=axes, keepdims=True) if axes else grad
-
-
-def test_unbroadcast_right_answer_passes(capsys):
-    passes(lesson01.check_unbroadcast, _right_unbroadcast, capsys)
-
-
-def test_unbroadcast_wrong_answers_are_named():
-    def leading_only(grad, shape):
-        while grad.ndim > len(shape):
-            grad = grad.sum(axis=0)
-        return grad
-
-    def averages(grad, shape):
-        while grad.ndim > len(shape):
-            grad = grad.mean(axis=0)
-        return grad
-
-    def drops_kept_axes(grad, shape):
-        axes = tuple(range(grad.ndim - len(shape))) + tuple(
-            i + grad.ndim - len(shape) for i, n in enumerate(shape) if n == 1)
-        return grad.sum(axis=axes)
-
-    def mutates(grad, shape):
-        grad *= 1.0
-        grad[...] = 0.0
-        return _right_unbroadcast(grad, shape)
-
-    fails(lesson01.check_unbroadcast, leading_only, "shape (4, 3) and an input of shape (1, 3)", "Axis 0 has length 1",
-          "keepdims=True")
-    fails(lesson01.check_unbroadcast, averages, "input of shape (3,): expected [22.0, 26.0, 30.0], got [5.5, 6.5, 7.5]",
-          "0.25 × the right ones")
-    fails(lesson01.check_unbroadcast, drops_kept_axes, "expected the shape (1, 3), got (3,)", "keepdims=True")
-    fails(lesson01.check_unbroadcast, mutates, "changed the gradient it was given")
-    fails(lesson01.check_unbroadcast, lambda grad, shape: None, "returned None")
+def test_lesson01_answer_texts_name_each_predict_and_choose_answer():
+    texts = lesson01.answer_texts()
+    assert set(texts) == {"ex1_hand_gradient", "ex4_kink_steps"}
+    assert "∂f/∂x = 6" in texts["ex1_hand_gradient"] and "∂f/∂y = -18" in texts["ex1_hand_gradient"]
+    assert lesson01.KINK_STEPS.feedback["b"] in texts["ex4_kink_steps"]

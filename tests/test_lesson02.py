@@ -244,10 +244,11 @@ def test_boundary_panels_draw_one_titled_panel_per_run(init_runs):
 
 # ---- exercise 1: the forward pass -------------------------------------------------------------------------
 
-def test_checkers_say_not_attempted_for_the_stub(capsys):
-    for checker in (lesson02.check_mlp_forward, lesson02.check_accuracy_from_logits, lesson02.check_spiral_settings):
-        checker(stub)
-        assert capsys.readouterr().out.strip() == checking.NOT_ATTEMPTED
+@pytest.mark.parametrize("checker", [lesson02.check_mlp_forward, lesson02.check_fixed_accuracy,
+                                     lesson02.check_large_learning_rate])
+def test_checkers_say_not_attempted_for_the_stub(checker, capsys):
+    checker(stub)
+    assert capsys.readouterr().out.strip() == checking.NOT_ATTEMPTED
 
 
 def test_mlp_forward_right_answer_passes(capsys):
@@ -279,28 +280,96 @@ def test_mlp_forward_refuses_numpy_results_shapes_and_detached_graphs():
     fails(lesson02.check_mlp_forward, lambda X, W1, b1, W2, b2: None, "forget the `return`")
 
 
-# ---- exercise 2: accuracy from logits -------------------------------------------------------------------
+# ---- exercise 2: predict the steps a ten times smaller learning rate needs, then measure ------------------
 
-def test_accuracy_right_answers_pass(capsys):
-    passes(lesson02.check_accuracy_from_logits, lambda logits, y: float(np.mean((logits[:, 0] > 0) == y)), capsys)
+def test_small_learning_rate_measurement_waits_for_a_prediction(capsys):
+    assert lesson02.measure_small_learning_rate(stub) is None
+    assert capsys.readouterr().out == checking.NO_PREDICTION + "\n"
+
+
+@pytest.fixture(scope="module")
+def learning_rate_race():
+    return {lr: lesson02.steps_to_reach_loss(lr) for lr in lesson02.SLOW_LEARNING_RATE["learning_rates"]}
+
+
+def test_the_fast_run_is_section_4s_loop_and_the_crossings_are_far_from_a_tie(learning_rate_race):
+    target = lesson02.SLOW_LEARNING_RATE["target_loss"]
+    (fast_steps, fast_losses), (slow_steps, slow_losses) = learning_rate_race.values()
+    # section 4 prints loss 0.747 at step 0 and 0.167 at step 300 for lr = 0.5; the question says 292 steps
+    assert f"{fast_losses[0]:.3f}" == "0.747" and fast_steps == 292
+    assert fast_losses.size == fast_steps + 1 and slow_losses.size == slow_steps + 1
+    # each run crosses the target once, by a margin far above last-bit differences between CPUs
+    for steps, losses in learning_rate_race.values():
+        assert losses[-1] < target <= losses[-2]
+        assert min(target - losses[-1], losses[-2] - target) > 1e-6
+    # a ten times smaller step needs about ten times as many steps: the answer region of the exercise
+    assert 8 < slow_steps / fast_steps < 11
+
+
+def test_steps_to_reach_loss_says_none_when_the_target_is_out_of_reach():
+    steps, losses = lesson02.steps_to_reach_loss(0.05, target_loss=0.17, max_steps=100)
+    assert steps is None and losses.size == 101 and losses.min() > 0.17
+
+
+@pytest.mark.parametrize("prediction, fragments", [
+    (2900, ["Measured: below 0.17 after 292 steps with lr = 0.5", "✓ Close", "nearly coincide"]),
+    (292, ["too low by a factor of 9.2", "not more effective per step"]),
+    (30000, ["too high by a factor of 11", "in proportion to 1/lr"]),
+])
+def test_small_learning_rate_measurement_reports_the_gap_and_draws_both_runs(prediction, fragments, capsys):
+    fig = lesson02.measure_small_learning_rate(lambda: prediction)
+    out = capsys.readouterr().out
+    for fragment in fragments:
+        assert fragment in out, out
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    assert [line.get_label() for line in fig.axes[1].get_lines()][:2] == ["lr = 0.5", "lr = 0.05"]
+    assert explorers.figure_to_png(fig).startswith(PNG_MAGIC)
+
+
+def test_small_learning_rate_measurement_names_a_prediction_that_is_not_a_number():
+    fails(lesson02.measure_small_learning_rate, lambda: "ten times", "your predicted number of steps should be a number")
+    fails(lesson02.measure_small_learning_rate, lambda: None, "returned None")
+
+
+# ---- exercise 3: the accuracy that compares every prediction with every label ------------------------------
+
+def accuracy_with_a_bug(logits, y):
+    """The lesson's planted bug: (n, 1) predictions against (n,) labels."""
+    return float(np.mean((logits > 0).astype(int) == y))
+
+
+def test_the_planted_accuracy_bug_says_50_percent_for_balanced_labels_whatever_the_logits():
+    _, y_train, _, _ = lesson02.toy_split("moons")
+    rng = np.random.default_rng(0)
+    for logits in (rng.normal(size=(140, 1)), np.where(y_train[:, None] == 1, 1.0, -1.0)):
+        assert accuracy_with_a_bug(logits, y_train) == 0.5
+
+
+def test_fixed_accuracy_right_answers_pass(capsys):
+    passes(lesson02.check_fixed_accuracy, lambda logits, y: float(np.mean((logits[:, 0] > 0) == y)), capsys)
+    passes(lesson02.check_fixed_accuracy, lambda logits, y: np.mean((logits > 0) == y[:, None]), capsys)
     # the probability route is just as right
-    passes(lesson02.check_accuracy_from_logits,
+    passes(lesson02.check_fixed_accuracy,
            lambda logits, y: np.mean(((1 / (1 + np.exp(-logits))) > 0.5).reshape(-1) == y), capsys)
 
 
 @pytest.mark.parametrize("answer, fragment", [
+    (accuracy_with_a_bug, "the bug is still there"),
+    (lambda logits, y: np.mean((logits.T > 0) == y[:, None]), "the bug is still there"),
     (lambda logits, y: np.mean((logits[:, 0] > 0.5) == y), "compared the logits with 0.5"),
     (lambda logits, y: np.sum((logits[:, 0] > 0) == y), "number of correct points"),
     (lambda logits, y: 100 * np.mean((logits[:, 0] > 0) == y), "percentage"),
-    (lambda logits, y: np.mean((logits > 0) == y), "broadcasts to an (n, n) table"),
     (lambda logits, y: np.mean((logits[:, 0] > 0) != y), "error rate"),
+    (lambda logits, y: np.mean((logits > 0) == y, axis=0), "returned an array of shape (10,)"),
+    (lambda logits, y: (logits[:, 0] > 0) == y, "one value per point"),
     (lambda logits, y: 0.5, "expected 0.6, got 0.5"),
+    (lambda logits, y: None, "returned None"),
 ])
-def test_accuracy_names_the_slip(answer, fragment):
-    fails(lesson02.check_accuracy_from_logits, answer, fragment)
+def test_fixed_accuracy_names_the_non_fix(answer, fragment):
+    fails(lesson02.check_fixed_accuracy, answer, fragment)
 
 
-def test_accuracy_slips_all_differ_from_the_right_answer_on_the_exercise_logits():
+def test_accuracy_slips_all_differ_from_the_right_answer_on_the_checker_logits():
     # otherwise a slip would pass the first case silently
     right = train.accuracy(lesson02._ACCURACY_LOGITS.reshape(-1, 1), lesson02._ACCURACY_LABELS)
     slips = lesson02._accuracy_slips(lesson02._ACCURACY_LOGITS.reshape(-1, 1), lesson02._ACCURACY_LABELS)
@@ -308,31 +377,40 @@ def test_accuracy_slips_all_differ_from_the_right_answer_on_the_exercise_logits(
     assert all(abs(v - right) > 1e-9 for v in values) and len(set(values)) == len(values)
 
 
-# ---- exercise 3: the spirals -------------------------------------------------------------------------------
+# ---- exercise 4: a learning rate of 10 ---------------------------------------------------------------------
+
+def test_the_explorer_at_lr_10_shows_what_the_question_describes():
+    relu = lesson02.decision_boundary_run(activation="relu", lr=10.0)
+    tanh = lesson02.decision_boundary_run(activation="tanh", lr=10.0)
+    assert relu.diverged_at is None and tanh.diverged_at is None  # finite losses: not (a)
+    assert relu.train_accuracy == pytest.approx(0.5) and relu.test_accuracy == pytest.approx(0.5)
+    assert relu.train_loss[1] > 3 * relu.train_loss[0]  # the loss leaps up in the first steps
+    assert np.ptp(relu.train_loss[10:]) < 1e-9  # then stays flat: nothing reaches the weights any more
+    assert relu.dead_units > 16  # of 32 hidden units: the right option
+    assert tanh.train_accuracy > 0.9
+    assert lesson02.decision_boundary_run(activation="relu", lr=0.5).train_accuracy > 0.9  # not (c)
+    # what a diverged run looks like, as option (a)'s feedback and things to try 5 say: 6 × 64 relu at lr = 10
+    assert lesson02.decision_boundary_run(activation="relu", lr=10.0, depth=6, width=64).diverged_at is not None
 
 
-
-def test_spiral_settings_that_work_pass(capsys):
-    out = passes(lesson02.check_spiral_settings,
-                 lambda: {"activation": "relu", "optimizer": "sgd", "lr": 0.5, "steps": 500}, capsys)
-    assert "test accuracy" in out and "relu, sgd, lr = 0.5, 500 steps" in out
+def test_large_learning_rate_right_option_confirms_without_naming_the_letter(capsys):
+    out = passes(lesson02.check_large_learning_rate, lambda: "(b)", capsys)
+    assert "(b)" not in out.lower()
 
 
-@pytest.mark.parametrize("settings, fragments", [
-    ({"activation": "tanh", "optimizer": "sgd", "lr": 0.5, "steps": 300}, ["barely moved", "larger learning rate"]),
-    ({"activation": "tanh", "optimizer": "sgd", "lr": 5.0, "steps": 300}, ["coin-flip", "Lower the learning rate"]),
-    ({"activation": "tanh", "optimizer": "sgd", "lr": 1.0, "steps": 500}, ["still falling", "train longer"]),
-    ({"activation": "identity", "optimizer": "sgd", "lr": 1000.0, "steps": 50},
-     ["50 steps: training diverged at step", "lower the learning rate"]),
-    ({"activation": "relu", "optimizer": "sgd", "lr": 0.0, "steps": 50}, ["lr must be above 0"]),
-    ({"activation": "relu", "optimizer": "sgd", "lr": 0.5, "steps": 5000}, ["steps", "from 1 to 1000"]),
-    ({"activation": "swish", "optimizer": "sgd", "lr": 0.5, "steps": 50}, ["activation must be one of"]),
-    ({"activation": "relu", "optimizer": "lbfgs", "lr": 0.5, "steps": 50}, ["optimizer must be"]),
-    ({"activation": "relu", "lr": 0.5, "steps": 50}, ["exactly the keys"]),
+@pytest.mark.parametrize("answer, fragment", [
+    ("a", "a diverged run ends in an ✕"),
+    ("c", "piecewise linear"),
+    ("d", "slope is 1 for every positive input"),
+    ("e", "the options are 'a', 'b', 'c', 'd', got 'e'"),
+    (["b"], "return one letter as a string"),
 ])
-def test_spiral_settings_that_fail_say_why(settings, fragments):
-    fails(lesson02.check_spiral_settings, lambda: settings, *fragments)
+def test_large_learning_rate_wrong_options_name_the_misconception(answer, fragment):
+    fails(lesson02.check_large_learning_rate, lambda: answer, fragment)
 
 
-def test_spiral_settings_must_be_a_dict():
-    fails(lesson02.check_spiral_settings, lambda: ("relu", "sgd", 0.5, 500), "a dict", "tuple")
+def test_answer_texts_name_each_predict_and_choose_answer():
+    texts = lesson02.answer_texts()
+    assert set(texts) == {"ex2_small_learning_rate", "ex4_large_learning_rate"}
+    assert any(f"{lesson02.steps_to_reach_loss(0.05)[0]}" in text for text in texts["ex2_small_learning_rate"])
+    assert lesson02.LARGE_LEARNING_RATE.feedback["b"] in texts["ex4_large_learning_rate"]

@@ -1,20 +1,23 @@
 """Lesson 01 (`01_autodiff_from_scratch`): a neuron's computation graph, and finite differences
 (truncation error against round-off) with the finite-difference explorer.
 
-Exercise checkers: `check_softplus_backward`, `check_hand_gradient`, `check_unbroadcast`.
+Exercises: `measure_hand_gradient` (predict, then measure: ∂f/∂x and ∂f/∂y of (x·y + x)²),
+`check_fixed_add_bias` (debug: a bias's gradient summed over the wrong axis),
+`check_topological_order` (build: a topological order without recursion), `check_kink_steps` (choose:
+which finite-difference steps to trust next to a kink); `answer_texts` lists what would give the
+predict and choose answers away.
 """
 from __future__ import annotations
-
-
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..engine.autodiff import error_band, grad as engine_grad, gradcheck, no_grad, Tensor
+from ..engine.autodiff import error_band, gradcheck, no_grad, Tensor
 from ..instruments.graph_drawing import plot_computation_graph, trace_computation_graph
 from ..instruments.plots import plain_log_ticks
 from ..teaching.checking import (
-    as_array, as_number, call_learner, exercise_checker, fail, passed, reference_sigmoid, worst_point,
+    Choice, as_array, as_number, call_learner, committed_prediction, exercise_checker, fail, passed,
+    report_prediction,
 )
 from ..teaching.explorers import (
     dropdown, Explorer, float_slider, initial_values, int_slider, new_figure, register_explorer,
@@ -23,8 +26,9 @@ from ..teaching.explorers import (
 __all__ = [
     "neuron_graph", "neuron_graph_explorer_update", "neuron_graph_explorer",
     "FINITE_DIFFERENCE_FUNCTIONS", "finite_difference_errors", "plot_finite_difference_errors",
-    "finite_difference_explorer_update", "finite_difference_explorer", "check_softplus_backward",
-    "HAND_GRADIENT_POINT", "check_hand_gradient", "check_unbroadcast",
+    "finite_difference_explorer_update", "finite_difference_explorer", "HAND_GRADIENT_POINT",
+    "hand_gradient_graph", "measure_hand_gradient", "check_fixed_add_bias",
+    "check_topological_order", "KINK_STEPS", "check_kink_steps", "answer_texts",
 ]
 
 
@@ -176,130 +180,247 @@ register_explorer("finite_difference", finite_difference_explorer_update, ("log1
 # Exercise checkers
 # ==============================================================================================
 
-@exercise_checker
-def check_softplus_backward(softplus_op) -> None:
-    """Exercise 01.1: a custom softplus op whose backward returns (g · σ(x),)."""
-    x_values = np.array([-30.0, -3.0, -0.5, 0.0, 0.5, 3.0, 30.0])
-    x = Tensor(x_values.copy(), requires_grad=True)
-    out = call_learner(softplus_op, x, description="softplus_op(x)")
-    if not isinstance(out, Tensor):
-        fail(f"softplus_op must return a Tensor, got {type(out).__name__}")
-    forward = as_array(out.data, x_values.shape, "softplus_op(x).data")
-    expected_forward = np.logaddexp(0.0, x_values)
-    if not np.allclose(forward, expected_forward, rtol=1e-10, atol=1e-12):
-        fail(f"the forward value changed: softplus(x) = log(1 + eˣ), {worst_point(forward, expected_forward, x_values)}")
-    if out.is_leaf:
-        fail("the result records no backward: build it with Tensor.from_op(data, (x,), backward, 'softplus').")
-
-    ones = np.ones_like(x_values)
-    returned = call_learner(out.local_gradients, ones, description="your backward(g)")
-    if not isinstance(returned, (tuple, list)) or len(returned) != 1:
-        kind = type(returned).__name__ if not isinstance(returned, (tuple, list)) else f"{len(returned)} entries"
-        fail(f"backward must return a tuple with one gradient per input, e.g. `return (g * local,)` "
-              f"(note the comma); yours returned {kind}.")
-    local = as_array(returned[0], x_values.shape, "backward(g) with g = 1")
-    expected_local = reference_sigmoid(x_values)
-    if not np.allclose(local, expected_local, rtol=1e-7, atol=1e-12):
-        exp_x = np.exp(x_values)
-        if np.allclose(local, exp_x, rtol=1e-7):
-            fail("your backward returns eˣ; the derivative of log(1 + eˣ) is eˣ/(1 + eˣ) = σ(x).")
-        fail(f"with g = 1, backward should return σ(x) = 1/(1 + e⁻ˣ): {worst_point(local, expected_local, x_values)}")
-
-    g = np.array([0.5, -1.0, 2.0, 3.0, -0.25, 1.5, -2.0])
-    scaled = as_array(call_learner(out.local_gradients, g.copy(), description="your backward(g)")[0], x_values.shape,
-                    "backward(g)")
-    if not np.allclose(scaled, g * expected_local, rtol=1e-7, atol=1e-12):
-        if np.allclose(scaled, expected_local, rtol=1e-7, atol=1e-12):
-            fail("your backward ignores the incoming gradient g; the chain rule needs g · σ(x).")
-        fail(f"backward(g) should be g · σ(x): {worst_point(scaled, g * expected_local, x_values)}")
-
-    check = gradcheck(softplus_op, x_values)
-    if not check.passed(1e-6):
-        fail(f"gradcheck disagrees with your backward: relative error {check.max_error:.2e} ({error_band(check.max_error)})")
-    passed("backward returns g · σ(x) at 7 points from −30 to 30, and gradcheck confirms it "
-        "(relative error below 1e-6).")
-
+# ---- exercise 1 (predict, then measure): the gradients of f = (x·y + x)², by hand --------------------------
 
 HAND_GRADIENT_POINT = {"x": 3.0, "y": -2.0}
 
 
-@exercise_checker
-def check_hand_gradient(hand_gradient) -> None:
-    """Exercise 01.2: (∂f/∂x, ∂f/∂y) of f = (x·y + x)² at x = 3, y = −2, worked out by hand."""
-    answer = call_learner(hand_gradient, description="hand_gradient()")
-    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        fail(f"return two numbers, (df_dx, df_dy); got {type(answer).__name__} {answer!r}")
-    df_dx, df_dy = as_number(answer[0], "df_dx"), as_number(answer[1], "df_dy")
-    x, y = HAND_GRADIENT_POINT["x"], HAND_GRADIENT_POINT["y"]
+def hand_gradient_graph(x: float = HAND_GRADIENT_POINT["x"], y: float = HAND_GRADIENT_POINT["y"]):
+    """The graph of f = (x·y + x)² with u = x·y and v = u + x, back-propagated: a `ComputationGraph`
+    whose x and y carry ∂f/∂x and ∂f/∂y (x reaches f along two paths: through u, and straight into v)."""
+    x_t, y_t = Tensor(float(x), requires_grad=True), Tensor(float(y), requires_grad=True)
+    u = x_t * y_t
+    v = u + x_t
+    f = v**2
+    return trace_computation_graph(f, {"x": x_t, "y": y_t, "u": u, "v": v, "f": f})
+
+
+def _hand_gradients(x: float, y: float) -> dict:
+    """∂f/∂x, ∂f/∂y of f = (x·y + x)² by the chain rule, and the two paths' shares of ∂f/∂x."""
     v = x * y + x
-    through_u, direct = 2 * v * y, 2 * v  # the two paths from x to f: via u = x·y, and straight into v
-    expected_dx, expected_dy = through_u + direct, 2 * v * x
-    close = lambda a, b: abs(a - b) < 1e-6  # noqa: E731
-    if close(df_dx, expected_dy) and close(df_dy, expected_dx):
-        fail(f"the two numbers look swapped: return (df_dx, df_dy), got ({df_dx:g}, {df_dy:g}).")
-    if not close(df_dx, expected_dx):
-        if close(df_dx, through_u):
-            fail(f"df_dx = {df_dx:g} counts only the path through u = x·y; x also enters v = u + x directly. "
-                  "Add the two paths' contributions.")
-        if close(df_dx, direct):
-            fail(f"df_dx = {df_dx:g} counts only the direct path x → v; x also reaches v through u = x·y. "
-                  "Add the two paths' contributions.")
-        if close(df_dx, -expected_dx):
-            fail(f"df_dx has the wrong sign: got {df_dx:g}. Check the sign of v = x·y + x at x = 3, y = −2.")
-        fail(f"df_dx: expected {expected_dx:g}, got {df_dx:g}. Start from ∂f/∂v = 2v with v = x·y + x.")
-    if not close(df_dy, expected_dy):
-        if close(df_dy, -expected_dy):
-            fail(f"df_dy has the wrong sign: got {df_dy:g}. Check the sign of v = x·y + x at x = 3, y = −2.")
-        fail(f"df_dy: expected {expected_dy:g}, got {df_dy:g}. y reaches f only through u = x·y: ∂f/∂y = ∂f/∂u · x.")
-    passed(f"∂f/∂x = {expected_dx:g} (the sum of two paths: {through_u:g} through u and {direct:g} directly) and "
-        f"∂f/∂y = {expected_dy:g}.")
+    return {"dx": 2 * v * (y + 1), "dy": 2 * v * x, "through_u": 2 * v * y, "direct": 2 * v}
 
 
-# (gradient shape, input shape) pairs an un-broadcast must handle; the comments say which rule each tests.
-_UNBROADCAST_CASES = (
-    ((3,), (3,)),          # nothing was broadcast
-    ((4, 3), (3,)),        # a bias added to a batch: a new leading axis
-    ((4, 3), (1, 3)),      # an axis of length 1 stretched to 4
-    ((4, 3), (4, 1)),      # a column stretched along the last axis
-    ((2, 4, 3), (4, 1)),   # both at once
-    ((5,), ()),            # a single number broadcast to a vector
+def measure_hand_gradient(predicted_gradient):
+    """Exercise 01.1: back-propagate f = (x·y + x)² at x = 3, y = −2 and compare with the learner's
+    (∂f/∂x, ∂f/∂y), committed before. Returns the graph with its gradients drawn (a Figure), or None
+    while no prediction is committed."""
+    prediction = committed_prediction(predicted_gradient, "your prediction function")
+    if prediction is None:
+        return None
+    if not isinstance(prediction, (tuple, list)) or len(prediction) != 2:
+        fail(f"return two numbers, (df_dx, df_dy); got {type(prediction).__name__} {prediction!r}")
+    df_dx, df_dy = as_number(prediction[0], "your df_dx"), as_number(prediction[1], "your df_dy")
+    graph = hand_gradient_graph()
+    gradients = {node.label: float(node.grad) for node in graph.nodes if node.label in ("x", "y")}
+    measured_dx, measured_dy = gradients["x"], gradients["y"]
+    print(f"Measured by autodiff (f.backward()): ∂f/∂x = {measured_dx:.3g}, ∂f/∂y = {measured_dy:.3g}.")
+    right_x = report_prediction(df_dx, measured_dx, "∂f/∂x", tolerance=0.01)
+    right_y = report_prediction(df_dy, measured_dy, "∂f/∂y", tolerance=0.01)
+    parts = _hand_gradients(**HAND_GRADIENT_POINT)
+    close = lambda a, b: abs(a - b) < 0.01  # noqa: E731
+    if right_x and right_y:
+        print("Both paths from x were counted: in the drawing below, x's gradient is the sum of what its two "
+              "arrows carry.")
+    elif close(df_dx, measured_dy) and close(df_dy, measured_dx):
+        print("Your two numbers are the right ones in the wrong order: return (df_dx, df_dy).")
+    elif close(df_dx, parts["through_u"]) or close(df_dx, parts["direct"]):
+        which = "through u = x·y" if close(df_dx, parts["through_u"]) else "straight into v = u + x"
+        print(f"Your ∂f/∂x counts only the path {which}. x leaves along two arrows, and the chain rule adds "
+              "what both carry: see the two arrows leaving x below.")
+    elif close(df_dx, -measured_dx) or close(df_dy, -measured_dy):
+        print("A sign went astray: v = x·y + x is negative at this point, and ∂f/∂v = 2v carries that sign "
+              "into every gradient below it.")
+    else:
+        print("Start at the top, ∂f/∂f = 1, and work down the drawing below: each box's gradient is the "
+              "gradient above it times the label on the arrow, summed where two arrows leave a box.")
+    return plot_computation_graph(graph, title="f = (x·y + x)²: the gradients autodiff found")
+
+
+# ---- exercise 2 (debug): a bias whose gradient was summed over the wrong axis ------------------------------
+
+# Batch shapes (N, D) the fixed op is tried on: a square batch hides a wrong axis from a shape check.
+_BIAS_CASES = ((4, 3), (3, 3), (1, 5), (6, 2))
+
+
+@exercise_checker
+def check_fixed_add_bias(fixed_add_bias) -> None:
+    """Exercise 01.2: `fixed_add_bias(X, b)`: X (N, D), b (D,) Tensors -> X + b, whose backward hands X the
+    incoming gradient and b its sum over the batch; compared with the engine's own `X + b`."""
+    rng = np.random.default_rng(12)
+    for n, d in _BIAS_CASES:
+        X_values, b_values, g = rng.standard_normal((n, d)), rng.standard_normal(d), rng.standard_normal((n, d))
+        where = f"for a batch X of shape {(n, d)} and b of shape {(d,)}"
+        X, b = Tensor(X_values.copy(), requires_grad=True), Tensor(b_values.copy(), requires_grad=True)
+        out = call_learner(fixed_add_bias, X, b, description=f"fixed_add_bias {where}")
+        if not isinstance(out, Tensor):
+            fail(f"{where}: fixed_add_bias must return a Tensor, got {type(out).__name__}")
+        forward = as_array(out.data, (n, d), f"fixed_add_bias {where}: its value")
+        if not np.allclose(forward, X_values + b_values, rtol=1e-12, atol=1e-12):
+            fail(f"{where}: the forward value changed; it should stay X + b.")
+        if out.is_leaf:
+            fail("the result records no backward: build it with Tensor.from_op(data, (X, b), backward, 'add_bias').")
+        returned = call_learner(out.local_gradients, g, description=f"your backward(g) {where}")
+        if not isinstance(returned, (tuple, list)) or len(returned) != 2:
+            fail(f"backward must return a tuple of two gradients, one for X and one for b; got "
+                 f"{type(returned).__name__} {returned!r:.60}")
+        grad_X, grad_b = (np.asarray(value, dtype=float) for value in returned)
+        right_b = g.sum(axis=0)
+        if grad_X.shape != (n, d) or not np.allclose(grad_X, g, rtol=1e-12, atol=1e-12):
+            if grad_X.shape == right_b.shape and np.allclose(grad_X, right_b):
+                fail(f"{where}: the two gradients are swapped; the order follows the inputs (X, b).")
+            fail(f"{where}: X's gradient changed. X + b passes the incoming gradient to X unchanged: only b's "
+                 "was wrong.")
+        if grad_b.shape != (d,):
+            if grad_b.shape == (n, d):
+                fail(f"{where}: b's gradient has the batch's shape {(n, d)}, not b's {(d,)}: an update "
+                     "b − lr·grad would turn the one bias into one per example.")
+            if grad_b.shape == (1, d):
+                fail(f"{where}: b's gradient has shape (1, {d}), b has shape ({d},): keep b's own shape.")
+            if grad_b.shape == (n,):
+                fail(f"{where}: b's gradient has shape ({n},), one number per example; b has one entry per "
+                     f"feature, shape ({d},). The bug is still there.")
+            fail(f"{where}: b's gradient has shape {grad_b.shape}, b has shape {(d,)}.")
+        if not np.allclose(grad_b, right_b, rtol=1e-9, atol=1e-12):
+            if n == d and np.allclose(grad_b, g.sum(axis=1), rtol=1e-9):
+                fail(f"{where}: the shapes agree only because the batch is square; b's gradient is still the "
+                     "sum over each example's features. The bug is still there.")
+            if np.allclose(grad_b, right_b / n, rtol=1e-9):
+                fail(f"{where}: b's gradient is 1/{n} of gradcheck's. b is used once for every example, and "
+                     "each use adds its whole share: sum, don't average.")
+            fail(f"{where}: b's gradient disagrees with a finite-difference check (largest difference "
+                 f"{np.max(np.abs(grad_b - right_b)):.3g}).")
+    check = gradcheck(fixed_add_bias, rng.standard_normal((5, 3)), rng.standard_normal(3))
+    if not check.passed(1e-6):
+        fail(f"gradcheck disagrees with your backward: relative error {check.max_error:.2e} ({error_band(check.max_error)}).")
+    passed(f"fixed_add_bias passes gradcheck, and b's gradient keeps b's shape on {len(_BIAS_CASES)} batches, "
+           "the square one included.")
+
+
+# ---- exercise 3 (build): a topological order without recursion -------------------------------------------
+
+class _Node:
+    """A stand-in for the lesson's `Value`: a name and the nodes it was computed from (`.inputs`)."""
+
+    __slots__ = ("name", "inputs")
+
+    def __init__(self, name: str, *inputs):
+        self.name, self.inputs = name, tuple(inputs)
+
+    def __repr__(self) -> str:
+        return f"node {self.name}"
+
+
+def _test_graphs() -> list:
+    """(description, root) of the graphs a topological order is tried on."""
+    x = _Node("x")
+    a = _Node("a", x)
+    squared = _Node("a·a", a, a)  # one node used twice by the same operation
+    x2 = _Node("x")
+    long_way = _Node("q", _Node("p", x2))
+    skip = _Node("out", long_way, x2)  # x2 reaches out directly and through p and q: paths of different lengths
+    w, b, y = _Node("w"), _Node("b"), _Node("y")
+    d = _Node("d", _Node("σ", _Node("z", _Node("m", w, x2), b)), y)
+    neuron = _Node("L", d, d)
+    node = _Node("h0")
+    for layer in range(1, 5001):
+        node = _Node(f"h{layer}", node)
+    return [("a single node", x), ("a node used twice by one operation", squared),
+            ("a graph where x reaches the output along a short and a long path", skip),
+            ("the neuron of section 1", neuron),
+            ("a chain of 5001 nodes (deeper than Python lets a recursion go)", node)]
+
+
+def _reachable(root) -> list:
+    found, stack, seen = [], [root], {id(root)}
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        for parent in node.inputs:
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+    return found
+
+
+@exercise_checker
+def check_topological_order(topological_order) -> None:
+    """Exercise 01.3: `topological_order(root)` lists every node root depends on (through `.inputs`), each
+    once and after all of its inputs, root last, without recursion (a 5001-node chain must work)."""
+    for what, root in _test_graphs():
+        try:
+            order = topological_order(root)
+        except NotImplementedError:
+            raise
+        except RecursionError:
+            fail(f"on {what}: RecursionError. Your function calls itself once per node along the path; keep "
+                 "your own stack of nodes still to visit (a Python list) instead.")
+        except Exception as error:
+            fail(f"on {what}: topological_order(root) raised {type(error).__name__}: {error}")
+        if order is None:
+            fail("topological_order returned None; did you forget the `return`?")
+        if not isinstance(order, (list, tuple)):
+            fail(f"return a list of nodes, got {type(order).__name__}")
+        nodes = _reachable(root)
+        known = {id(node) for node in nodes}
+        strangers = [item for item in order if id(item) not in known]
+        if strangers:
+            fail(f"on {what}: the list holds {strangers[0]!r}, which is not a node of the graph: return the "
+                 "nodes themselves (not their names or values).")
+        position = {}
+        for index, node in enumerate(order):
+            if id(node) in position:
+                fail(f"on {what}: {node!r} is listed twice. A node reached along two paths must appear once: "
+                     "remember which nodes you have already listed or visited.")
+            position[id(node)] = index
+        missing = [node for node in nodes if id(node) not in position]
+        if missing:
+            fail(f"on {what}: the list misses {len(missing)} of the graph's {len(nodes)} nodes, e.g. {missing[0]!r}: "
+                 "every node the output depends on must be listed, the output itself included.")
+        if len(order) > 1 and order[0] is root:
+            fail(f"on {what}: the output comes first. List every node after its inputs, so the output comes "
+                 "last; backward then walks the list from the end.")
+        for node in order:
+            for parent in node.inputs:
+                if position[id(parent)] > position[id(node)]:
+                    fail(f"on {what}: {node!r} comes before its input {parent!r}. Walking the list backwards, "
+                         f"{parent!r} would pass its gradient on before all of it has arrived. Emit a node only "
+                         "after every one of its inputs has been emitted.")
+    passed("topological_order lists each node once, after all of its inputs, on 5 graphs, the 5001-node "
+           "chain included.")
+
+
+# ---- exercise 4 (choose): finite differences next to a kink ----------------------------------------------
+
+KINK_STEPS = Choice(
+    "finite differences of |x − 0.003| at x0 = 0",
+    {
+        "a": "the V belongs to smooth curves, whose truncation error grows with ε. Within 0.003 of x0 this "
+             "function is a straight line, which has no curvature to truncate.",
+        "b": "within 0.003 of x0 the function is a straight line, and a central difference of a straight line "
+             "has no truncation error at all; a larger step reaches past the kink and averages the two "
+             "slopes. Only round-off is left, and it grows as the step shrinks.",
+        "c": "the derivative at x0 = 0 exists (the kink is at 0.003, not at 0), and a step that stays on one "
+             "side of the kink measures it.",
+        "d": "tiny steps are not the safe choice: round-off grows as ε shrinks, here as everywhere, so the "
+             "smallest steps are the least accurate of those that stay clear of the kink.",
+    },
+    correct="b",
 )
 
 
 @exercise_checker
-def check_unbroadcast(unbroadcast) -> None:
-    """Exercise 01.3: `unbroadcast(grad, shape)` sums grad back to the input's shape."""
-    for grad_shape, shape in _UNBROADCAST_CASES:
-        grad = np.arange(1.0, 1.0 + np.prod(grad_shape)).reshape(grad_shape)
-        given = grad.copy()
-        result = call_learner(unbroadcast, given, shape, description=f"unbroadcast(grad of shape {grad_shape}, {shape})")
-        where = f"for a gradient of shape {grad_shape} and an input of shape {shape}"
-        if result is None:
-            fail(f"{where}: unbroadcast returned None; did you forget the `return`?")
-        if not np.array_equal(given, grad):
-            fail(f"{where}: unbroadcast changed the gradient it was given; compute a new array instead.")
-        got_shape = np.shape(result)
-        if got_shape != shape:
-            hint = ""
-            if tuple(n for n in got_shape if n != 1) == tuple(n for n in shape if n != 1):
-                hint = " Sum stretched axes with keepdims=True so their length-1 axes stay."
-            elif len(got_shape) > len(shape):
-                hint = " Sum away the extra leading axes too."
-            elif len(got_shape) == len(shape):
-                stretched = [i for i, (a, b) in enumerate(zip(shape, got_shape)) if a == 1 and b != 1]
-                if stretched:
-                    hint = (f" Axis {stretched[0]} has length 1 in the input but {got_shape[stretched[0]]} in "
-                            "the gradient: it was stretched, so sum over it with keepdims=True.")
-            fail(f"{where}: expected the shape {shape}, got {got_shape}.{hint}")
-        # The engine's own answer: the gradient an input of `shape` receives when it is broadcast to grad's shape.
-        stretched = Tensor(np.zeros(shape), requires_grad=True)
-        expected = engine_grad(stretched + np.zeros(grad_shape), [stretched], grad_output=grad)[0]
-        got = np.asarray(result, dtype=float)
-        if not np.allclose(got, expected):
-            hint = ""
-            if np.all(expected != 0) and np.allclose(got / expected, (got / expected).reshape(-1)[0]):
-                ratio = float((got / expected).reshape(-1)[0])
-                hint = f" Your values are {ratio:.3g} × the right ones: sum the gradient, don't average it."
-            fail(f"{where}: expected {expected.tolist()}, got {got.tolist()}.{hint}")
-    passed(f"unbroadcast sums the gradient back to the input's shape in all {len(_UNBROADCAST_CASES)} cases "
-        "(new leading axes, stretched length-1 axes, both, and a single number).")
+def check_kink_steps(answer) -> None:
+    """Exercise 01.4: read the finite-difference explorer for |x − 0.003| at x0 = 0."""
+    KINK_STEPS.judge(answer)
+
+
+def answer_texts() -> dict:
+    """What would give away this lesson's predict and choose answers (tests/test_solutions.py scans for it)."""
+    parts = _hand_gradients(**HAND_GRADIENT_POINT)
+    dx, dy = parts["dx"], parts["dy"]
+    return {
+        "ex1_hand_gradient": [f"∂f/∂x = {dx:.3g}", f"∂f/∂y = {dy:.3g}",
+                              f"∂f/∂y = {dy:.3g}".replace("-", "−")],
+        "ex4_kink_steps": [KINK_STEPS.feedback[KINK_STEPS.correct], "steps across the kink"],
+    }

@@ -1,7 +1,11 @@
 """Lesson 02 (`02_mlps_and_training`): a small network learns a 2-D boundary (the decision-boundary
 explorer), and the initialisation experiment.
 
-Exercise checkers: `check_mlp_forward`, `check_accuracy_from_logits`, `check_spiral_settings`.
+Exercises: `check_mlp_forward` (build: the forward pass of a 2-layer MLP), `measure_small_learning_rate`
+(predict, then measure: how many steps a ten times smaller learning rate needs), `check_fixed_accuracy`
+(debug: an accuracy that compares every prediction with every label), `check_large_learning_rate`
+(choose: what a learning rate of 10 does to a ReLU network); `answer_texts` lists what would give the
+predict and choose answers away.
 """
 from __future__ import annotations
 
@@ -18,9 +22,10 @@ from ..data import datasets
 from ..engine import functional
 from ..engine.autodiff import no_grad, Tensor
 from ..instruments.plots import category_style, SUPERSCRIPTS
-from ..nets import nn, train
+from ..nets import nn, optim, train
 from ..teaching.checking import (
-    as_array, as_number, call_learner, exercise_checker, fail, passed, reference_sigmoid,
+    Choice, as_array, as_number, call_learner, committed_prediction, exercise_checker, fail, passed,
+    reference_sigmoid, report_prediction,
 )
 from ..teaching.explorers import (
     control_style, dropdown, Explorer, initial_values, int_slider, new_figure, register_explorer,
@@ -30,8 +35,9 @@ __all__ = [
     "plot_activation_derivatives",     "TOY_DATASETS", "toy_split", "BoundaryRun", "train_and_map", "decision_boundary_run", "draw_boundary",
     "plot_boundary_and_losses", "plot_boundary_panels", "decision_boundary_explorer_update",
     "decision_boundary_explorer", "INIT_EXPERIMENT", "INIT_SCHEMES", "initialisation_data",
-    "initialisation_experiment", "check_mlp_forward",
-    "check_accuracy_from_logits", "SPIRALS_EXERCISE", "check_spiral_settings",
+    "initialisation_experiment", "check_mlp_forward", "SLOW_LEARNING_RATE", "steps_to_reach_loss",
+    "plot_learning_rate_race", "measure_small_learning_rate", "check_fixed_accuracy", "LARGE_LEARNING_RATE",
+    "check_large_learning_rate", "answer_texts",
 ]
 
 
@@ -405,6 +411,8 @@ def plot_activation_derivatives(z: np.ndarray, curves: Mapping[str, tuple]) -> F
 # Exercise checkers
 # ==============================================================================================
 
+# ---- exercise 1 (build): the forward pass of a 2-layer MLP ----------------------------------------------
+
 def _tanh_mlp_and_copy(seed: int) -> tuple:
     """Two identical nn.MLP([2, 8, 1], tanh) with non-zero biases (so a forgotten bias shows)."""
     models = [nn.MLP([2, 8, 1], activation="tanh", rng=seed) for _ in range(2)]
@@ -466,9 +474,95 @@ def check_mlp_forward(mlp_forward) -> None:
         "fills W1, b1, W2, b2 with the same gradients.")
 
 
+# ---- exercise 2 (predict, then measure): a ten times smaller learning rate ---------------------------------
+
+# Section 4's network and data (the moons, MLP [2, 16, 16, 1] tanh from seed 0, full-batch gradient descent),
+# trained with each learning rate until the training loss first falls below the target.
+SLOW_LEARNING_RATE = {"dataset": "moons", "sizes": [2, 16, 16, 1], "activation": "tanh", "model_seed": 0,
+                      "learning_rates": (0.5, 0.05), "target_loss": 0.17, "max_steps": 5000}
+
+
+def steps_to_reach_loss(lr: float, target_loss: float = SLOW_LEARNING_RATE["target_loss"],
+                        max_steps: int = SLOW_LEARNING_RATE["max_steps"]) -> tuple:
+    """Train section 4's network with gradient descent at `lr` until its training loss is below
+    `target_loss`. Returns (steps, losses): the number of steps taken when the loss first fell below the
+    target (None if it did not within max_steps) and losses (steps + 1,), the training loss after
+    0, 1, ... steps."""
+    config = SLOW_LEARNING_RATE
+    X_train, y_train, _, _ = toy_split(config["dataset"])
+    targets = y_train[:, None].astype(float)
+    model = nn.MLP(config["sizes"], activation=config["activation"], rng=config["model_seed"])
+    optimizer = optim.SGD(model.parameters(), lr=lr)
+    losses = []
+    for step in range(max_steps + 1):  # section 4's loop, stopped at the target
+        optimizer.zero_grad()
+        loss = functional.binary_cross_entropy_with_logits(model(X_train), targets)
+        losses.append(float(loss.data))
+        if losses[-1] < target_loss:
+            return step, np.array(losses)
+        if step < max_steps:
+            loss.backward()
+            optimizer.step()
+    return None, np.array(losses)
+
+
+def plot_learning_rate_race(curves: dict, target_loss: float) -> Figure:
+    """Left: training loss against steps for each learning rate; right: against lr × steps.
+
+    curves: {lr: losses (S,)}, the loss after 0, 1, ..., S − 1 steps.
+    """
+    fig, (left, right) = new_figure((10.0, 3.6), ncols=2, margins=(0.07, 0.98, 0.15, 0.88))
+    for index, (lr, losses) in enumerate(curves.items()):
+        steps = np.arange(losses.size)
+        style = {"color": ("tab:blue", "tab:orange")[index % 2], "linestyle": ("-", "--")[index % 2], "linewidth": 2}
+        left.plot(steps, losses, label=f"lr = {lr:g}", **style)
+        right.plot(lr * steps, losses, label=f"lr = {lr:g}", **style)
+    for ax, label in ((left, "training step"), (right, "lr × training step (how far the steps reach)")):
+        ax.axhline(target_loss, color="0.4", linestyle=":", linewidth=1.2, label=f"target loss {target_loss:g}")
+        ax.set_xlabel(label)
+        ax.set_ylabel("training loss (cross-entropy)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="upper right")
+    left.set_title("Against steps", y=1.0, fontsize=10)
+    right.set_title("Against lr × steps: one path, walked in steps of two sizes", y=1.0, fontsize=10)
+    return fig
+
+
+def measure_small_learning_rate(predicted_steps):
+    """Exercise 02.2: after the learner committed how many steps lr = 0.05 needs to bring section 4's
+    training loss below 0.17, train with lr = 0.5 and lr = 0.05 and compare. Returns the Figure of both
+    runs, or None while no prediction is committed."""
+    prediction = committed_prediction(predicted_steps, "your prediction function")
+    if prediction is None:
+        return None
+    predicted = as_number(prediction, "your predicted number of steps")
+    fast_lr, slow_lr = SLOW_LEARNING_RATE["learning_rates"]
+    target = SLOW_LEARNING_RATE["target_loss"]
+    (fast_steps, fast_losses), (slow_steps, slow_losses) = (steps_to_reach_loss(lr) for lr in (fast_lr, slow_lr))
+    print(f"Measured: below {target:g} after {fast_steps} steps with lr = {fast_lr:g}, and after {slow_steps} "
+          f"steps with lr = {slow_lr:g} ({slow_steps / fast_steps:.2g} times as many).")
+    close = report_prediction(predicted, slow_steps, "number of steps", log_scale=True, tolerance=1.5)
+    if close:
+        print("Each step moves the weights by lr × gradient, so lr × steps sets how far training gets: plotted "
+              "against it (right), the two runs nearly coincide. Small steps follow almost the same path.")
+    elif predicted < slow_steps:
+        print("A smaller step is not more effective per step: each one moves the weights by lr × gradient, so a "
+              "ten times smaller step covers the same path in about ten times as many steps. Plotted against "
+              "lr × steps (right), the two runs nearly coincide.")
+    else:
+        print("The path stays the same; only the size of the steps along it changes, and the number of steps "
+              "grows in proportion to 1/lr, not faster. Plotted against lr × steps (right), the two runs "
+              "nearly coincide.")
+    return plot_learning_rate_race({fast_lr: fast_losses, slow_lr: slow_losses}, target)
+
+
+# ---- exercise 3 (debug): an accuracy that compares every prediction with every label -------------------
+
 # Logits chosen so that each typical slip gives a different accuracy from the right one (0.6).
 _ACCURACY_LOGITS = np.array([2.1, -0.3, 0.2, -1.4, 0.7, 0.4, -0.2, 3.0, -2.2, 0.05])
 _ACCURACY_LABELS = np.array([1, 0, 0, 0, 1, 0, 1, 1, 1, 1])
+_TABLE_SLIP = ("the bug is still there: comparing (n, 1) predictions with (n,) labels broadcasts to an (n, n) "
+               "table, every prediction against every label")
 
 
 def _accuracy_slips(logits: np.ndarray, labels: np.ndarray) -> dict:
@@ -476,96 +570,76 @@ def _accuracy_slips(logits: np.ndarray, labels: np.ndarray) -> dict:
     column = logits.reshape(-1, 1)
     right = (column[:, 0] > 0) == labels
     return {
+        _TABLE_SLIP: float(np.mean((column > 0) == labels)),
         "you compared the logits with 0.5; a logit is log(p / (1 − p)), so P(class 1) > 0.5 means logit > 0":
             float(np.mean((column[:, 0] > 0.5) == labels)),
         "you returned the number of correct points, not the fraction; divide by the number of points":
             float(np.sum(right)),
         "you returned a percentage; return a fraction between 0 and 1": float(100 * np.mean(right)),
-        "comparing (n, 1) predictions with (n,) labels broadcasts to an (n, n) table; flatten the "
-        "predictions first (e.g. logits[:, 0] or .reshape(-1))": float(np.mean((column > 0) == labels)),
         "you counted the mistakes (the error rate), not the correct points": float(np.mean(~right)),
     }
 
 
 @exercise_checker
-def check_accuracy_from_logits(accuracy_from_logits) -> None:
-    """Exercise 02.2: `accuracy_from_logits(logits, y)`: logits (n, 1), y (n,) in {0, 1} -> fraction correct."""
+def check_fixed_accuracy(fixed_accuracy) -> None:
+    """Exercise 02.3: `fixed_accuracy(logits, y)`: logits (n, 1), y (n,) in {0, 1} -> the fraction of points
+    whose predicted class (1 where the logit is above 0) equals the label, as `train.accuracy` computes it."""
     cases = [
-        (_ACCURACY_LOGITS.reshape(-1, 1), _ACCURACY_LABELS, "the 10 logits of the exercise"),
+        (_ACCURACY_LOGITS.reshape(-1, 1), _ACCURACY_LABELS, "the 10 logits of the checker"),
         (np.array([[-1.0], [2.0], [0.5], [-0.1]]), np.array([0, 1, 1, 0]), "4 points all predicted right"),
         (np.array([[1.0], [1.0], [-1.0]]), np.array([0, 0, 1]), "3 points all predicted wrong"),
     ]
     for logits, labels, what in cases:
-        answer = call_learner(accuracy_from_logits, logits.copy(), labels.copy(),
-                       description=f"accuracy_from_logits on {what}")
-        got = as_number(answer, f"accuracy_from_logits on {what}")
+        answer = call_learner(fixed_accuracy, logits.copy(), labels.copy(), description=f"fixed_accuracy on {what}")
+        if answer is None:
+            fail("fixed_accuracy returned None; did you forget the `return`?")
+        shape = np.shape(answer)
+        if shape in ((len(labels),), (len(labels), 1), (len(labels), len(labels))):
+            fail(f"on {what}: fixed_accuracy returned an array of shape {shape}, one value per point or pair; "
+                 "the accuracy is one number, the mean over the points.")
+        got = as_number(answer, f"fixed_accuracy on {what}")
         expected = train.accuracy(logits, labels)
         if abs(got - expected) > 1e-12:
             for slip, value in _accuracy_slips(logits, labels).items():
                 if abs(got - value) < 1e-12 and abs(value - expected) > 1e-12:
                     fail(f"on {what}: expected {expected:.4g}, got {got:.4g}: {slip}.")
             fail(f"on {what}: expected {expected:.4g}, got {got:.4g}. A point counts as class 1 when its "
-                  "logit is > 0; accuracy is the fraction of points whose predicted class equals y.")
-    passed("accuracy_from_logits agrees with mtl_edu.train.accuracy on 3 cases (0.6, all right = 1, "
-        "all wrong = 0), with (n, 1) logits and (n,) labels.")
+                 "logit is > 0; accuracy is the fraction of points whose predicted class equals y.")
+    passed(f"fixed_accuracy agrees with mtl_edu.train.accuracy on {len(cases)} sets of (n, 1) logits and "
+           "(n,) labels, unbalanced labels included.")
 
 
-# The exercise trains on the decision-boundary explorer's spirals (toy_split("spirals")).
-SPIRALS_EXERCISE = {"n_points": 200, "test_fraction": 0.3, "sizes": [2, 16, 16, 1],
-                    "max_steps": 1000, "target_test_accuracy": 0.95}
+# ---- exercise 4 (choose): a learning rate of 10 -----------------------------------------------------------
+
+LARGE_LEARNING_RATE = Choice(
+    "moons at lr = 10 with relu",
+    {
+        "a": "a diverged run ends in an ✕ and the explorer names the step (try 6 hidden layers of 64 units at this "
+             "learning rate); here the loss stays finite and flat: training goes on, it just changes nothing.",
+        "b": "a unit whose input is below zero for every training point outputs 0 and has slope 0 there, so the "
+             "chain rule hands its weights a zero gradient at every later step: nothing can revive it. tanh's "
+             "slope gets small far from zero but never reaches 0, so the same huge steps leave it able to recover.",
+        "c": "a ReLU network is piecewise linear, but with enough pieces it bends around the moons: at lr = 0.5 "
+             "the same network learns them (try it in the explorer).",
+        "d": "ReLU's slope is 1 for every positive input, however large: it is flat only below zero. Saturation "
+             "at large inputs is what sigmoid and tanh do, and tanh learns here.",
+    },
+    correct="b",
+)
 
 
 @exercise_checker
-def check_spiral_settings(spiral_settings) -> None:
-    """Exercise 02.3: `spiral_settings()` returns {"activation", "optimizer", "lr", "steps"} that train
-    the 2 × 16 MLP of the explorer to ≥ 95% test accuracy on its spirals in at most 1000 full-batch steps."""
-    settings = call_learner(spiral_settings, description="spiral_settings()")
-    needed = {"activation", "optimizer", "lr", "steps"}
-    if not isinstance(settings, dict) or set(settings) != needed:
-        got = sorted(settings) if isinstance(settings, dict) else f"a {type(settings).__name__}"
-        fail(f"return a dict with exactly the keys {sorted(needed)}, got {got}")
-    activation, optimizer = settings["activation"], settings["optimizer"]
-    if activation not in nn.ACTIVATIONS:
-        fail(f"activation must be one of {list(nn.ACTIVATIONS)}, got {activation!r}")
-    if optimizer not in ("sgd", "adam"):
-        fail(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
-    lr = as_number(settings["lr"], "lr")
-    if lr <= 0:
-        fail(f"lr must be above 0, got {lr:g}: it is the size of each step downhill.")
-    steps = settings["steps"]
-    max_steps = SPIRALS_EXERCISE["max_steps"]
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= max_steps:
-        fail(f"steps must be a whole number from 1 to {max_steps}, got {steps!r}")
-    X_train, y_train, X_test, y_test = toy_split("spirals", SPIRALS_EXERCISE["n_points"],
-                                                 SPIRALS_EXERCISE["test_fraction"])
-    init = "he_normal" if activation in ("relu", "leaky_relu") else "xavier_normal"
-    model = nn.MLP(SPIRALS_EXERCISE["sizes"], activation=activation, init=init, rng=0)
-    described = f"{activation}, {optimizer}, lr = {lr:.3g}, {int(steps)} steps"
-    try:
-        history = train.fit(model, X_train, y_train, loss="bce", optimizer=optimizer, lr=lr, steps=int(steps),
-                            record_every=max(1, int(steps) // 10), progress=False)
-    except train.TrainingDiverged as error:
-        fail(f"with {described}: training diverged at step {error.step} (the loss became {error.loss}); "
-              "lower the learning rate.")
-    with no_grad():
-        train_accuracy = train.accuracy(model(X_train).data, y_train)
-        test_accuracy = train.accuracy(model(X_test).data, y_test)
-    target = SPIRALS_EXERCISE["target_test_accuracy"]
-    reached = f"train accuracy {train_accuracy:.1%}, test accuracy {test_accuracy:.1%}"
-    if test_accuracy < target:
-        losses = history.loss
-        middle, last = losses[len(losses) // 2], losses[-1]
-        if train_accuracy >= target:
-            hint = ("The training points are learned but the test points are not: the boundary fits noise; "
-                    "fewer steps or a gentler learning rate may generalise better.")
-        elif last > np.log(2.0) + 0.05:
-            hint = (f"The loss ended at {last:.3g}, worse than the {np.log(2.0):.3f} of a coin-flip guess: the "
-                    "steps overshoot. Lower the learning rate.")
-        elif last < 0.8 * middle:
-            hint = (f"The loss was still falling ({middle:.3g} at mid-run, {last:.3g} at the end): train longer "
-                    "or take larger steps.")
-        else:
-            hint = (f"The loss barely moved in the second half of the run ({middle:.3g} → {last:.3g}): try a "
-                    "larger learning rate, another activation (ReLU), or Adam.")
-        fail(f"with {described}: {reached}; the target is {target:.0%} test accuracy. {hint}")
-    passed(f"with {described}: {reached} (target {target:.0%} on the held-out points).")
+def check_large_learning_rate(answer) -> None:
+    """Exercise 02.4: explain the explorer's relu run at lr = 10."""
+    LARGE_LEARNING_RATE.judge(answer)
+
+
+def answer_texts() -> dict:
+    """What would give away this lesson's predict and choose answers (tests/test_solutions.py scans for it)."""
+    fast_lr, slow_lr = SLOW_LEARNING_RATE["learning_rates"]
+    fast_steps, slow_steps = (steps_to_reach_loss(lr)[0] for lr in (fast_lr, slow_lr))
+    return {
+        "ex2_small_learning_rate": [f"after {slow_steps} steps", f"{slow_steps:.3g}",
+                                    f"{slow_steps / fast_steps:.2g} times as many"],
+        "ex4_large_learning_rate": [LARGE_LEARNING_RATE.feedback[LARGE_LEARNING_RATE.correct]],
+    }
