@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from mtl_edu import Tensor, nn, optim
+from mtl_edu import nn, optim
 from mtl_edu.teaching import checking
 from mtl_edu.teaching import explorers
 from mtl_edu.lessons import lesson02, lesson04
 from mtl_edu.data.datasets import make_moons
+from mtl_edu.engine.functional import cross_entropy
 from mtl_edu.nets.train import TrainingDiverged, fit
 from checker_helpers import passes as _passes, fails as _fails, stub as _stub
 
@@ -211,64 +212,113 @@ def test_the_lesson_network_diverges_with_a_message_that_says_what_to_try():
 
 # ---- exercise checkers, both ways -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("checker", [lesson04.check_clip_by_norm, lesson04.check_he_std, lesson04.check_leaky_relu_std])
+@pytest.mark.parametrize("checker", [lesson04.check_clip_gradients, lesson04.check_leaky_relu_std,
+                                     lesson04.check_half_the_depth])
 def test_stubs_are_not_attempted(checker, capsys):
     assert checker(_stub) is None
     assert capsys.readouterr().out == checking.NOT_ATTEMPTED + "\n"
 
 
-def _clip_by_norm(g, max_norm):
-    norm = np.linalg.norm(g)
-    return g * (max_norm / norm) if norm > max_norm else g
+# exercise 1 (debug): clipping by the joint norm
+
+def _clip_jointly(params, max_norm):
+    total = float(np.sqrt(sum(np.sum(p.grad ** 2) for p in params)))
+    if total > max_norm:
+        for p in params:
+            p.grad = p.grad * (max_norm / total)
+    return total
 
 
-def test_clip_by_norm_right_answer_passes_and_matches_the_library(capsys):
-    _passes(lesson04.check_clip_by_norm, _clip_by_norm, capsys)
-    # the checker's reference really is optim.clip_grad_norm
-    g = np.array([3.0, 4.0])
-    p = Tensor(np.zeros(2), requires_grad=True)
-    p.grad = g.copy()
-    optim.clip_grad_norm([p], 1.0)
-    np.testing.assert_allclose(p.grad, _clip_by_norm(g, 1.0))
+def _clip_each(params, max_norm):
+    """The lesson's buggy version: every tensor clipped by its own norm."""
+    norms = []
+    for p in params:
+        norm = np.linalg.norm(p.grad)
+        if norm > max_norm:
+            p.grad = p.grad * (max_norm / norm)
+        norms.append(norm)
+    return float(np.sqrt(np.sum(np.square(norms))))
 
 
-@pytest.mark.parametrize("answer, fragment", [
-    (lambda g, c: np.clip(g, -c, c), "clipping by value"),
-    (lambda g, c: g * (c / np.linalg.norm(g)) if np.linalg.norm(g) > 0 else g, "already shorter than max_norm"),
-    (lambda g, c: g, "returned g unchanged"),
-    (lambda g, c: g * (c / np.linalg.norm(g) ** 2) if np.linalg.norm(g) > c else g, "direction is right but the length"),
-    (lambda g, c: -_clip_by_norm(g, c), "expected (first entries)"),
-    (lambda g, c: None, "forget the `return`"),
-])
-def test_clip_by_norm_wrong_answers_are_named(answer, fragment):
-    _fails(lesson04.check_clip_by_norm, answer, fragment)
+def test_clipping_all_gradients_together_passes_and_matches_the_library(capsys):
+    _passes(lesson04.check_clip_gradients, _clip_jointly, capsys)
+    _passes(lesson04.check_clip_gradients, lambda params, c: optim.clip_grad_norm(params, c), capsys)
 
 
-def test_clip_by_norm_dividing_by_a_zero_norm_is_named():
-    def divides_always(g, max_norm):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            norm = np.linalg.norm(g)
-            return g * min(1.0, max_norm / norm) if norm != 0 else g / norm
-    _fails(lesson04.check_clip_by_norm, divides_always, "returned NaN", "zero gradient")
+def test_the_lessons_per_tensor_clipping_leaves_a_longer_gradient_that_points_elsewhere():
+    # the symptom the lesson prints, on the section-2 network at its start: norm 25.6 -> 3.7, turned by 35°
+    X, y = make_moons(128, noise=0.1, rng=np.random.default_rng(0))
+    net = nn.MLP([2] + [32] * 10 + [2], activation="relu", init="he_normal", gain=1.3, rng=np.random.default_rng(1))
+    cross_entropy(net(X), y).backward()
+    params = net.parameters()
+    original = np.concatenate([p.grad.ravel() for p in params])
+    assert _clip_each(params, 1.0) == pytest.approx(np.linalg.norm(original), rel=1e-12)
+    clipped = np.concatenate([p.grad.ravel() for p in params])
+    assert 3.65 < np.linalg.norm(clipped) < 3.75
+    angle = np.degrees(np.arccos(clipped @ original / (np.linalg.norm(clipped) * np.linalg.norm(original))))
+    assert 34.6 < angle < 35.4
 
 
-def test_he_std_right_answer_passes(capsys):
-    _passes(lesson04.check_he_std, lambda fan_in: np.sqrt(2.0 / fan_in), capsys)
+def _clip_by_value(params, max_norm):
+    for p in params:
+        p.grad = np.clip(p.grad, -max_norm, max_norm)
+    return float(np.sqrt(sum(np.sum(p.grad ** 2) for p in params)))
+
+
+def _stretch_always(params, max_norm):
+    total = float(np.sqrt(sum(np.sum(p.grad ** 2) for p in params)))
+    for p in params:
+        p.grad = p.grad * (max_norm / total) if total > 0 else p.grad
+    return total
+
+
+def _divide_by_zero(params, max_norm):
+    total = float(np.sqrt(sum(np.sum(p.grad ** 2) for p in params)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for p in params:
+            p.grad = p.grad * min(1.0, max_norm / total) if total > 0 else p.grad / total
+    return total
+
+
+def _returns_the_norm_after(params, max_norm):
+    _clip_jointly(params, max_norm)
+    return float(np.sqrt(sum(np.sum(p.grad ** 2) for p in params)))
+
+
+def _forgets_to_return(params, max_norm):
+    _clip_jointly(params, max_norm)
 
 
 @pytest.mark.parametrize("answer, fragments", [
-    (lambda n: np.sqrt(1.0 / n), ("1/fan_in variance", "0.5", "1.8e-15")),
-    (lambda n: 2.0 / n, ("the variance 2/fan_in",)),
-    (lambda n: np.sqrt(2.0) / n, ("square root of the 2 only",)),
-    (lambda n: 0.1, ("he_std(1) = 0.1", "within a factor 2")),
-    (lambda n: 1.05 * np.sqrt(2.0 / n), ("expected √(2/1)",)),
+    (_clip_each, ("each tensor is still clipped on its own", "norm 2, above max_norm")),
+    (_clip_by_value, ("clipping by value",)),
+    (_stretch_always, ("already short enough and must come back unchanged",)),
+    (lambda params, c: 0.0, ("came back unchanged, but their joint norm is above max_norm",)),
+    (_divide_by_zero, ("came back as NaN", "zero gradient")),
+    (_returns_the_norm_after, ("you returned 1 (that is the norm after clipping)",)),
+    (_forgets_to_return, ("returned None",)),
 ])
-def test_he_std_wrong_answers_are_named(answer, fragments):
-    _fails(lesson04.check_he_std, answer, *fragments)
+def test_clipping_non_fixes_are_named(answer, fragments):
+    _fails(lesson04.check_clip_gradients, answer, *fragments)
 
 
-def test_leaky_relu_std_right_answer_passes(capsys):
-    _passes(lesson04.check_leaky_relu_std, lambda n, a: np.sqrt(2.0 / ((1 + a * a) * n)), capsys)
+def test_clipping_that_fixes_the_norm_but_not_the_direction_is_named():
+    def scaled_apart(params, max_norm):
+        total = _clip_jointly(params, max_norm)
+        if total > max_norm and len(params) > 1:  # move length from one tensor to another: same norm, new direction
+            first, second = params[0], params[1]
+            a, b = np.linalg.norm(first.grad), np.linalg.norm(second.grad)
+            first.grad = first.grad * np.sqrt(a * a + b * b) / a
+            second.grad = np.zeros_like(second.grad)
+        return total
+    _fails(lesson04.check_clip_gradients, scaled_apart, "not scaled by one common factor")
+
+
+# exercise 2 (build): the leaky-ReLU standard deviation
+
+def test_leaky_relu_std_right_answer_passes_without_restating_the_formula(capsys):
+    out = _passes(lesson04.check_leaky_relu_std, lambda n, a: np.sqrt(2.0 / ((1 + a * a) * n)), capsys)
+    assert "√" not in out and "slope²" not in out
 
 
 @pytest.mark.parametrize("answer, fragments", [
@@ -280,6 +330,63 @@ def test_leaky_relu_std_right_answer_passes(capsys):
 ])
 def test_leaky_relu_std_wrong_answers_are_named(answer, fragments):
     _fails(lesson04.check_leaky_relu_std, answer, *fragments)
+
+
+# exercise 3 (predict): 16 residual ReLU blocks with He init
+
+def test_residual_measurement_waits_for_a_prediction(capsys):
+    lesson04.measure_residual_gradient(_stub)
+    assert capsys.readouterr().out == checking.NO_PREDICTION + "\n"
+
+
+def test_residual_relu_blocks_with_he_init_grow_the_gradient_by_about_root_2_per_block():
+    # each block adds a branch as large as its input: the squared norm doubles per block, 2^(16/2) = 256
+    ratio = lesson04.layer_one_ratio(**lesson04.RESIDUAL_PREDICTION)
+    assert 256 / 2 < ratio < 256 * 2
+    plain = lesson04.layer_one_ratio(16, "relu", "he_normal")
+    assert ratio > 100 * plain  # the shortcuts, not He init, make it grow
+
+
+@pytest.mark.parametrize("prediction, fragments", [
+    (256.0, ["Measured", "3.5e+02", "✓ Close"]),
+    (1.0, ["too low by a factor of 3.5e+02", "'I + small' needs a small branch"]),
+    (65536.0, ["too high by a factor of 1.9e+02", "not by 2"]),
+    (-3.0, ["not positive"]),
+])
+def test_residual_measurement_reports_the_gap_in_direction_and_size(prediction, fragments, capsys):
+    lesson04.measure_residual_gradient(lambda: prediction)
+    out = capsys.readouterr().out
+    for fragment in fragments:
+        assert fragment in out, out
+
+
+def test_residual_measurement_names_a_prediction_that_is_not_a_number():
+    _fails(lesson04.measure_residual_gradient, lambda: [1, 2], "should be one number")
+    _fails(lesson04.measure_residual_gradient, lambda: None, "returned None")
+
+
+# exercise 4 (choose): the exploding net at half the depth
+
+def test_halving_the_depth_of_the_exploding_net_takes_about_the_square_root_of_its_gap():
+    deep, shallow = (lesson04.layer_one_ratio(depth, "relu", "normal") for depth in lesson04.EXPLODING_DEPTHS)
+    assert 5e8 < deep < 9e8                             # "about 7 × 10⁸" in the question
+    assert 1e4 < shallow < 1e5                          # "a few times 10⁴", the right option
+    assert abs(np.log(shallow) / np.log(deep) - 0.5) < 0.05
+
+
+def test_half_the_depth_right_option_confirms_without_naming_the_letter(capsys):
+    out = _passes(lesson04.check_half_the_depth, lambda: "d", capsys)
+    assert "(d)" not in out.lower() and "10⁴" not in out
+
+
+@pytest.mark.parametrize("answer, fragment", [
+    ("a", "not a property of one layer"),
+    ("b", "removes 8 whole factors"),
+    ("c", "not shallow enough to be healthy"),
+    ("x", "the options are 'a', 'b', 'c', 'd', got 'x'"),
+])
+def test_half_the_depth_wrong_options_name_the_misconception(answer, fragment):
+    _fails(lesson04.check_half_the_depth, lambda: answer, fragment)
 
 
 # ---- section 2's control: the gain, not only the optimiser -------------------------------------------

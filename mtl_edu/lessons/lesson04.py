@@ -3,7 +3,9 @@ failures: the fix-it explorer, and the lesson's static figures.
 
 It shows lesson 02's `plot_activation_derivatives` again.
 
-Exercise checkers: `check_clip_by_norm`, `check_he_std`, `check_leaky_relu_std`.
+Exercises: `check_clip_gradients` (debug), `check_leaky_relu_std` (build), `measure_residual_gradient`
+(predict, then measure), `check_half_the_depth` (choose); `answer_texts` lists what would give the
+predict and choose answers away.
 """
 from __future__ import annotations
 
@@ -24,15 +26,18 @@ from ..instruments.probes import gradient_norms_by_layer
 from ..nets import nn, optim
 from ..nets.batched import ModelBatch
 from ..nets.train import fit, TrainingDiverged
-from ..teaching.checking import as_array, as_number, call_learner, exercise_checker, fail, passed
+from ..teaching.checking import (
+    Choice, as_number, call_learner, committed_prediction, exercise_checker, fail, passed, report_prediction,
+)
 from ..teaching.explorers import dropdown, Explorer, initial_values, int_slider, new_figure, register_explorer
 
 __all__ = [
     "FixItRun", "FIX_IT_ACTIVATIONS", "FIX_IT_INITS", "FIX_IT_CLIPPING", "FIX_IT_BROKEN",
     "FIX_IT_SETTINGS", "fix_it_data", "fix_it_run", "plot_fix_it", "fix_it_explorer_update",
     "fix_it_explorer", "DIVERGENCE_CONTROL", "divergence_steps", "plot_matrix_product_norms",
-    "plot_clipping_2d", "plot_second_moments", "check_clip_by_norm",
-    "check_he_std", "check_leaky_relu_std",
+    "plot_clipping_2d", "plot_second_moments", "check_clip_gradients", "check_leaky_relu_std",
+    "RESIDUAL_PREDICTION", "EXPLODING_DEPTHS", "layer_one_ratio", "measure_residual_gradient", "HALF_THE_DEPTH",
+    "check_half_the_depth", "answer_texts",
 ]
 
 
@@ -372,63 +377,102 @@ def plot_second_moments(moments: Mapping[str, Mapping[str, np.ndarray]], theory:
 
 
 # ==============================================================================================
-# Exercise checkers
+# Exercises
 # ==============================================================================================
 
-def _clip_by_norm_cases() -> list:
-    """(gradient, max_norm) pairs: long and short vectors, a 2-D one, and a zero gradient."""
-    rng = np.random.default_rng(4)
-    cases = [(np.array([3.0, 1.0]), 1.0)]
-    for size, norm, max_norm in ((5, 10.0, 1.0), (100, 0.3, 1.0), (100, 7.0, 2.5), (20, 1e-3, 0.5)):
-        g = rng.standard_normal(size)
-        cases.append((g * (norm / np.linalg.norm(g)), max_norm))
-    cases.append((np.zeros(3), 1.0))
-    return cases
+def _gradient_sets() -> list:
+    """(gradients, max_norm) pairs for the debug exercise: lists of gradient arrays, one per parameter.
+
+    Long overall with some tensors long on their own; long overall although every tensor is short on
+    its own (per-tensor clipping leaves it untouched); short overall; the lesson's one 2-D gradient; all zeros.
+    """
+    rng = np.random.default_rng(5)
+    mixed = [rng.standard_normal(shape) for shape in ((3, 4), (4,), (4, 2), (2,))]
+    total = np.sqrt(sum(np.sum(g * g) for g in mixed))
+    many = [rng.standard_normal(5) for _ in range(12)]
+    many = [0.5 * g / np.linalg.norm(g) for g in many]  # each of norm 0.5, together √12 · 0.5 ≈ 1.7
+    return [
+        ([g * (10.0 / total) for g in mixed], 1.0),
+        (many, 1.0),
+        ([g * (0.5 / total) for g in mixed], 1.0),
+        ([np.array([3.0, 1.0])], 1.0),
+        ([np.zeros((2, 3)), np.zeros(3)], 1.0),
+    ]
 
 
-def _reference_clip_by_norm(g: np.ndarray, max_norm: float) -> np.ndarray:
-    """The library's answer: optim.clip_grad_norm applied to one parameter whose gradient is g."""
-    param = Tensor(np.zeros_like(g), requires_grad=True)
-    param.grad = g.copy()
-    optim.clip_grad_norm([param], max_norm)
-    return param.grad
+def _joint_norm(grads: list) -> float:
+    return float(np.sqrt(sum(np.sum(np.square(g)) for g in grads)))
+
+
+def _same(got: list, expected: list) -> bool:
+    return all(np.allclose(g, e, rtol=1e-9, atol=1e-12) for g, e in zip(got, expected))
 
 
 @exercise_checker
-def check_clip_by_norm(clip_by_norm) -> None:
-    """Exercise 04.1: `clip_by_norm(g, max_norm)` rescales g to norm max_norm when it is longer, else
-    returns it unchanged; compared with `optim.clip_grad_norm` (Pascanu, Mikolov & Bengio 2013, ICML)."""
-    cases = _clip_by_norm_cases()
-    for g, max_norm in cases:
-        norm = float(np.linalg.norm(g))
-        where = f"for a gradient of {g.size} entries with norm {norm:.3g} and max_norm = {max_norm:g}"
-        result = call_learner(clip_by_norm, g.copy(), max_norm, description=f"clip_by_norm(g, {max_norm:g}) {where}")
-        if result is not None and norm == 0 and not np.all(np.isfinite(np.asarray(result, dtype=float))):
-            fail(f"{where}: you returned NaN. A zero gradient is already short enough: rescale only when the "
-                  "norm exceeds max_norm, so you never divide by a zero norm.")
-        got = as_array(result, g.shape, f"clip_by_norm(g, {max_norm:g}) {where}")
-        expected = _reference_clip_by_norm(g, max_norm)
-        if np.allclose(got, expected, rtol=1e-9, atol=1e-12):
-            continue
-        got_norm = float(np.linalg.norm(got))
-        if np.allclose(got, np.clip(g, -max_norm, max_norm), rtol=1e-9, atol=1e-12):
-            fail(f"{where}: you clipped every entry to ±{max_norm:g}, which is clipping by value and turns the "
-                  "direction. Clipping by norm multiplies the whole vector by max_norm / ‖g‖.")
-        if norm <= max_norm and np.isclose(got_norm, max_norm):
-            fail(f"{where}: the gradient is already shorter than max_norm, so it must come back unchanged; "
-                  f"you stretched it to norm {got_norm:.3g}. Rescale only when ‖g‖ > max_norm.")
-        if norm > max_norm and np.allclose(got, g):
-            fail(f"{where}: you returned g unchanged, but its norm is above max_norm; scale it by "
-                  f"max_norm / ‖g‖ = {max_norm / norm:.3g}.")
-        if got_norm > 0 and norm > 0 and np.dot(got, g) / (got_norm * norm) > 1 - 1e-9:
-            fail(f"{where}: the direction is right but the length is not: expected norm {min(norm, max_norm):.4g}, "
-                  f"got {got_norm:.4g}.")
-        shown = min(3, g.size)
-        fail(f"{where}: expected (first entries) {np.round(expected[:shown], 4).tolist()}, "
-              f"got {np.round(got[:shown], 4).tolist()}.")
-    passed(f"clip_by_norm agrees with optim.clip_grad_norm to within 1e-9 on {len(cases)} gradients (2 to 100 "
-        "entries; longer and shorter than max_norm; all zeros): long ones are scaled to norm max_norm, "
-        "their direction kept, and short ones are left alone.")
+def check_clip_gradients(fixed_clip_gradients) -> None:
+    """Exercise 04.1 (debug): `fixed_clip_gradients(params, max_norm)` clips the gradients of a list of
+    parameters by their joint norm, as `optim.clip_grad_norm` does (Pascanu, Mikolov & Bengio 2013, ICML),
+    and returns that joint norm before clipping.
+
+    params: a list of Tensors whose `.grad` holds their gradient; the function changes the `.grad`s.
+    """
+    sets = _gradient_sets()
+    for grads, max_norm in sets:
+        params = []
+        for g in grads:
+            param = Tensor(np.zeros_like(g), requires_grad=True)
+            param.grad = g.copy()
+            params.append(param)
+        total = _joint_norm(grads)
+        shapes = ", ".join(str(g.shape) for g in grads)
+        where = (f"for {len(grads)} parameter(s) of shapes {shapes} whose gradients have joint norm {total:.3g}, "
+                 f"max_norm = {max_norm:g}")
+        returned = call_learner(fixed_clip_gradients, list(params), max_norm,
+                                description=f"fixed_clip_gradients {where}")
+        got = []
+        for k, (param, g) in enumerate(zip(params, grads)):
+            if param.grad is None:
+                fail(f"{where}: parameter {k} has no .grad afterwards; scale each gradient, do not remove it.")
+            after = np.asarray(param.grad, dtype=float)
+            if after.shape != g.shape:
+                fail(f"{where}: parameter {k}'s gradient has shape {after.shape} afterwards, expected {g.shape}.")
+            if not np.all(np.isfinite(after)):
+                if total == 0:
+                    fail(f"{where}: the gradients came back as NaN. A zero gradient is already short enough: rescale "
+                         "only when the joint norm exceeds max_norm, so you never divide by a zero norm.")
+                fail(f"{where}: parameter {k}'s gradient has a non-finite entry afterwards.")
+            got.append(after)
+        scale = min(1.0, max_norm / total) if total > 0 else 1.0
+        expected = [g * scale for g in grads]
+        if not _same(got, expected):
+            after_norm = _joint_norm(got)
+            per_tensor = [g * min(1.0, max_norm / np.linalg.norm(g)) if np.linalg.norm(g) > 0 else g for g in grads]
+            if _same(got, per_tensor):
+                fail(f"{where}: each tensor is still clipped on its own. Together the gradients now have norm "
+                     f"{after_norm:.3g}, above max_norm, and the tensors were scaled by different factors (or not "
+                     "at all), which turns the direction of the whole update.")
+            if _same(got, [np.clip(g, -max_norm, max_norm) for g in grads]):
+                fail(f"{where}: you clipped every entry into ±{max_norm:g}: that is clipping by value, which turns "
+                     "the direction. Clipping by norm scales all the gradients by one common factor.")
+            if _same(got, grads):
+                fail(f"{where}: the gradients came back unchanged, but their joint norm is above max_norm.")
+            if total <= max_norm:
+                fail(f"{where}: the gradients are already short enough and must come back unchanged; yours have "
+                     f"joint norm {after_norm:.3g} afterwards.")
+            if np.isclose(after_norm, max_norm, rtol=1e-9):
+                fail(f"{where}: the joint norm is right afterwards ({max_norm:g}), but the tensors were not scaled "
+                     "by one common factor, so the direction of the whole update turned.")
+            fail(f"{where}: expected the gradients scaled by max_norm / joint norm = {scale:.4g} each; yours have "
+                 f"joint norm {after_norm:.4g} afterwards.")
+        if returned is None:
+            fail(f"fixed_clip_gradients {where} returned None; return the joint norm before clipping, as "
+                 "optim.clip_grad_norm does (the training loop logs it).")
+        returned = as_number(returned, f"the norm fixed_clip_gradients returned {where}")
+        if not np.isclose(returned, total, rtol=1e-9, atol=1e-12):
+            after_hint = " (that is the norm after clipping)" if np.isclose(returned, _joint_norm(got)) else ""
+            fail(f"{where}: you returned {returned:.4g}{after_hint}; return the joint norm before clipping.")
+    passed(f"fixed_clip_gradients agrees with clipping by the joint norm on {len(sets)} sets of gradients (one to "
+           "twelve parameters, long and short, all zeros) and returns the norm before clipping.")
 
 
 _RELU_DEPTH = 50  # the exercises' network: the second moment is multiplied by the per-layer factor 49 times
@@ -444,39 +488,12 @@ def _within_two_times(per_layer: float) -> bool:
     return per_layer > 0 and abs((_RELU_DEPTH - 1) * np.log(per_layer)) <= np.log(2.0)
 
 
-@exercise_checker
-def check_he_std(he_std) -> None:
-    """Exercise 04.2: `he_std(fan_in)` returns the standard deviation √(2 / fan_in) of He et al. 2015 (ICCV)."""
-    fan_ins = (1, 3, 64, 256, 1000)
-    for fan_in in fan_ins:
-        std = as_number(call_learner(he_std, fan_in, description=f"he_std({fan_in})"), f"he_std({fan_in})")
-        per_layer = fan_in * std**2 / 2  # ReLU keeps half of E[z²]; the layer multiplies by fan_in·Var(W)
-        if _within_two_times(per_layer):
-            continue
-        expected = np.sqrt(2.0 / fan_in)
-        consequence = (f"each ReLU layer then multiplies the second moment by fan_in·std²/2 = {per_layer:.3g}, "
-                       f"and layer 50 has on average {_factor_over_depth(per_layer):.2g} × the second moment of "
-                       "layer 1 (the goal: within a factor 2).")
-        where = f"he_std({fan_in}) = {std:.4g}, expected √(2/{fan_in}) = {expected:.4g}"
-        if np.isclose(std, np.sqrt(1.0 / fan_in)):
-            fail(f"{where}: that is the 1/fan_in variance (LeCun; Xavier for a square layer). ReLU zeroes the "
-                  f"negative half of its input: {consequence} Double the variance.")
-        if np.isclose(std, 2.0 / fan_in):
-            fail(f"{where}: you returned the variance 2/fan_in; the standard deviation is its square root.")
-        if np.isclose(std, np.sqrt(2.0) / fan_in):
-            fail(f"{where}: √2/fan_in takes the square root of the 2 only; take it of 2/fan_in.")
-        fail(f"{where}: {consequence}")
-    passed(f"he_std(fan_in) = √(2/fan_in) at fan_in = {', '.join(str(n) for n in fan_ins)}: each ReLU layer then "
-        "keeps the second moment on average (fan_in·std²/2 = 1), so over 50 layers it stays within 2× "
-        "(He et al. 2015).")
-
-
 _LEAKY_CASES = ((64, 0.0), (64, 0.5), (256, 0.2), (10, 1.0), (128, 0.01), (100, 0.3))
 
 
 @exercise_checker
 def check_leaky_relu_std(leaky_relu_std) -> None:
-    """Exercise 04.3: `leaky_relu_std(fan_in, slope)` = √(2 / ((1 + slope²)·fan_in)), He et al. 2015 (ICCV),
+    """Exercise 04.2 (build): `leaky_relu_std(fan_in, slope)` = √(2 / ((1 + slope²)·fan_in)), He et al. 2015 (ICCV),
     the init that keeps the second moment of a leaky-ReLU net constant through depth."""
     for fan_in, slope in _LEAKY_CASES:
         std = as_number(call_learner(leaky_relu_std, fan_in, slope, description=f"leaky_relu_std({fan_in}, {slope:g})"),
@@ -499,6 +516,71 @@ def check_leaky_relu_std(leaky_relu_std) -> None:
         if np.isclose(std, 2.0 / ((1 + slope**2) * fan_in)):
             fail(f"{where}: you returned the variance; the standard deviation is its square root.")
         fail(f"{where}: {consequence}")
-    passed(f"leaky_relu_std(fan_in, slope) = √(2 / ((1 + slope²)·fan_in)) at {len(_LEAKY_CASES)} (fan_in, slope) "
-        "pairs, from slope 0 (ReLU: He's 2/fan_in) to slope 1 (a linear layer: 1/fan_in); each keeps the second "
-        "moment of a 50-layer net within 2× on average.")
+    passed(f"leaky_relu_std keeps the second moment of a 50-layer leaky-ReLU net within 2× on average at "
+           f"{len(_LEAKY_CASES)} (fan_in, slope) pairs, from slope 0 (a ReLU) to slope 1 (no activation at all).")
+
+
+# The residual net the learner predicts for (exercise 04.3) and the exploding net read off the explorer (04.4).
+RESIDUAL_PREDICTION = {"depth": 16, "activation": "relu", "init": "he_normal", "residual": True}
+EXPLODING_DEPTHS = (16, 8)
+
+
+def layer_one_ratio(depth: int, activation: str, init: str, residual: bool = False, layernorm: bool = False) -> float:
+    """‖∂L/∂z_1‖ / ‖∂L/∂z_out‖ at initialisation of the fix-it net with these settings (see `fix_it_run`)."""
+    run = fix_it_run(depth, activation, init, residual=residual, layernorm=layernorm)
+    return float(run.grad_norms[0] / run.grad_norms[-1])
+
+
+def measure_residual_gradient(predict_ratio) -> None:
+    """Exercise 04.3 (predict, then measure): the layer-1 / output gradient ratio of 16 residual ReLU blocks
+    with He init, measured after the learner committed a prediction."""
+    prediction = committed_prediction(predict_ratio, "your prediction function")
+    if prediction is None:
+        return
+    predicted = as_number(prediction, "your predicted ratio")
+    ratio = layer_one_ratio(**RESIDUAL_PREDICTION)
+    print(f"Measured: at initialisation, the gradient reaching layer 1 of {RESIDUAL_PREDICTION['depth']} residual "
+          f"ReLU blocks with He init is {ratio:.2g} times the one reaching the output layer.")
+    if report_prediction(predicted, ratio, "ratio", log_scale=True, tolerance=4.0) or predicted <= 0:
+        return
+    if predicted < ratio:
+        print("The shortcut hands the gradient down unchanged, but the branch adds its own share on top, and with "
+              "He init the branch is as large as its input: ‖(I + J_f)ᵀg‖² ≈ ‖g‖² + ‖J_fᵀg‖² ≈ 2‖g‖², a factor "
+              "of about √2 in norm per block, compounded over every block. 'I + small' needs a small branch.")
+    else:
+        print("Each block about doubles the gradient's squared norm, ‖g‖² + ‖J_fᵀg‖² ≈ 2‖g‖², because the branch "
+              "and the shortcut add up like independent parts: its norm grows by about √2 per block, not by 2.")
+
+
+HALF_THE_DEPTH = Choice(
+    "the exploding net with 8 hidden layers instead of 16",
+    {
+        "a": "the N(0, 1) weights are too large in every layer, but the gap between layer 1 and the output is not "
+             "a property of one layer: each layer contributes a factor of its own, and 8 layers have half as many "
+             "factors to multiply.",
+        "b": "halving the depth would halve the gap if every layer added its effect; the layers multiply the "
+             "gradient, so taking 8 layers away removes 8 whole factors, not half of the total.",
+        "c": "depth does not change the factor each layer contributes: 8 layers of N(0, 1) weights are not shallow "
+             "enough to be healthy, since 8 factors well above 1 still multiply up.",
+        "d": "the gap is a product of one factor per layer (for N(0, 1) weights feeding 32 ReLU units, "
+             "√(n_in · Var(W) / 2) = 4 in norm, section 4), so on the explorer's log axis it is a sum of equal "
+             "steps: half the layers, half the decades.",
+    },
+    correct="d",
+)
+
+
+@exercise_checker
+def check_half_the_depth(answer) -> None:
+    """Exercise 04.4 (choose): the exploding net's layer-1 / output gradient ratio at half the depth."""
+    HALF_THE_DEPTH.judge(answer)
+
+
+def answer_texts() -> dict:
+    """What would give away this lesson's predict and choose answers (tests/test_solutions.py scans for it)."""
+    residual = layer_one_ratio(**RESIDUAL_PREDICTION)
+    half = layer_one_ratio(EXPLODING_DEPTHS[1], "relu", "normal")
+    return {
+        "ex3_residual_gradient": [f"{residual:.2g}", f"{residual:.3g}"],
+        "ex4_half_the_depth": [HALF_THE_DEPTH.feedback[HALF_THE_DEPTH.correct], f"{half:.2g}"],
+    }
