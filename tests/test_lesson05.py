@@ -1,5 +1,6 @@
 """Lesson 05: the batched trainer behind the transfer explorer, the transfer and soft-sharing results
-the lesson describes (with the lesson's own settings), the explorer, its figures and the exercise checkers."""
+the lesson describes (with the lesson's own settings), the explorer, its figures, the exercise checkers
+and the measurement of exercise 4."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -16,6 +17,8 @@ from mtl_edu.data.datasets import make_related_tasks  # noqa: E402
 from mtl_edu.nets.multitask import HardSharingNet, SoftSharingNet, delta_m, task_loss  # noqa: E402
 from mtl_edu.nets.optim import Adam  # noqa: E402
 from mtl_edu.nets.train import History  # noqa: E402
+from mtl_edu.instruments.stats import mean_interval, t_quantile  # noqa: E402
+from checker_helpers import fails, passes, stub  # noqa: E402
 
 RHOS = list(lesson05.TRANSFER_RHOS)
 
@@ -162,11 +165,6 @@ def test_with_thirty_examples_the_intervals_mostly_contain_zero_and_little_is_le
     for shared_layers in (0, 2):
         mean_rmse = lesson05.transfer_test_errors(30, shared_layers).mean(axis=(1, 2))
         assert np.all((mean_rmse > 0.65) & (mean_rmse < 0.9)), mean_rmse
-
-
-def test_sharing_one_layer_is_no_better_for_unrelated_tasks_with_plenty_of_data():
-    assert hurts(240, 0.0, shared_layers=1)
-    assert dm(240, 1, 0.0) > dm(240, 2, 0.0) - 10.0
 
 
 def test_delta_m_is_the_mean_of_per_seed_paired_comparisons_with_a_t_interval():
@@ -338,7 +336,7 @@ def test_best_validation_steps_reads_each_task_and_the_sum():
         lesson05.best_validation_steps(History(steps=[0, 1]), 2)
 
 
-# ---- exercise checkers: right answers pass, typical slips get their own message --------------------------
+# ---- exercise checkers: right answers pass, a stub is "not attempted", typical slips are named ------------
 
 def count_parameters(n_in, hidden_sizes, n_tasks, branch_depth):
     sizes = [n_in] + list(hidden_sizes) + [1]
@@ -346,78 +344,144 @@ def count_parameters(n_in, hidden_sizes, n_tasks, branch_depth):
     return sum(per_layer[:branch_depth]), n_tasks * sum(per_layer[branch_depth:])
 
 
-def joint_loss_three(predictions, targets, weights):
-    losses = [np.mean((predictions[t] - targets[t]) ** 2) for t in range(2)]
-    z, y = predictions[2], targets[2]
-    losses.append(np.mean(np.logaddexp(0.0, z) - y * z))
-    return float(np.dot(weights, losses))
+def interval_of_the_mean(differences):
+    d = np.asarray(differences, dtype=float)
+    half = t_quantile(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
+    return d.mean() - half, d.mean() + half
 
 
-def delta_m_percent(metrics, stl_metrics, higher_is_better):
-    m, s = np.asarray(metrics), np.asarray(stl_metrics)
-    sign = np.where(higher_is_better, -1.0, 1.0)
-    return float(100 * np.mean(sign * (m - s) / s))
+@pytest.mark.parametrize("checker", [lesson05.check_sharing_parameter_counts, lesson05.check_interval_of_the_mean,
+                                     lesson05.check_one_shared_layer])
+def test_checkers_report_a_stub_as_not_attempted(checker, capsys):
+    assert checker(stub) is None
+    assert capsys.readouterr().out == checking.NOT_ATTEMPTED + "\n"
 
 
-@pytest.mark.parametrize("check, answer", [
-    (lesson05.check_sharing_parameter_counts, count_parameters),
-    (lesson05.check_three_task_joint_loss, joint_loss_three),
-    (lesson05.check_delta_m_percent, delta_m_percent),
-])
-def test_checkers_accept_the_reference_and_wait_for_a_stub(check, answer, capsys):
-    check(answer)
-    assert capsys.readouterr().out.startswith("✓ Correct:")
-
-    def stub(*args):
-        raise NotImplementedError
-
-    check(stub)
-    assert capsys.readouterr().out.strip() == checking.NOT_ATTEMPTED
-
-
-def _fails_with(check, answer, words):
-    with pytest.raises(checking.ExerciseError, match=words):
-        check(answer)
+def test_parameter_count_checker_passes_the_right_counts_without_restating_them(capsys):
+    out = passes(lesson05.check_sharing_parameter_counts, count_parameters, capsys)
+    assert "62" not in out and "22 + 18" not in out
 
 
 def test_parameter_count_checker_names_the_slip():
     check = lesson05.check_sharing_parameter_counts
-    _fails_with(check, lambda *a: count_parameters(*a)[::-1], "swapped")
+    fails(check, lambda *a: count_parameters(*a)[::-1], "swapped")
 
     def no_biases(n_in, hidden, n_tasks, branch):
         sizes = [n_in] + list(hidden) + [1]
         per_layer = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
         return sum(per_layer[:branch]), n_tasks * sum(per_layer[branch:])
 
-    _fails_with(check, no_biases, "bias")
-    _fails_with(check, lambda n_in, h, T, b: (count_parameters(n_in, h, T, b)[0], count_parameters(n_in, h, 1, b)[1]),
-                "one task's tower")
-    _fails_with(check, lambda *a: None, "forget the `return`")
-    _fails_with(check, lambda *a: 7, "pair")
+    fails(check, no_biases, "bias")
+    fails(check, lambda n_in, h, T, b: (count_parameters(n_in, h, T, b)[0], count_parameters(n_in, h, 1, b)[1]),
+          "one task's tower")
+    fails(check, lambda *a: None, "forget the `return`")
+    fails(check, lambda *a: 7, "pair")
 
 
-def test_joint_loss_checker_names_the_slip():
-    check = lesson05.check_three_task_joint_loss
-
-    def unweighted(p, t, w):
-        return joint_loss_three(p, t, np.ones(3))
-
-    def squared_logits(p, t, w):
-        return float(sum(wi * np.mean((pi - ti) ** 2) for wi, pi, ti in zip(w, p, t)))
-
-    def summed_over_examples(p, t, w):
-        return joint_loss_three(p, t, w) * p[0].size
-
-    _fails_with(check, unweighted, "unweighted sum")
-    _fails_with(check, squared_logits, "binary cross-entropy")
-    _fails_with(check, summed_over_examples, "mean over the examples")
-    _fails_with(check, lambda p, t, w: joint_loss_three(p, t, w) / w.sum(), "You divided by")
-    _fails_with(check, lambda p, t, w: 1 / 0, "ZeroDivisionError")
+def test_interval_checker_passes_the_fix(capsys):
+    passes(lesson05.check_interval_of_the_mean, interval_of_the_mean, capsys)
+    # the library's own interval is a fix too: the checker judges what the function returns
+    passes(lesson05.check_interval_of_the_mean, lambda d: tuple(mean_interval(d)[1:3]), capsys)
 
 
-def test_delta_m_checker_names_the_slip():
-    check = lesson05.check_delta_m_percent
-    _fails_with(check, lambda m, s, h: -delta_m_percent(m, s, h), "sign is flipped")
-    _fails_with(check, lambda m, s, h: delta_m_percent(m, s, h) / 100, "Multiply by 100")
-    _fails_with(check, lambda m, s, h: delta_m_percent(m, s, [False] * len(m)), "higher-is-better")
-    _fails_with(check, lambda m, s, h: len(m) * delta_m_percent(m, s, h), "Average over")
+def _interval(factor, spread):
+    def interval(differences):
+        d = np.asarray(differences, dtype=float)
+        half = factor(d.size) * spread(d)
+        return d.mean() - half, d.mean() + half
+    return interval
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (_interval(lambda n: t_quantile(0.975, n - 1), lambda d: d.std(ddof=1)), "The bug is still there"),
+    (_interval(lambda n: t_quantile(0.975, n - 1), lambda d: d.std(ddof=1) / d.size), "divided s by n"),
+    (_interval(lambda n: 1.96, lambda d: d.std(ddof=1) / np.sqrt(d.size)), "Student's t"),
+    (_interval(lambda n: t_quantile(0.975, n), lambda d: d.std(ddof=1) / np.sqrt(d.size)), "degrees of freedom"),
+    (_interval(lambda n: t_quantile(0.975, n - 1), lambda d: d.std() / np.sqrt(d.size)), "ddof=1"),
+    (lambda d: interval_of_the_mean(d)[::-1], "swapped"),
+    (lambda d: np.median(d) + np.array([-1.0, 1.0]) * (interval_of_the_mean(d)[1] - np.mean(d)), "d̄ ±"),
+    (lambda d: None, "forget the `return`"),
+    (lambda d: 3.0, "pair (low, high)"),
+])
+def test_interval_checker_names_the_slip(wrong, words):
+    fails(lesson05.check_interval_of_the_mean, wrong, words)
+
+
+def test_the_bug_of_exercise_2_shows_as_an_interval_that_does_not_narrow():
+    draws = np.random.default_rng(1).normal(-30.0, 40.0, size=160)
+    buggy = _interval(lambda n: t_quantile(0.975, n - 1), lambda d: d.std(ddof=1))
+    widths = [np.diff(buggy(draws[:n]))[0] for n in (10, 40, 160)]
+    assert widths[2] > widths[0] and widths[1] > widths[0]  # the symptom the lesson prints: no narrowing
+    fixed = [np.diff(interval_of_the_mean(draws[:n]))[0] for n in (10, 40, 160)]
+    assert fixed[2] < fixed[1] < fixed[0]
+
+
+def test_one_shared_layer_choice_names_each_misconception(capsys):
+    out = passes(lesson05.check_one_shared_layer, lambda: "c", capsys)
+    assert "(c)" not in out
+    for letter in "abd":
+        message = fails(lesson05.check_one_shared_layer, lambda: letter, f"not ({letter})")
+        assert lesson05.ONE_SHARED_LAYER.feedback[letter] in message
+    fails(lesson05.check_one_shared_layer, lambda: "e", "the options are")
+    fails(lesson05.check_one_shared_layer, lambda: 3, "one letter")
+
+
+def test_the_right_option_of_exercise_3_is_what_the_explorer_shows():
+    one, both = lesson05.transfer_experiment(240, 1), lesson05.transfer_experiment(240, 2)
+    k = RHOS.index(0.0)
+    assert one.verdict(k) == both.verdict(k) == "sharing hurts"
+    assert abs(one.delta_m[k] - both.delta_m[k]) < 10.0  # "about as much": neither halved nor gone
+
+
+# ---- exercise 4: wider layers, predicted then measured ------------------------------------------------------
+
+def test_width_two_is_the_lessons_own_experiment():
+    narrow = lesson05.width_experiment(2)
+    result = lesson05.transfer_experiment(240, 2)
+    k = RHOS.index(0.0)
+    np.testing.assert_allclose(narrow.mtl_rmse, result.mtl[k], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(narrow.stl_rmse, result.stl[k], rtol=0, atol=1e-12)
+    assert narrow.delta_m.mean == pytest.approx(result.delta_m[k])
+
+
+def test_the_explanation_printed_after_exercise_4_matches_its_measurement():
+    narrow, wide = lesson05.width_experiment(2), lesson05.width_experiment(lesson05.WIDER_SETUP["units"])
+    assert narrow.delta_m.low > 50 and wide.delta_m.mean < 0  # the +100 is gone
+    assert wide.mtl_rmse.mean() < narrow.mtl_rmse.mean() - 0.05  # the competition is gone
+    assert wide.stl_rmse.mean() > narrow.stl_rmse.mean() + 0.05  # the separate networks got worse ...
+    assert wide.stl_train_mse.mean() < lesson05.TRANSFER_SETUP["noise"] ** 2  # ... by fitting the noise
+
+
+def test_width_experiment_refuses_bad_input():
+    with pytest.raises(ValueError, match="units"):
+        lesson05.width_experiment(0)
+    with pytest.raises(ValueError, match="rho"):
+        lesson05.width_experiment(4, rho=0.3)
+
+
+def test_wider_layers_measurement_waits_for_a_prediction(capsys):
+    lesson05.measure_wider_layers(stub)
+    assert capsys.readouterr().out == checking.NO_PREDICTION + "\n"
+
+
+@pytest.mark.parametrize("prediction, fragments", [
+    (-10.0, ["✓ Close", "Measured at ρ = 0", "4 units per layer", "Two things changed"]),
+    (60.0, ["too high by 83", "keeps some of the old competition"]),
+    (-90.0, ["too low by 67", "like that of identical tasks"]),
+])
+def test_wider_layers_measurement_reports_the_gap_and_a_reason(prediction, fragments, capsys):
+    lesson05.measure_wider_layers(lambda: prediction)
+    out = capsys.readouterr().out
+    for fragment in fragments:
+        assert fragment in out, out
+
+
+def test_wider_layers_measurement_names_a_prediction_that_is_not_a_number():
+    fails(lesson05.measure_wider_layers, lambda: "zero", "your predicted Δm% should be a number")
+    fails(lesson05.measure_wider_layers, lambda: None, "returned None")
+
+
+def test_answer_texts_cover_the_predict_and_choose_exercises():
+    texts = lesson05.answer_texts()
+    assert set(texts) == {"ex3_one_shared_layer", "ex4_wider_layers"}
+    assert lesson05.ONE_SHARED_LAYER.feedback["c"] in texts["ex3_one_shared_layer"]

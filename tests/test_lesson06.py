@@ -1,4 +1,5 @@
-"""Lesson 06: the task-weight explorer, the loss-scale experiment on penguins, and the exercise checkers.
+"""Lesson 06: the task-weight explorer, the loss-scale experiment on penguins, the exercise checkers and the
+measurement of exercise 3.
 
 Widgets are driven from Python (setting `control.value`), without a browser or a kernel.
 """
@@ -17,6 +18,7 @@ from mtl_edu.lessons import lesson06  # noqa: E402
 from mtl_edu import toys  # noqa: E402
 from mtl_edu.nets.multitask import task_gradients, task_loss  # noqa: E402
 from mtl_edu.instruments.probes import task_gradient_norms  # noqa: E402
+from checker_helpers import fails, passes, stub  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 REGRESSION_PAIR, MIXED_PAIR = "regression + regression", "classification + regression"
@@ -88,7 +90,7 @@ def test_a_one_unit_shared_layer_trades_one_task_for_the_other(narrow_sweep):
     assert lesson06.task_weight_sweep(REGRESSION_PAIR, 1) is sweep  # computed once, then reused
 
 
-def test_a_wider_shared_layer_makes_the_trade_off_vanish(narrow_sweep):
+def test_the_sweep_with_two_shared_units_backs_the_answer_of_exercise_1(narrow_sweep):
     wide = lesson06.task_weight_sweep(REGRESSION_PAIR, 2)
     narrow_range = np.ptp(narrow_sweep.test_losses, axis=0)
     wide_range = np.ptp(wide.test_losses, axis=0)
@@ -241,10 +243,6 @@ def test_gradient_history_plot_shares_one_log_range_and_refuses_nothing_to_draw(
 
 # ---- exercise checkers, both ways ------------------------------------------------------------------------
 
-def _stub(*_args):
-    raise NotImplementedError
-
-
 def _pareto_reference(points):
     points = np.asarray(points, dtype=float)
     return np.array([not np.any(np.all(points <= p, axis=1) & np.any(points < p, axis=1)) for p in points])
@@ -261,50 +259,34 @@ def _pareto_weak(points):
                      for i, p in enumerate(points)])
 
 
-def _inverse_norm_weights(G, total=None):
-    inverse = 1.0 / np.linalg.norm(G, axis=1)
-    return (len(G) if total is None else total) * inverse / inverse.sum()
+def _standardise_with(statistics_of):
+    """A standardisation whose (mean, std) come from statistics_of(train, test); the test set is scaled by them."""
+    def standardise(train_values, test_values):
+        train_values, test_values = np.asarray(train_values, dtype=float), np.asarray(test_values, dtype=float)
+        mean, std = statistics_of(train_values, test_values)
+        return (train_values - mean) / std, (test_values - mean) / std, (mean, std)
+    return standardise
 
 
-CHECKS = {
-    "joint_gradient": (lesson06.check_joint_gradient, lambda G, w, l2, theta: np.asarray(w) @ G + 2 * l2 * theta),
-    "equalising_weights": (lesson06.check_equalising_weights, _inverse_norm_weights),
-    "pareto_mask": (lesson06.check_pareto_mask, _pareto_reference),
-}
+_fixed_standardise = _standardise_with(lambda train, test: (train.mean(), train.std()))
 
 
-@pytest.mark.parametrize("name", sorted(CHECKS))
-def test_checker_ticks_a_right_answer_and_waits_for_a_stub(name, capsys):
-    check, right = CHECKS[name]
-    check(right)
-    assert capsys.readouterr().out.startswith("✓ Correct:")
-    check(_stub)
-    assert capsys.readouterr().out.strip() == checking.NOT_ATTEMPTED
+def _own_statistics(train_values, test_values):
+    train_values, test_values = np.asarray(train_values, dtype=float), np.asarray(test_values, dtype=float)
+    return ((train_values - train_values.mean()) / train_values.std(),
+            (test_values - test_values.mean()) / test_values.std(), (train_values.mean(), train_values.std()))
 
 
-@pytest.mark.parametrize("wrong, words", [
-    (lambda G, w, l2, theta: np.asarray(w) @ G, "weight-decay term is missing"),
-    (lambda G, w, l2, theta: np.asarray(w) @ G + l2 * theta, "needs a factor 2"),
-    (lambda G, w, l2, theta: G.sum(axis=0) + 2 * l2 * theta, "without their weights"),
-    (lambda G, w, l2, theta: G.mean(axis=0), "sum, not a mean"),
-    (lambda G, w, l2, theta: np.asarray(w) @ G + 2 * l2 * theta + 1e-3, "autodiff on the joint loss"),
-    (lambda G, w, l2, theta: (np.asarray(w) @ G)[:3], "shape"),
-])
-def test_joint_gradient_checker_names_the_slip(wrong, words):
-    with pytest.raises(checking.ExerciseError, match=words):
-        lesson06.check_joint_gradient(wrong)
+@pytest.mark.parametrize("checker", [lesson06.check_second_shared_unit, lesson06.check_pareto_mask,
+                                     lesson06.check_standardise_target])
+def test_checkers_report_a_stub_as_not_attempted(checker, capsys):
+    assert checker(stub) is None
+    assert capsys.readouterr().out == checking.NOT_ATTEMPTED + "\n"
 
 
-@pytest.mark.parametrize("wrong, words", [
-    (lambda G: _inverse_norm_weights(G, total=1.0), "sum to 1"),
-    (lambda G: len(G) * np.linalg.norm(G, axis=1) / np.linalg.norm(G, axis=1).sum(), "SMALLER weight"),
-    (lambda G: (lambda inv: len(G) * inv / inv.sum())(np.linalg.norm(G, axis=1) ** -2.0), "not its square"),
-    (lambda G: 1.0 / np.linalg.norm(G, axis=1), "weights sum to"),
-    (lambda G: np.ones(len(G)), "expected weights"),
-])
-def test_equalising_weights_checker_names_the_slip(wrong, words):
-    with pytest.raises(checking.ExerciseError, match=words):
-        lesson06.check_equalising_weights(wrong)
+def test_pareto_checker_passes_a_right_answer(capsys):
+    passes(lesson06.check_pareto_mask, _pareto_reference, capsys)
+    passes(lesson06.check_pareto_mask, lambda points: _pareto_reference(points).astype(int), capsys)
 
 
 @pytest.mark.parametrize("wrong, words", [
@@ -315,13 +297,93 @@ def test_equalising_weights_checker_names_the_slip(wrong, words):
     (lambda points: None, "forget the `return`"),
 ])
 def test_pareto_checker_names_the_slip(wrong, words):
-    with pytest.raises(checking.ExerciseError, match=words):
-        lesson06.check_pareto_mask(wrong)
+    fails(lesson06.check_pareto_mask, wrong, words)
 
 
-def test_pareto_checker_accepts_zeros_and_ones(capsys):
-    lesson06.check_pareto_mask(lambda points: _pareto_reference(points).astype(int))
-    assert capsys.readouterr().out.startswith("✓ Correct:")
+def test_second_shared_unit_choice_names_each_misconception(capsys):
+    out = passes(lesson06.check_second_shared_unit, lambda: "b", capsys)
+    assert "(b)" not in out
+    for letter in "acd":
+        message = fails(lesson06.check_second_shared_unit, lambda: letter, f"not ({letter})")
+        assert lesson06.SECOND_SHARED_UNIT.feedback[letter] in message
+    passes(lesson06.check_second_shared_unit, lambda: "(B)", capsys)
+
+
+def test_standardise_checker_passes_training_statistics_with_either_ddof(capsys):
+    passes(lesson06.check_standardise_target, _fixed_standardise, capsys)
+    passes(lesson06.check_standardise_target,
+           _standardise_with(lambda train, test: (train.mean(), train.std(ddof=1))), capsys)
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (_standardise_with(lambda train, test: (np.concatenate([train, test]).mean(), np.concatenate([train, test]).std())),
+     "still change when only the test set changes"),  # the bug still there
+    (_standardise_with(lambda train, test: (test.mean(), test.std())), "still change when only the test set changes"),
+    (_own_statistics, "standardised with its own statistics"),  # the bug moved to the test set
+    (lambda train, test: (*_fixed_standardise(train, test)[:2], (0.0, 1.0)), "give back the values"),
+    (lambda train, test: _fixed_standardise(train, test)[:2], "(z_train, z_test, (mean, std))"),
+    (lambda train, test: (_fixed_standardise(train, test)[0][:-1], *_fixed_standardise(train, test)[1:]), "shape"),
+    (lambda train, test: None, "forget the `return`"),
+])
+def test_standardise_checker_names_the_slip(wrong, words):
+    fails(lesson06.check_standardise_target, wrong, words)
+
+
+def test_the_bug_of_exercise_4_shows_in_the_training_targets():
+    grams = lesson06.penguin_tasks("grams")
+    train, test = grams.targets_train[2], grams.targets_test[2]
+    pooled = _standardise_with(lambda a, b: (np.concatenate([a, b]).mean(), np.concatenate([a, b]).std()))
+    z_train = pooled(train, test)[0]
+    assert abs(z_train.mean()) > 0.03 and abs(z_train.std() - 1) > 0.01
+    assert np.abs(pooled(train, test + 500.0)[0] - z_train).max() > 0.1
+    assert np.array_equal(_fixed_standardise(train, test + 500.0)[0], _fixed_standardise(train, test)[0])
+
+
+# ---- exercise 3: the switch after rescaling task B's target, predicted then measured --------------------------
+
+def test_the_explanation_printed_after_exercise_3_matches_its_measurement():
+    switch = lesson06.switch_after_rescaling(2.0)
+    assert switch.shape == (lesson06.RESCALED_SWITCH_SETUP["inits"],)
+    original = float(np.mean(lesson06.fine_weight_sweep().switch))
+    odds = original / (1 - original) * 4  # a squared error scales with the square of the factor
+    assert abs(switch.mean() - odds / (1 + odds)) < 0.02
+    assert np.all(switch > 0.8) and np.ptp(switch) <= 0.03
+
+
+def test_rescaled_switch_refuses_a_scale_that_is_not_positive():
+    with pytest.raises(ValueError, match="positive"):
+        lesson06.switch_after_rescaling(0.0)
+
+
+def test_rescaled_switch_measurement_waits_for_a_prediction(capsys):
+    lesson06.measure_rescaled_switch(stub)
+    assert capsys.readouterr().out == checking.NO_PREDICTION + "\n"
+
+
+@pytest.mark.parametrize("prediction, fragments", [
+    (0.86, ["✓ Close", "switch λ per init", "grow 4-fold"]),
+    (0.6, ["too low by 0.26", "treats it as a property of the tasks"]),
+    (0.75, ["too low by 0.11", "the gradient's factor 2"]),
+    (0.3, ["too low", "needs more of the weight"]),
+    (0.97, ["too high by 0.11", "and no more"]),
+    (1.5, ["not a share of the joint loss"]),
+])
+def test_rescaled_switch_measurement_reports_the_gap_and_a_reason(prediction, fragments, capsys):
+    lesson06.measure_rescaled_switch(lambda: prediction)
+    out = capsys.readouterr().out
+    for fragment in fragments:
+        assert fragment in out, out
+
+
+def test_rescaled_switch_measurement_names_a_prediction_that_is_not_a_number():
+    fails(lesson06.measure_rescaled_switch, lambda: "about 0.8", "your predicted λ should be a number")
+    fails(lesson06.measure_rescaled_switch, lambda: None, "returned None")
+
+
+def test_answer_texts_cover_the_predict_and_choose_exercises():
+    texts = lesson06.answer_texts()
+    assert set(texts) == {"ex1_second_shared_unit", "ex3_rescaled_switch"}
+    assert lesson06.SECOND_SHARED_UNIT.feedback["b"] in texts["ex1_second_shared_unit"]
 
 
 def test_a_wider_layer_is_drawn_over_the_one_unit_curve_for_comparison():

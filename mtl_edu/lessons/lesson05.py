@@ -1,7 +1,10 @@
 """Lesson 05 (`05_multitask_learning`): what sharing a network between tasks buys: the transfer
 explorer, soft sharing, and per-task validation curves.
 
-Exercise checkers: `check_sharing_parameter_counts`, `check_three_task_joint_loss`, `check_delta_m_percent`.
+Exercises: `check_sharing_parameter_counts` (build), `check_interval_of_the_mean` (debug),
+`check_one_shared_layer` (choose, read off the transfer explorer), `measure_wider_layers` (predict, then
+measure: the transfer experiment with wider hidden layers). `answer_texts` lists what would give the
+predict and choose answers away.
 """
 from __future__ import annotations
 
@@ -15,13 +18,15 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
 from ..data.datasets import make_related_tasks
-from ..engine.autodiff import no_grad, Tensor
+from ..engine.autodiff import no_grad
 from ..instruments.plots import category_style, plot_loss_curves
-from ..instruments.stats import mean_interval
+from ..instruments.stats import mean_interval, PairedInterval, t_quantile
 from ..nets import multitask
 from ..nets.batched import ModelBatch
 from ..nets.optim import Adam
-from ..teaching.checking import as_number, call_learner, exercise_checker, fail, passed
+from ..teaching.checking import (
+    as_number, call_learner, Choice, committed_prediction, exercise_checker, fail, passed, report_prediction,
+)
 from ..teaching.explorers import (
     control_style, Explorer, initial_values, int_slider, new_figure, register_explorer,
 )
@@ -31,8 +36,9 @@ __all__ = [
     "TransferResult", "transfer_data", "transfer_test_errors", "transfer_experiment", "plot_transfer",
     "plot_transfer_map", "transfer_explorer_update", "transfer_explorer", "plot_sharing_diagram",
     "SoftSharingSweep", "soft_sharing_sweep", "plot_soft_sharing", "best_validation_steps",
-    "plot_per_task_validation", "check_sharing_parameter_counts",
-    "check_three_task_joint_loss", "check_delta_m_percent",
+    "plot_per_task_validation", "check_sharing_parameter_counts", "check_interval_of_the_mean",
+    "ONE_SHARED_LAYER", "check_one_shared_layer", "WIDER_SETUP", "WidthResult", "width_experiment",
+    "measure_wider_layers", "answer_texts",
 ]
 
 
@@ -638,105 +644,180 @@ def check_sharing_parameter_counts(count_parameters) -> None:
                   "each with weights (fan_in × fan_out) and biases (fan_out); it is counted once, not per task.")
         fail(f"{where}. Hidden layers 1..{branch} are shared; layers {branch + 1}..{len(hidden)} and the output "
               "layer (1 unit) exist once per task.")
-    passed(f"your counts match HardSharingNet's parameters in all {len(_PARAMETER_COUNT_CASES)} layouts. Moving the "
-        "branch point up moves parameters from the towers into the trunk: for [2, 2] with 2 tasks, "
-        "0 + 62, then 22 + 18, then 28 + 6.")
+    passed(f"your counts match HardSharingNet's own parameters in all {len(_PARAMETER_COUNT_CASES)} layouts "
+           "(1 to 3 hidden layers, 2 to 4 tasks, every branch depth from 0 to 2).")
 
 
-_JOINT_KINDS = ("regression", "regression", "binary")
+# Exercise 05.2 (debug): the interval of the mean, written with the spread of single seeds (t·s) instead
+# of the standard error of their mean (t·s/√n). Cases: few seeds (where t matters), the lesson's ten, many.
+_INTERVAL_SIZES = (3, 10, 40)
 
 
-def _joint_loss_cases() -> list:
-    """(predictions, targets, weights): two regression outputs and one logit per example, three sizes."""
-    rng = np.random.default_rng(5)
-    cases = []
-    for n, weights in ((4, (1.0, 1.0, 1.0)), (30, (0.5, 2.0, 1.5)), (200, (1.0, 0.2, 3.0))):
-        predictions = [rng.normal(size=n), rng.normal(size=n), 3.0 * rng.normal(size=n)]
-        targets = [rng.normal(size=n), rng.normal(size=n), (rng.random(n) < 0.5).astype(np.int64)]
-        cases.append((predictions, targets, np.array(weights)))
-    return cases
+def _interval_cases() -> list:
+    rng = np.random.default_rng(12)
+    return [rng.normal(-30.0, 40.0, size=n) for n in _INTERVAL_SIZES]
 
 
-def _joint_loss_reference(predictions, targets, weights) -> tuple:
-    """(Σ wₜLₜ, [L₁, L₂, L₃]) by `multitask.task_loss` and `multitask.joint_loss`."""
-    losses = [multitask.task_loss(kind, Tensor(np.asarray(p, dtype=float).reshape(-1, 1)), t)
-              for kind, p, t in zip(_JOINT_KINDS, predictions, targets)]
-    total, values = multitask.joint_loss(losses, weights)
-    return float(total.item()), values
+def _t_interval(values: np.ndarray, factor: float, spread: float) -> tuple:
+    mean = float(np.mean(values))
+    return mean - factor * spread, mean + factor * spread
 
 
 @exercise_checker
-def check_three_task_joint_loss(joint_loss_three) -> None:
-    """Exercise 05.2: `joint_loss_three(predictions, targets, weights)` returns Σ wₜ Lₜ for two
-    regression tasks (mean squared error) and one binary task (mean binary cross-entropy on
-    logits), compared with `multitask.joint_loss` of `multitask.task_loss`."""
-    cases = _joint_loss_cases()
-    for predictions, targets, weights in cases:
-        n = predictions[0].size
-        call = f"joint_loss_three(...) with n = {n} examples and weights {weights.tolist()}"
-        got = as_number(call_learner(joint_loss_three, [p.copy() for p in predictions], [t.copy() for t in targets],
-                            weights.copy(), description=call), call)
-        expected, losses = _joint_loss_reference(predictions, targets, weights)
-        if np.isclose(got, expected, rtol=1e-9, atol=1e-12):
+def check_interval_of_the_mean(fixed_interval_of_the_mean) -> None:
+    """Exercise 05.2: `fixed_interval_of_the_mean(differences)` returns (low, high), the 95 % t interval
+    of the mean of n per-seed differences, d̄ ± t₀.₉₇₅,ₙ₋₁ · s / √n, compared with `stats.mean_interval`."""
+    for values in _interval_cases():
+        n = values.size
+        call = f"fixed_interval_of_the_mean(d) for n = {n} differences"
+        got = call_learner(fixed_interval_of_the_mean, values.copy(), description=call)
+        if got is None:
+            fail(f"{call} returned None; did you forget the `return`?")
+        if not isinstance(got, (tuple, list, np.ndarray)) or len(got) != 2:
+            fail(f"{call} should return a pair (low, high), got {got!r}")
+        low, high = (as_number(value, f"{call}[{k}]") for k, value in enumerate(got))
+        expected = mean_interval(values)
+        if np.allclose((low, high), (expected.low, expected.high), rtol=1e-6, atol=1e-9):
             continue
-        where = f"{call}: expected {expected:.6g}, got {got:.6g}"
-        shown = ", ".join(f"{v:.4g}" for v in losses)
-        mse_on_logits = float(np.mean((predictions[2] - targets[2]) ** 2))
-        probability = 0.5 * (1.0 + np.tanh(0.5 * predictions[2]))
-        if np.isclose(got, sum(losses), rtol=1e-9):
-            fail(f"{where}. That is the unweighted sum L₁ + L₂ + L₃ ({shown}); multiply each by its weight.")
-        if np.isclose(got, float(np.dot(weights[:2], losses[:2]) + weights[2] * mse_on_logits), rtol=1e-9):
-            fail(f"{where}. The third task is a classification: its loss is the binary cross-entropy of the "
-                  "logits, −[y log σ(z) + (1 − y) log(1 − σ(z))], not a squared error.")
-        if np.isclose(got, float(np.dot(weights[:2], losses[:2])), rtol=1e-9):
-            fail(f"{where}. The classification task's loss is missing: L₃ = {losses[2]:.4g}.")
-        if np.isclose(got, n * expected, rtol=1e-9):
-            fail(f"{where}. Your result is n = {n} times too large: each task loss is a mean over the examples.")
-        for divisor, what in ((3.0, "the number of tasks"), (float(weights.sum()), "the sum of the weights")):
-            if not np.isclose(divisor, 1.0) and np.isclose(got, expected / divisor, rtol=1e-9):
-                fail(f"{where}. You divided by {what}; the joint loss is the plain weighted sum Σ wₜLₜ.")
-        squared_probability = float(np.mean((probability - targets[2]) ** 2))
-        if np.isclose(got, float(np.dot(weights[:2], losses[:2]) + weights[2] * squared_probability), rtol=1e-9):
-            fail(f"{where}. Squaring σ(z) − y is not the cross-entropy; use −[y log σ(z) + (1 − y) log(1 − σ(z))].")
-        fail(f"{where}. The three task losses here are {shown} (mean squared errors, then the mean binary "
-              "cross-entropy of the logits).")
-    passed(f"your joint loss agrees with multitask.joint_loss to within 1e-9 on {len(cases)} batches (4 to 200 "
-        "examples, equal and unequal weights): Σ wₜLₜ with two mean squared errors and a mean binary cross-entropy.")
+        where = (f"{call}: expected ({expected.low:.4g}, {expected.high:.4g}), got ({low:.4g}, {high:.4g})")
+        sd, sd0, t = values.std(ddof=1), values.std(), t_quantile(0.975, n - 1)
+        close = lambda candidate: np.allclose((low, high), candidate, rtol=1e-6, atol=1e-9)  # noqa: E731
+        if close((expected.high, expected.low)):
+            fail(f"{where}. The ends are swapped: return (low, high), the lower end first.")
+        if close(_t_interval(values, t, sd)) or close(_t_interval(values, t, sd0)):
+            fail(f"{where}. The bug is still there: the half-width t·s is the spread of single seeds, so it "
+                 "does not narrow as seeds are added. How well n seeds pin the mean down is the standard "
+                 "error s/√n.")
+        if close(_t_interval(values, t, sd / n)):
+            fail(f"{where}. Too narrow: you divided s by n. The standard error of a mean is s/√n.")
+        if close(_t_interval(values, 1.96, sd / np.sqrt(n))):
+            fail(f"{where}. 1.96 is the normal distribution's factor; with s estimated from {n} seeds the "
+                 f"factor is Student's t with n − 1 = {n - 1} degrees of freedom (t_quantile(0.975, {n - 1})).")
+        if close(_t_interval(values, t_quantile(0.975, n), sd / np.sqrt(n))):
+            fail(f"{where}. The degrees of freedom are n − 1 = {n - 1}, not n.")
+        if close(_t_interval(values, t, sd0 / np.sqrt(n))):
+            fail(f"{where}. s is the sample standard deviation, with n − 1 in the denominator (ddof=1).")
+        fail(f"{where}. The interval is d̄ ± t₀.₉₇₅,ₙ₋₁ · s / √n around the mean d̄ of the differences.")
+    passed(f"your interval agrees with stats.mean_interval to within 1e-6 for {', '.join(map(str, _INTERVAL_SIZES))} "
+           "seeds, and it now narrows as seeds are added.")
 
 
-# (task metrics, single-task metrics, higher_is_better): RMSE only, accuracy only, mixed.
-_DELTA_M_CASES = (
-    ((0.30, 0.50), (0.40, 0.50), (False, False)),
-    ((0.90, 0.80), (0.85, 0.85), (True, True)),
-    ((0.25, 0.92, 0.60), (0.30, 0.90, 0.55), (False, True, False)),
-    ((0.174, 0.175), (0.376, 0.376), (False, False)),
+# Exercise 05.3 (choose): things to try 3, read off the transfer explorer.
+ONE_SHARED_LAYER = Choice(
+    "sharing only the first hidden layer at ρ = 0, n = 240",
+    {
+        "a": "a layer can only recombine what reaches it. Once the shared first layer has squeezed the 10 inputs "
+             "into its 2 units, the input directions it dropped are gone, and no tower above can bring them back.",
+        "b": "the harm does not scale with the number of shared layers or parameters: it depends on which layer "
+             "is shared, and whether the tasks need different things from it.",
+        "c": "two unrelated tasks read four different input directions, and that reading happens in the first "
+             "layer, which is still shared and still has room for two. The towers above work only with what "
+             "those two units pass on: sharing less pays only when the layers left unshared are where the "
+             "tasks disagree.",
+        "d": "each task's own layers sit above the shared one: they see its 2 units, not the inputs, so a task "
+             "does not get back a network of its own.",
+    },
+    correct="c",
 )
 
 
 @exercise_checker
-def check_delta_m_percent(delta_m_percent) -> None:
-    """Exercise 05.3: `delta_m_percent(metrics, stl_metrics, higher_is_better)` returns Δm%, compared
-    with `multitask.delta_m` (lower is better: negative means the multi-task model wins)."""
-    for metrics, stl, better in _DELTA_M_CASES:
-        call = f"delta_m_percent({list(metrics)}, {list(stl)}, {list(better)})"
-        got = as_number(call_learner(delta_m_percent, list(metrics), list(stl), list(better), description=call), call)
-        expected = multitask.delta_m(metrics, stl, better)
-        if np.isclose(got, expected, rtol=1e-9, atol=1e-9):
-            continue
-        where = f"{call}: expected {expected:.4g}, got {got:.4g}"
-        m, s = np.asarray(metrics), np.asarray(stl)
-        if np.isclose(got, -expected, rtol=1e-9):
-            fail(f"{where}. The sign is flipped. In this course Δm% is lower-is-better: a multi-task model that "
-                  "beats its single-task baselines gets a negative Δm% (LibMTL reports the opposite sign).")
-        if np.isclose(got, expected / 100.0, rtol=1e-9):
-            fail(f"{where}. Multiply by 100: Δm% is a percentage.")
-        if np.isclose(got, expected * len(metrics), rtol=1e-9):
-            fail(f"{where}. Average over the {len(metrics)} tasks instead of adding them up.")
-        if np.isclose(got, 100.0 * np.mean((m - s) / np.abs(s)), rtol=1e-9):
-            fail(f"{where}. For a higher-is-better metric (accuracy) an increase is an improvement, so its "
-                  "term takes the opposite sign: (−1)^lₜ with lₜ = 1 when higher is better.")
-        if np.isclose(got, 100.0 * np.mean(np.where(better, -1.0, 1.0) * (m - s) / np.abs(m)), rtol=1e-9):
-            fail(f"{where}. Divide each change by the single-task value M_STL,t, not by the multi-task one.")
-        fail(f"{where}. Δm% = (100 / T) Σₜ (−1)^lₜ (Mₜ − M_STL,t) / M_STL,t.")
-    passed(f"your Δm% agrees with multitask.delta_m on {len(_DELTA_M_CASES)} cases (RMSE only, accuracy only, mixed). "
-        "Remember the sign: lower is better, and a negative Δm% means sharing helped.")
+def check_one_shared_layer(answer) -> None:
+    """Exercise 05.3: what the transfer explorer shows with one shared layer at ρ = 0, n = 240."""
+    ONE_SHARED_LAYER.judge(answer)
+
+
+# Exercise 05.4 (predict, then measure): the transfer experiment at ρ = 0, n = 240 with both layers
+# shared, and hidden layers of WIDER_UNITS units instead of 2 (room for both tasks' directions).
+WIDER_SETUP = {"rho": 0.0, "n_train": 240, "units": 4}
+
+
+@functools.lru_cache(maxsize=8)
+def _width_runs(units: int, rho: float, n_train: int, branch_depth: int) -> tuple:
+    """(test RMSE (S, 2), training MSE (S, 2)) of the transfer experiment's networks with hidden layers
+    of `units` units, for TRANSFER_SETUP's seeds; read-only."""
+    setup = TRANSFER_SETUP
+    pairs = [transfer_data(rho, n_train, seed) for seed in setup["seeds"]]
+    nets = [multitask.HardSharingNet(setup["n_features"], [units] * len(setup["hidden_sizes"]), [1, 1],
+                                     branch_depth=branch_depth, rng=seed) for seed in setup["seeds"]]
+    train_mse = train_sharing_nets(nets, np.stack([train.X for train, _ in pairs]),
+                                   np.stack([np.stack(train.targets) for train, _ in pairs]), setup["steps"], setup["lr"])
+    test_rmse = np.array([_rmse_per_task(net, test) for net, (_, test) in zip(nets, pairs)])
+    for array in (test_rmse, train_mse):
+        array.flags.writeable = False
+    return test_rmse, train_mse
+
+
+class WidthResult(NamedTuple):
+    """STL against sharing both hidden layers, at one width. stl_rmse, mtl_rmse: (S, 2) test RMSE per
+    seed and task; stl_train_mse: (S, 2) the separate networks' training MSE; delta_m: the interval
+    of the per-seed Δm% (lower is better)."""
+
+    units: int
+    stl_rmse: np.ndarray
+    mtl_rmse: np.ndarray
+    stl_train_mse: np.ndarray
+    delta_m: PairedInterval
+
+
+def width_experiment(units: int, rho: float = WIDER_SETUP["rho"], n_train: int = WIDER_SETUP["n_train"]) -> WidthResult:
+    """The transfer experiment (TRANSFER_SETUP: 10 seeds, 300 Adam steps) with hidden layers of `units`
+    units: STL against hard sharing of both hidden layers, Δm% per seed and its 95 % interval.
+    With units = 2 it is exactly the lesson's experiment. About 0.5 s for a new width."""
+    if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or not 1 <= units <= 16:
+        raise ValueError(f"width_experiment: units must be a whole number from 1 to 16, got {units!r}")
+    if not np.any(np.isclose(rho, TRANSFER_RHOS)):
+        raise ValueError(f"width_experiment: rho must be one of {TRANSFER_RHOS}, got {rho!r}")
+    n_train, _ = _check_transfer_controls(n_train, 0)
+    depth = len(TRANSFER_SETUP["hidden_sizes"])
+    stl, stl_train = _width_runs(int(units), float(rho), n_train, 0)
+    mtl, _ = _width_runs(int(units), float(rho), n_train, depth)
+    per_seed = [multitask.delta_m(m, s, False) for m, s in zip(mtl, stl)]
+    return WidthResult(int(units), stl, mtl, stl_train, mean_interval(per_seed))
+
+
+def _width_line(result: WidthResult) -> str:
+    interval = result.delta_m
+    return (f"{result.units} units per layer: test RMSE  STL {result.stl_rmse.mean():.2f}, "
+            f"MTL {result.mtl_rmse.mean():.2f};  Δm% {interval.mean:+.0f}, 95 % interval "
+            f"[{interval.low:+.0f}, {interval.high:+.0f}]")
+
+
+def measure_wider_layers(predicted_delta_m) -> None:
+    """Exercise 05.4: after the learner predicted it, measure Δm% at ρ = 0, n = 240 with both hidden
+    layers shared and WIDER_SETUP["units"] units per layer, next to the lesson's 2 units."""
+    prediction = committed_prediction(predicted_delta_m, "your prediction function")
+    if prediction is None:
+        return
+    predicted = as_number(prediction, "your predicted Δm%")
+    narrow = width_experiment(TRANSFER_SETUP["hidden_sizes"][0])  # the lesson's own networks
+    wide = width_experiment(WIDER_SETUP["units"])
+    print(f"Measured at ρ = 0, n = 240, both hidden layers shared, the lesson's {len(TRANSFER_SETUP['seeds'])} "
+          "seeds (RMSE: mean over seeds and tasks):")
+    print("  " + _width_line(narrow))
+    print("  " + _width_line(wide))
+    report_prediction(predicted, wide.delta_m.mean, "Δm%", tolerance=25.0, unit=" points")
+    noise_variance = TRANSFER_SETUP["noise"] ** 2
+    print(f"Two things changed. The shared layers now have room for the four input directions the two tasks "
+          f"read, so the competition is gone: MTL's RMSE fell from {narrow.mtl_rmse.mean():.2f} to "
+          f"{wide.mtl_rmse.mean():.2f}. And the separate networks got worse with the extra units: with "
+          f"{WIDER_SETUP['n_train']} noisy examples they fit more of the noise (training MSE "
+          f"{wide.stl_train_mse.mean():.2f}, below the noise variance {noise_variance:.2f}; test RMSE up from "
+          f"{narrow.stl_rmse.mean():.2f} to {wide.stl_rmse.mean():.2f}), while each shared weight is fitted to "
+          "both tasks' examples. The negative transfer came from the narrow layers, not from the tasks alone.")
+    if predicted > wide.delta_m.mean + 25.0:
+        print("A prediction above the measurement usually keeps some of the old competition, or forgets that "
+              "the separate networks change too: wider networks fit the noise of 240 examples more easily.")
+    elif predicted < wide.delta_m.mean - 25.0:
+        print("A prediction far below the measurement expects a gain like that of identical tasks; at ρ = 0 "
+              "nothing one task learns is of use to the other, and sharing buys only the regularisation.")
+
+
+def answer_texts() -> dict:
+    """What would give away this lesson's predict and choose answers (tests/test_solutions.py scans for it)."""
+    wide = width_experiment(WIDER_SETUP["units"])
+    return {
+        "ex3_one_shared_layer": [ONE_SHARED_LAYER.feedback[ONE_SHARED_LAYER.correct],
+                                 "Sharing less helps only if what is left unshared is what the tasks disagree on"],
+        "ex4_wider_layers": [_width_line(wide), f"[{wide.delta_m.low:+.0f}, {wide.delta_m.high:+.0f}]"],
+    }

@@ -1,7 +1,10 @@
 """Lesson 06 (`06_task_weights`): task weights, the trade-off they trace (the task-weights explorer),
 and loss scales.
 
-Exercise checkers: `check_joint_gradient`, `check_equalising_weights`, `check_pareto_mask`.
+Exercises: `check_second_shared_unit` (choose, read off the task-weight explorer), `check_pareto_mask`
+(build), `measure_rescaled_switch` (predict, then measure: where the weighted sum switches tasks once one
+target is rescaled), `check_standardise_target` (debug: a target standardised with test statistics).
+`answer_texts` lists what would give the predict and choose answers away.
 """
 from __future__ import annotations
 
@@ -21,10 +24,11 @@ from ..instruments import stats
 from ..instruments.plots import category_style, plot_loss_curves, plot_tradeoff_curve
 from ..instruments.probes import TaskGradientRecorder
 from ..nets import train
-from ..nets.multitask import (
-    flatten_grads, HardSharingNet, joint_loss, Task, task_gradients, task_loss, task_metric,
+from ..nets.multitask import HardSharingNet, Task, task_loss, task_metric
+from ..teaching.checking import (
+    as_array, as_number, call_learner, Choice, committed_prediction, exercise_checker, fail, passed,
+    report_prediction,
 )
-from ..teaching.checking import as_array, call_learner, exercise_checker, fail, passed
 from ..teaching.explorers import (
     dropdown, Explorer, float_slider, initial_values, int_slider, new_figure, register_explorer,
 )
@@ -35,8 +39,9 @@ __all__ = [
     "TradeoffSweep", "task_weight_sweep", "plot_task_weights", "FINE_SWEEP_SETUP", "FineWeightSweep",
     "fine_weight_sweep", "plot_convex_hull_limit", "task_weights_explorer_update",
     "task_weights_explorer", "MASS_UNITS", "LOSS_SCALE_SETUP", "PenguinTasks", "penguin_tasks",
-    "penguin_model", "LossScaleRun", "loss_scale_run", "plot_gradient_history", "check_joint_gradient",
-    "check_equalising_weights", "check_pareto_mask",
+    "penguin_model", "LossScaleRun", "loss_scale_run", "plot_gradient_history", "SECOND_SHARED_UNIT",
+    "check_second_shared_unit", "check_pareto_mask", "RESCALED_SWITCH_SETUP", "switch_after_rescaling",
+    "measure_rescaled_switch", "check_standardise_target", "answer_texts",
 ]
 
 
@@ -356,37 +361,51 @@ class FineWeightSweep(NamedTuple):
         return stats.mean_interval(self.switch)
 
 
+def _train_weight_grid(data: TaskPairData, targets_train, lambdas: np.ndarray, inits: np.ndarray) -> tuple:
+    """The lesson's one-unit network trained on λ·L_A + (1 − λ)·L_B for every init and λ, exactly as
+    `train_weighted_pair` trains it (Adam, lr 0.075, 200 full-batch steps), all S·K networks at once.
+
+    targets_train: the two training targets (n,) (task B's may be rescaled). Returns (models, in the
+    order init-major; train_losses (S, K, 2), each task's training loss as minimised)."""
+    setup = TASK_WEIGHT_SETUP
+    models, balancers = [], []
+    for seed in inits:
+        for lam in lambdas:
+            models.append(_pair_net(data, 1, int(seed)))
+            balancers.append(StaticWeights([lam, 1.0 - lam]))
+    train.fit_multitask_models(models, data.X_train, list(targets_train), list(data.losses), balancers,
+                               optimizer="adam", lr=setup["lr"], steps=setup["steps"], record_every=setup["steps"])
+    with no_grad():
+        train_losses = []
+        for model in models:
+            outputs = model(data.X_train)
+            train_losses.append([task_loss(task, out, y).item() for task, out, y in zip(data.tasks, outputs, targets_train)])
+    return models, np.array(train_losses).reshape(len(inits), len(lambdas), 2)
+
+
+def _switch_lambdas(loss_a: np.ndarray, lambdas: np.ndarray) -> np.ndarray:
+    """(S,) per init, the first λ at which task A's training loss, loss_a (S, K), is below the middle of
+    its range over the grid."""
+    low, high = loss_a.min(axis=1), loss_a.max(axis=1)
+    return lambdas[np.argmax(loss_a < ((low + high) / 2)[:, None], axis=1)]
+
+
 @functools.lru_cache(maxsize=1)
 def fine_weight_sweep() -> FineWeightSweep:
     """FINE_SWEEP_SETUP: for each of `inits` initial weights (model seeds 0, 1, …) and each λ on the
     fine grid, the lesson's one-unit network trained on λ·L_A + (1 − λ)·L_B exactly as
     `train_weighted_pair` trains it (Adam, lr 0.075, 200 full-batch steps); all S·K networks at once.
     About 3 s."""
-    setup = TASK_WEIGHT_SETUP
     data = task_pair_data(FINE_SWEEP_SETUP["pair"])
     lambdas = np.round(np.linspace(*FINE_SWEEP_SETUP["lambdas"]), 3)
     inits = np.arange(FINE_SWEEP_SETUP["inits"])
-    models, balancers = [], []
-    for seed in inits:
-        for lam in lambdas:
-            models.append(_pair_net(data, 1, int(seed)))
-            balancers.append(StaticWeights([lam, 1.0 - lam]))
-    train.fit_multitask_models(models, data.X_train, list(data.targets_train), list(data.losses), balancers,
-                               optimizer="adam", lr=setup["lr"], steps=setup["steps"], record_every=setup["steps"])
-    train_losses, test_errors = [], []
+    models, train_losses = _train_weight_grid(data, data.targets_train, lambdas, inits)
     with no_grad():
-        for model in models:
-            outputs = model(data.X_train)
-            train_losses.append([task_loss(task, out, y).item()
-                                 for task, out, y in zip(data.tasks, outputs, data.targets_train)])
-            test_errors.append(_test_errors(data, model(data.X_test)))
-    shape = (len(inits), len(lambdas), 2)
-    train_losses = np.array(train_losses).reshape(shape)
-    test_errors = np.array(test_errors).reshape(shape)
+        test_errors = np.array([_test_errors(data, model(data.X_test)) for model in models])
+    test_errors = test_errors.reshape(train_losses.shape)
     loss_a = train_losses[:, :, 0]
     low, high = loss_a.min(axis=1), loss_a.max(axis=1)
-    below = loss_a < ((low + high) / 2)[:, None]
-    switch = lambdas[np.argmax(below, axis=1)]
+    switch = _switch_lambdas(loss_a, lambdas)
     steps = np.abs(np.diff(loss_a, axis=1)) / (high - low)[:, None]
     arrays = [lambdas, inits, train_losses, test_errors, switch, steps.max(axis=1), np.median(steps, axis=1)]
     for array in arrays:
@@ -579,104 +598,29 @@ def plot_gradient_history(runs: Mapping[str, LossScaleRun]) -> Figure:
 # Exercise checkers
 # ==============================================================================================
 
-def _shared_layer_case(n_tasks: int, seed: int) -> tuple:
-    """(G (T, P), theta (P,), task losses, shared params) for a small hard-sharing net on random data."""
-    rng = np.random.default_rng(seed)
-    model = HardSharingNet(4, [5], [1] * n_tasks, branch_depth=1, rng=seed)
-    X = rng.standard_normal((16, 4))
-    outputs = model(X)
-    losses = [task_loss("regression", out, rng.standard_normal(16) * (t + 1)) for t, out in enumerate(outputs)]
-    shared = model.shared_parameters()
-    G = task_gradients(losses, shared)
-    theta = np.concatenate([p.data.ravel() for p in shared])
-    return G, theta, losses, shared
-
-
-# (number of tasks, weights, l2): plain sum, a weighted pair, a zero weight, weight decay on top.
-_JOINT_GRADIENT_CASES = ((2, (1.0, 1.0), 0.0), (2, (0.2, 0.8), 0.0), (3, (2.0, 0.0, 0.5), 0.0),
-                         (3, (0.3, 1.5, 0.7), 0.01))
-
-
-@exercise_checker
-def check_joint_gradient(joint_gradient) -> None:
-    """Exercise 06.1: `joint_gradient(G, weights, l2, theta)` returns ∇θ(Σ wₜLₜ + l2·‖θ‖²) = wᵀG + 2·l2·θ."""
-    for case, (n_tasks, weights, l2) in enumerate(_JOINT_GRADIENT_CASES):
-        G, theta, losses, shared = _shared_layer_case(n_tasks, seed=10 + case)
-        weights = np.array(weights)
-        for p in shared:
-            p.grad = None
-        total, _ = joint_loss(losses, weights, l2=l2, params=shared if l2 > 0 else None)
-        total.backward()
-        expected = flatten_grads(shared)  # autodiff on the joint loss itself: the reference
-        shown = f"weights = {weights.tolist()}, l2 = {l2:g} ({n_tasks} tasks, P = {theta.size})"
-        got = as_array(call_learner(joint_gradient, G.copy(), weights.copy(), l2, theta.copy(),
-                           description=f"joint_gradient(G, weights, l2, theta) with {shown}"),
-                     theta.shape, f"joint_gradient with {shown}")
-        if np.allclose(got, expected, rtol=1e-8, atol=1e-10):
-            continue
-        weighted = weights @ G
-        close = lambda candidate: np.allclose(got, candidate, rtol=1e-8, atol=1e-10)  # noqa: E731
-        if l2 > 0 and close(weighted):
-            fail(f"with {shown}: the weight-decay term is missing; ∂(l2·‖θ‖²)/∂θ = 2·l2·θ.")
-        if l2 > 0 and close(weighted + l2 * theta):
-            fail(f"with {shown}: the weight-decay term needs a factor 2: ∂(l2·‖θ‖²)/∂θ = 2·l2·θ, not l2·θ.")
-        if close(G.sum(axis=0) + 2 * l2 * theta):
-            fail(f"with {shown}: you added the task gradients without their weights; the joint loss is "
-                  "Σ wₜLₜ, so its gradient is Σ wₜ gₜ = weights @ G.")
-        if close(G.mean(axis=0) + 2 * l2 * theta) or close(weighted / n_tasks + 2 * l2 * theta):
-            fail(f"with {shown}: you divided by the number of tasks; the joint loss Σ wₜLₜ is a sum, not a mean.")
-        index = int(np.argmax(np.abs(got - expected)))
-        fail(f"with {shown}: at entry {index} of θ expected {expected[index]:.6g} (autodiff on the joint loss), "
-              f"got {got[index]:.6g}.")
-    passed(f"joint_gradient agrees with autodiff on Σ wₜLₜ + l2·‖θ‖² to within 1e-8 in all {len(_JOINT_GRADIENT_CASES)} "
-        "cases (2 and 3 tasks, a zero weight, l2 = 0 and 0.01): the gradient of a weighted sum is the weighted "
-        "sum of the gradients.")
-
-
-def _rows_with_norms(norms, n_columns: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    rows = rng.standard_normal((len(norms), n_columns))
-    return rows / np.linalg.norm(rows, axis=1, keepdims=True) * np.asarray(norms, dtype=float)[:, None]
-
-
-# Row norms of the test matrices: a 1000× imbalance (grams against a classifier), three spread tasks,
-# four tasks, and equal norms (the weights must then all be 1).
-_EQUALISING_NORMS = ((1.0, 1000.0), (0.5, 2.0, 8.0), (3.0, 0.2, 1.0, 40.0), (2.0, 2.0, 2.0))
+# Exercise 06.1 (choose): things to try 3, read off the task-weight explorer.
+SECOND_SHARED_UNIT = Choice(
+    "the trade-off curve with 2 shared units",
+    {
+        "a": "a curve that only moved would mean the trade-off is built into the tasks and a wider layer is "
+             "a gain for both at every weight. Compare how far the new curve stretches with the grey one-unit "
+             "curve, not only where it sits.",
+        "b": "one tanh unit can follow only one direction of the input, a blend of the two tasks' directions, "
+             "and the weights chose the blend. With a unit for each direction, every λ fits both tasks and "
+             "the weights have next to nothing left to trade: the conflict was in the narrow layer.",
+        "c": "more shared parameters do not mean more conflict: what the tasks fight over is room in the "
+             "shared layer, and a second unit adds room.",
+        "d": "the cosine 0.5 between the two directions is the same at every width, but it does not set the "
+             "conflict on its own: whether two directions must share one unit depends on how many units there are.",
+    },
+    correct="b",
+)
 
 
 @exercise_checker
-def check_equalising_weights(equalising_weights) -> None:
-    """Exercise 06.2: `equalising_weights(G)` returns w (T,) with wₜ‖gₜ‖ the same for all t and Σ wₜ = T."""
-    for case, norms in enumerate(_EQUALISING_NORMS):
-        G = _rows_with_norms(norms, 7, seed=20 + case)
-        T = len(norms)
-        inverse = 1.0 / np.asarray(norms)
-        expected = T * inverse / inverse.sum()
-        shown = f"G with row norms {list(norms)}"
-        got = as_array(call_learner(equalising_weights, G.copy(), description=f"equalising_weights({shown})"), (T,),
-                     f"equalising_weights({shown})")
-        if np.allclose(got, expected, rtol=1e-8):
-            continue
-        weighted = got * np.asarray(norms)
-        balanced = np.allclose(weighted, weighted[0], rtol=1e-6)
-        if balanced and not np.isclose(got.sum(), T, rtol=1e-6):
-            if np.isclose(got.sum(), 1.0, rtol=1e-6):
-                fail(f"for {shown}: your weights sum to 1; scale them to sum to T = {T}, as GradNorm does, so that "
-                      "equal norms give every task the weight 1.")
-            fail(f"for {shown}: the weighted norms are equal (good), but the weights sum to {got.sum():.4g}; "
-                  f"scale them to sum to T = {T}.")
-        proportional = T * np.asarray(norms) / np.sum(norms)
-        if np.allclose(got, proportional, rtol=1e-6):
-            fail(f"for {shown}: your weights grow with the gradient norm; to even out wₜ‖gₜ‖ the task with the "
-                  "larger gradient needs the SMALLER weight: wₜ ∝ 1/‖gₜ‖.")
-        squared = T * inverse**2 / np.sum(inverse**2)
-        if np.allclose(got, squared, rtol=1e-6):
-            fail(f"for {shown}: your weights are ∝ 1/‖gₜ‖²; then wₜ‖gₜ‖ ∝ 1/‖gₜ‖ is not balanced. Use the norm, "
-                  "not its square.")
-        fail(f"for {shown}: expected weights {np.round(expected, 6).tolist()}, got {np.round(got, 6).tolist()} "
-              f"(weighted norms wₜ‖gₜ‖ = {np.round(weighted, 6).tolist()} should all be equal).")
-    passed(f"in all {len(_EQUALISING_NORMS)} cases (2 to 4 tasks, norms up to 1000× apart) the weighted norms "
-        "wₜ‖gₜ‖ are equal and the weights sum to T.")
+def check_second_shared_unit(answer) -> None:
+    """Exercise 06.1: what a second shared unit does to the trade-off curve."""
+    SECOND_SHARED_UNIT.judge(answer)
 
 
 # Small sets with known answers (minimise both coordinates): duplicates, a tie in one coordinate, one point.
@@ -736,3 +680,137 @@ def check_pareto_mask(pareto_mask) -> None:
               f"({points[k][0]:g}, {points[k][1]:g}){tie}, but you marked it True.")
     passed(f"pareto_mask finds the non-dominated points in all {len(cases)} sets (duplicates, ties in one "
         "coordinate, a single point, 25 random points).")
+
+
+# Exercise 06.3 (predict, then measure): the switch of section 3 after task B's target is multiplied by
+# RESCALED_SWITCH_SETUP["scale"] (a unit that much smaller), on a λ grid past the original switch.
+RESCALED_SWITCH_SETUP = {"scale": 2.0, "lambdas": (0.50, 0.99, 50), "inits": 5}
+
+
+@functools.lru_cache(maxsize=4)
+def switch_after_rescaling(scale: float = RESCALED_SWITCH_SETUP["scale"]) -> np.ndarray:
+    """(S,) per init (model seeds 0 .. S − 1), the switch λ of the fine sweep's classification +
+    regression pair when task B's target is multiplied by `scale`: the first λ on the grid
+    RESCALED_SWITCH_SETUP["lambdas"] at which task A's training loss is below the middle of its range.
+    About 1.5 s (250 networks, trained as one batch)."""
+    if not np.isfinite(scale) or scale <= 0:
+        raise ValueError(f"switch_after_rescaling: scale must be a positive number, got {scale!r}")
+    data = task_pair_data(FINE_SWEEP_SETUP["pair"])
+    lambdas = np.round(np.linspace(*RESCALED_SWITCH_SETUP["lambdas"]), 3)
+    targets = (data.targets_train[0], scale * np.asarray(data.targets_train[1]))
+    _, train_losses = _train_weight_grid(data, targets, lambdas, np.arange(RESCALED_SWITCH_SETUP["inits"]))
+    switch = _switch_lambdas(train_losses[:, :, 0], lambdas)
+    switch.setflags(write=False)
+    return switch
+
+
+def _switch_line(switch: np.ndarray) -> str:
+    return f"switch λ per init {', '.join(f'{lam:.2f}' for lam in switch)}; mean {switch.mean():.3f}"
+
+
+def measure_rescaled_switch(predicted_switch) -> None:
+    """Exercise 06.3: after the learner predicted it, measure where the classification + regression
+    network switches from serving task B to serving task A once task B's target is doubled."""
+    prediction = committed_prediction(predicted_switch, "your prediction function")
+    if prediction is None:
+        return
+    predicted = as_number(prediction, "your predicted λ")
+    setup, scale = RESCALED_SWITCH_SETUP, RESCALED_SWITCH_SETUP["scale"]
+    switch = switch_after_rescaling(scale)
+    low, high, count = setup["lambdas"]
+    print(f"Measured with task B's target × {scale:g}, {setup['inits']} inits × {count} values of λ from "
+          f"{low:.2f} to {high:.2f}:")
+    print(f"  {_switch_line(switch)}")
+    original = float(np.mean(fine_weight_sweep().switch))
+    print(f"  (with the original target: mean {original:.2f}, section 3)")
+    if not 0 < predicted < 1:
+        print(f"Your prediction {predicted:.3g} is not a share of the joint loss: λ lies between 0 and 1.")
+        return
+    measured = float(switch.mean())
+    odds = original / (1 - original)
+    if report_prediction(predicted, measured, "switch λ", tolerance=0.04):
+        slip = ""
+    elif abs(predicted - original) <= 0.04:
+        slip = ("A prediction at the old switch treats it as a property of the tasks. It is a price between their "
+                "losses, and rescaling one loss changes the price.")
+    elif predicted < original:
+        slip = ("A larger target makes task B's loss larger, so task A needs more of the weight to win the shared "
+                "unit, not less.")
+    elif abs(predicted - odds * scale / (1 + odds * scale)) <= 0.04:
+        slip = (f"A prediction at odds {odds * scale:.0f} follows the gradient's factor {scale:g} at the first step; "
+                "where training ends is decided by the losses, which grow with the factor's square.")
+    elif predicted > measured:
+        slip = (f"A squared error grows with the square of the factor, {scale ** 2:g} here, and no more: larger odds "
+                "give task A more weight than it needs to win the shared unit.")
+    else:
+        slip = "Between the old switch and the new one, the odds must grow by the square of the factor."
+    print("The switch is the λ at which the two ends of the trade-off have the same weighted loss "
+          f"λ·L_A + (1 − λ)·L_B. Task B's head can scale its output by {scale:g} too, so at task B's end every "
+          f"squared error of task B is {scale ** 2:g} times larger (a squared error scales with the square of the unit): "
+          f"the odds λ/(1 − λ) at the switch grow {scale ** 2:g}-fold, from {odds:.1f} to {odds * scale ** 2:.0f}.")
+    if slip:
+        print(slip)
+
+
+# Exercise 06.4 (debug): a target standardised with statistics that include the test set.
+_SHIFT_GRAMS = 500.0
+
+
+def _standardise_cases() -> list:
+    """(train (n,), test (m,)): the penguins' body mass in grams, and a small made-up set."""
+    grams = penguin_tasks("grams")
+    rng = np.random.default_rng(7)
+    return [(np.asarray(grams.targets_train[2], dtype=float), np.asarray(grams.targets_test[2], dtype=float)),
+            (rng.normal(50.0, 8.0, size=12), rng.normal(80.0, 20.0, size=6))]
+
+
+def _standardised(fixed_standardise_target, train_values, test_values, description: str) -> tuple:
+    """The learner's (z_train (n,), z_test (m,), mean, std), checked for form."""
+    got = call_learner(fixed_standardise_target, train_values.copy(), test_values.copy(), description=description)
+    if got is None:
+        fail(f"{description} returned None; did you forget the `return`?")
+    if not isinstance(got, (tuple, list)) or len(got) != 3 or not isinstance(got[2], (tuple, list)) or len(got[2]) != 2:
+        fail(f"{description} should return (z_train, z_test, (mean, std)), as standardise_target does")
+    z_train = as_array(got[0], train_values.shape, f"{description}: z_train")
+    z_test = as_array(got[1], test_values.shape, f"{description}: z_test")
+    mean, std = (as_number(value, f"{description}: {name}") for value, name in zip(got[2], ("mean", "std")))
+    return z_train, z_test, mean, std
+
+
+@exercise_checker
+def check_standardise_target(fixed_standardise_target) -> None:
+    """Exercise 06.4: `fixed_standardise_target(train, test)` returns (z_train, z_test, (mean, std)) with the
+    training set's statistics only: the training targets do not depend on the test set, and the test set
+    is scaled like the training set (a test set weighed heavier comes out heavier)."""
+    for train_values, test_values in _standardise_cases():
+        call = f"fixed_standardise_target(train, test) with {train_values.size} training and {test_values.size} test values"
+        z_train, z_test, mean, std = _standardised(fixed_standardise_target, train_values, test_values, call)
+        heavier = _standardised(fixed_standardise_target, train_values, test_values + _SHIFT_GRAMS,
+                                f"the same call with every test value + {_SHIFT_GRAMS:g}")
+        moved = float(np.max(np.abs(heavier[0] - z_train)))
+        if moved > 1e-9 or not np.allclose((heavier[2], heavier[3]), (mean, std), rtol=1e-12):
+            fail(f"{call}: the training targets still change when only the test set changes (by up to {moved:.3g} "
+                 f"when every test value is {_SHIFT_GRAMS:g} larger): the statistics still include test values.")
+        if np.allclose(heavier[1], z_test, atol=1e-9):
+            fail(f"{call}: a test set whose values are all {_SHIFT_GRAMS:g} larger gives the same z_test: the test "
+                 "set is standardised with its own statistics. The model would then never see that the test "
+                 "penguins are heavier; scale the test set with the training set's mean and std.")
+        if not (np.isclose(std * z_train + mean, train_values, rtol=1e-9).all()
+                and np.isclose(std * z_test + mean, test_values, rtol=1e-9).all()):
+            fail(f"{call}: std · z + mean should give back the values in grams, for the training and the test set.")
+        if not np.isclose(mean, train_values.mean(), rtol=1e-9) or not (
+                np.isclose(std, train_values.std(), rtol=1e-9) or np.isclose(std, train_values.std(ddof=1), rtol=1e-9)):
+            fail(f"{call}: the mean and std should be the training set's: {train_values.mean():.6g} and "
+                 f"{train_values.std():.6g}, got {mean:.6g} and {std:.6g}.")
+    passed("your standardisation reads only the training set: its targets stay put when the test set changes, "
+           "and a shifted test set comes out shifted.")
+
+
+def answer_texts() -> dict:
+    """What would give away this lesson's predict and choose answers (tests/test_solutions.py scans for it)."""
+    switch = switch_after_rescaling()
+    return {
+        "ex1_second_shared_unit": [SECOND_SHARED_UNIT.feedback[SECOND_SHARED_UNIT.correct],
+                                   "shrinks to a small cluster", "trade-off disappears", "shrank to a cluster"],
+        "ex3_rescaled_switch": [_switch_line(switch), f"{switch.mean():.3f}"],
+    }
