@@ -1,5 +1,5 @@
 """Lesson 07 (balancing methods): the fast toy runner, the balancing lab, the network comparison and
-the lesson's exercise checkers.
+the lesson's exercises (checkers, the measuring cell and the buggy set-up's symptom).
 
 Expected outcomes come from the aggregators' definitions and from the qualitative result of Liu et
 al. (2021, NeurIPS) on their toy, not from stored runs.
@@ -19,6 +19,8 @@ from mtl_edu.teaching import checking  # noqa: E402
 from mtl_edu.teaching import explorers  # noqa: E402
 from mtl_edu.lessons import lesson07  # noqa: E402
 from mtl_edu import toys  # noqa: E402
+from mtl_edu import multitask  # noqa: E402
+from checker_helpers import fails, passes, stub  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 HYPER = {"cagrad": {"c": 0.5}}
@@ -341,102 +343,62 @@ def test_the_methods_that_beat_stl_fit_the_value_training_data_less_closely(comp
     assert mse["equal_standardised"] < 1.0 < mse["equal"] < 2.5  # "near 2, or below 1 once standardised"
 
 
-# ---- exercise checkers ------------------------------------------------------------------------------
+# ---- exercise checkers and the measuring cell ----------------------------------------------------------
 
-def passes(checker, answer, capsys) -> str:
-    checker(answer)
-    out = capsys.readouterr().out
-    assert out.startswith("✓ Correct:"), out
-    return out
-
-
-def fails(checker, answer, fragment):
-    with pytest.raises(checking.ExerciseError, match=fragment):
-        checker(answer)
-
-
-def not_implemented(*args):
-    raise NotImplementedError
-
-
-@pytest.mark.parametrize("checker", [lesson07.check_mgda_two_tasks, lesson07.check_pcgrad_two_tasks, lesson07.check_pareto_stoppers])
+@pytest.mark.parametrize("checker", [lesson07.check_imtl_g_two_tasks, lesson07.check_mgda_lower_start,
+                                     lesson07.check_task_gradients])
 def test_stubs_are_not_attempted(checker, capsys):
-    checker(not_implemented)
+    assert checker(stub) is None
     assert capsys.readouterr().out == checking.NOT_ATTEMPTED + "\n"
 
 
-def mgda_two(g1, g2):
-    difference = g1 - g2
-    if difference @ difference == 0:
-        return g1.copy()
-    gamma = np.clip((g2 - g1) @ g2 / (difference @ difference), 0.0, 1.0)
-    return gamma * g1 + (1 - gamma) * g2
+def imtl_g_two(g1, g2):
+    length_1, length_2 = np.linalg.norm(g1), np.linalg.norm(g2)
+    if length_1 == 0 or length_2 == 0:
+        return (g1 + g2).astype(float)
+    return (length_2 * g1 + length_1 * g2) / (length_1 + length_2)
 
 
-def test_mgda_checker_passes_the_closed_form_and_names_each_slip(capsys):
-    passes(lesson07.check_mgda_two_tasks, mgda_two, capsys)
-    passes(lesson07.check_mgda_two_tasks, lambda g1, g2: agg.mgda(np.stack([g1, g2])), capsys)
-
-    def unclipped(g1, g2):
-        difference = g1 - g2
-        if difference @ difference == 0:
-            return g1.copy()
-        gamma = (g2 - g1) @ g2 / (difference @ difference)
-        return gamma * g1 + (1 - gamma) * g2
-
-    def swapped(g1, g2):
-        gamma = np.clip((g2 - g1) @ g2 / ((g1 - g2) @ (g1 - g2)), 0, 1) if np.any(g1 != g2) else 0.5
-        return (1 - gamma) * g1 + gamma * g2
-
-    def divides_by_zero(g1, g2):
-        gamma = np.clip((g2 - g1) @ g2 / ((g1 - g2) @ (g1 - g2)), 0, 1)
-        return gamma * g1 + (1 - gamma) * g2
-
-    fails(lesson07.check_mgda_two_tasks, unclipped, "outside \\[0, 1\\]: clip it")
-    fails(lesson07.check_mgda_two_tasks, swapped, "swapped")
-    fails(lesson07.check_mgda_two_tasks, lambda g1, g2: (g1 + g2) / 2, "That is the mean")
-    fails(lesson07.check_mgda_two_tasks, divides_by_zero, "‖g₁ − g₂‖² = 0 there")
-    fails(lesson07.check_mgda_two_tasks, lambda g1, g2: None, "did you forget the `return`")
-    fails(lesson07.check_mgda_two_tasks, lambda g1, g2: g1[:1], "returned shape")
+def test_imtl_g_checker_passes_the_two_task_direction_without_restating_it(capsys):
+    out = passes(lesson07.check_imtl_g_two_tasks, imtl_g_two, capsys)
+    passes(lesson07.check_imtl_g_two_tasks, lambda g1, g2: agg.imtl_g(np.stack([g1, g2])), capsys)
+    assert "‖g" not in out and "length" not in out  # the weights are the answer
 
 
-def pcgrad_two(g1, g2):
-    inner = g1 @ g2
-    if inner >= 0:
-        return (g1 + g2) / 2
-    return ((g1 - inner / (g2 @ g2) * g2) + (g2 - inner / (g1 @ g1) * g1)) / 2
+def test_imtl_g_direction_has_equal_projections_and_weights_summing_to_one():
+    for g1, g2, _ in lesson07._TWO_TASK_CASES[:5]:
+        d = imtl_g_two(g1, g2)
+        if np.any(d):
+            assert d @ g1 / np.linalg.norm(g1) == pytest.approx(d @ g2 / np.linalg.norm(g2))
+    g1, g2 = np.array([3.0, 0.5]), np.array([-1.0, 1.2])
+    weights = np.linalg.lstsq(np.stack([g1, g2]).T, imtl_g_two(g1, g2), rcond=None)[0]
+    assert weights.sum() == pytest.approx(1.0)
 
 
-def test_pcgrad_checker_passes_the_projection_and_names_each_slip(capsys):
-    passes(lesson07.check_pcgrad_two_tasks, pcgrad_two, capsys)
+def test_imtl_g_checker_names_each_slip():
+    def own_length(g1, g2):
+        n1, n2 = np.linalg.norm(g1), np.linalg.norm(g2)
+        return (n1 * g1 + n2 * g2) / (n1 + n2) if n1 + n2 else g1 + g2
 
-    def always(g1, g2):
-        inner = g1 @ g2
-        return ((g1 - inner / (g2 @ g2) * g2) + (g2 - inner / (g1 @ g1) * g1)) / 2
+    def unit_sum(g1, g2):
+        return g1 / np.linalg.norm(g1) + g2 / np.linalg.norm(g2)
 
-    def sequential(g1, g2):
-        inner = g1 @ g2
-        if inner >= 0:
-            return (g1 + g2) / 2
-        first = g1 - inner / (g2 @ g2) * g2
-        return (first + g2 - (g2 @ first) / (first @ first) * first) / 2
-
-    def onto(g1, g2):
-        inner = g1 @ g2
-        if inner >= 0:
-            return (g1 + g2) / 2
-        return (inner / (g2 @ g2) * g2 + inner / (g1 @ g1) * g1) / 2
+    def divides_by_zero(g1, g2):  # right wherever both gradients have a direction
+        n1, n2 = np.linalg.norm(g1), np.linalg.norm(g2)
+        with np.errstate(all="ignore"):
+            return (g1 / n1 + g2 / n2) * n1 * n2 / (n1 + n2)
 
     def in_place(g1, g2):
-        g1 -= 1.0
-        return pcgrad_two(g1, g2)
+        g1 *= 2.0
+        return imtl_g_two(g1, g2)
 
-    fails(lesson07.check_pcgrad_two_tasks, lambda g1, g2: 2 * pcgrad_two(g1, g2), "summed")
-    fails(lesson07.check_pcgrad_two_tasks, always, "do not conflict")
-    fails(lesson07.check_pcgrad_two_tasks, sequential, "ORIGINAL")
-    fails(lesson07.check_pcgrad_two_tasks, onto, "removes it")
-    fails(lesson07.check_pcgrad_two_tasks, lambda g1, g2: (g1 + g2) / 2, "plain mean")
-    fails(lesson07.check_pcgrad_two_tasks, in_place, "changed the gradients")
+    fails(lesson07.check_imtl_g_two_tasks, own_length, "weighted each gradient by its own length")
+    fails(lesson07.check_imtl_g_two_tasks, lambda g1, g2: (g1 + g2) / 2, "That is the mean")
+    fails(lesson07.check_imtl_g_two_tasks, unit_sum, "points the right way", "wrong length")
+    fails(lesson07.check_imtl_g_two_tasks, divides_by_zero, "a zero gradient has no direction")
+    fails(lesson07.check_imtl_g_two_tasks, in_place, "changed the gradients")
+    fails(lesson07.check_imtl_g_two_tasks, lambda g1, g2: None, "did you forget the `return`")
+    fails(lesson07.check_imtl_g_two_tasks, lambda g1, g2: g1[:1], "returned shape")
 
 
 def test_pareto_point_of_the_exercise_has_opposite_gradients():
@@ -447,17 +409,148 @@ def test_pareto_point_of_the_exercise_has_opposite_gradients():
     assert cosine == pytest.approx(-1.0, abs=1e-9)
 
 
-def test_pareto_stoppers_checker(capsys):
-    out = passes(lesson07.check_pareto_stoppers, lambda: {"MGDA", "PCGrad", "imtl-g", "Nash MTL"}, capsys)
-    assert "mgda, pcgrad, imtl_g, nash_mtl" in out
-    passes(lesson07.check_pareto_stoppers, lambda: ["mgda", "pcgrad", "imtl_g", "nash_mtl"], capsys)
-    fails(lesson07.check_pareto_stoppers, lambda: {"mgda", "pcgrad", "imtl_g"}, "you left out nash_mtl")
-    fails(lesson07.check_pareto_stoppers, lambda: {"mgda", "pcgrad", "imtl_g", "nash_mtl", "aligned_mtl"},
-          "aligned_mtl still move")
-    fails(lesson07.check_pareto_stoppers, lambda: {"mgda", "pcgrad", "imtl_g", "nash_mtl", "cagrad", "graddrop"},
-          "cagrad, graddrop still move")
-    fails(lesson07.check_pareto_stoppers, lambda: {"adam"}, "unknown method name")
-    fails(lesson07.check_pareto_stoppers, lambda: "mgda", "return a list or set")
+def test_the_pareto_measurement_separates_stoppers_from_movers_by_a_clear_margin():
+    points, sizes, zero = lesson07.pareto_update_sizes()
+    assert toys.distance_to_pareto_set(points).max() < 2e-3
+    stoppers = {method for method, flags in zero.items() if flags.all()}
+    assert stoppers == {"mgda", "pcgrad", "imtl_g", "nash_mtl"}
+    for method in set(zero) - stoppers:  # they move at both points, by a clear margin
+        assert not zero[method].any() and sizes[method].min() > 0.1, method
+    assert np.allclose(sizes["graddrop"], sizes["mean"]) and np.allclose(sizes["aligned_mtl"], sizes["mean"])
+
+
+def test_the_stoppers_measurement_waits_for_a_prediction(capsys):
+    lesson07.measure_pareto_stoppers(stub)
+    assert capsys.readouterr().out == checking.NO_PREDICTION + "\n"
+
+
+@pytest.mark.parametrize("prediction, fragments", [
+    ({"MGDA", "PCGrad", "imtl-g", "Nash MTL"}, ["Measured ‖d‖", "✓ Close"]),
+    ({"mgda", "cagrad"}, ["4 of the 8 methods wrong: 1 named as stopping that keep moving, 3 left out",
+                          "CAGrad (c = 0.5) moves: CAGrad stays within", "PCGrad stops: projecting"]),
+    (set(), ["0 named as stopping that keep moving, 4 left out that stop", "MGDA stops"]),
+    (["mean", "graddrop", "aligned_mtl", "mgda", "pcgrad", "imtl_g", "nash_mtl"],
+     ["3 named as stopping", "GradDrop moves: GradDrop's expected update is the mean",
+      "Aligned-MTL moves", "mean moves"]),
+])
+def test_the_stoppers_measurement_reports_each_misjudged_method(prediction, fragments, capsys):
+    lesson07.measure_pareto_stoppers(lambda: prediction)
+    out = capsys.readouterr().out
+    for fragment in fragments:
+        assert fragment in out, out
+    for line in lesson07._pareto_measurement_lines():
+        assert line in out
+
+
+def test_the_stoppers_measurement_names_a_prediction_of_the_wrong_form():
+    fails(lesson07.measure_pareto_stoppers, lambda: "mgda", "should be a set")
+    fails(lesson07.measure_pareto_stoppers, lambda: {"adam"}, "unknown method name")
+    fails(lesson07.measure_pareto_stoppers, lambda: None, "returned None")
+
+
+def test_the_claims_behind_exercise_3s_feedback_hold(lab):
+    path = lab.paths["mgda"][1]
+    for point in path[::10]:  # d = γ g₁ + (1 − γ) g₂ with γ below 0.001 all the way: task 2 alone
+        G = toys.cagrad_toy(point)[1]
+        difference = G[0] - G[1]
+        assert np.clip((G[1] - G[0]) @ G[1] / (difference @ difference), 0, 1) < 1e-3
+        assert np.linalg.norm(G[1]) < 0.2 * np.linalg.norm(G[0])  # "g₂ is much shorter"
+    assert abs(path[-1, 0] + 7.0) < 0.05
+    plain_end = next(check.end for check in lesson07.plain_vs_adam_toy()
+                     if check.optimizer == "plain" and check.start == (-8.5, -5.0))
+    assert abs(plain_end[0] + 7.0) < 0.05  # option (c)'s feedback: plain steps end there too
+
+
+def test_mgda_lower_start_choice_confirms_without_naming_the_letter(capsys):
+    out = passes(lesson07.check_mgda_lower_start, lambda: " (B) ", capsys)
+    assert "(b)" not in out.lower()
+
+
+@pytest.mark.parametrize("answer, fragment", [
+    ("a", "toward the shorter gradient, not the longer one"),
+    ("c", "plain steps"),
+    ("d", "crosses no crease"),
+    ("e", "the options are 'a', 'b', 'c', 'd', got 'e'"),
+    (2, "return one letter as a string"),
+])
+def test_mgda_lower_start_wrong_options_name_the_misconception(answer, fragment):
+    fails(lesson07.check_mgda_lower_start, lambda: answer, fragment)
+
+
+def fixed_task_gradients(net, X, targets, tasks):
+    G = []
+    for task_output, task_target, task in zip(net(X), targets, tasks):
+        net.zero_grad()
+        multitask.task_loss(task, task_output, task_target).backward(retain_graph=True)
+        G.append(np.concatenate([p.grad.ravel() for p in net.shared_parameters()]))
+    return np.stack(G)
+
+
+def buggy_task_gradients(net, X, targets, tasks):  # the lesson's planted bug: no zero_grad
+    rows = []
+    for output, target, task in zip(net(X), targets, tasks):
+        multitask.task_loss(task, output, target).backward(retain_graph=True)
+        rows.append(np.concatenate([p.grad.ravel() for p in net.shared_parameters()]))
+    return np.stack(rows)
+
+
+def test_task_gradients_checker_passes_the_fix(capsys):
+    passes(lesson07.check_task_gradients, fixed_task_gradients, capsys)
+
+    def by_the_package(net, X, targets, tasks):
+        losses = [multitask.task_loss(task, out, target) for out, target, task in zip(net(X), targets, tasks)]
+        return multitask.task_gradients(losses, net.shared_parameters())
+
+    passes(lesson07.check_task_gradients, by_the_package, capsys)
+
+
+def test_task_gradients_checker_names_the_bug_and_the_usual_non_fixes():
+    def zeroed_once(net, X, targets, tasks):
+        net.zero_grad()
+        return buggy_task_gradients(net, X, targets, tasks)
+
+    def zeroed_after(net, X, targets, tasks):
+        rows = []
+        for output, target, task in zip(net(X), targets, tasks):
+            multitask.task_loss(task, output, target).backward(retain_graph=True)
+            rows.append(np.concatenate([p.grad.ravel() for p in net.shared_parameters()]))
+            net.zero_grad()
+        return np.stack(rows)
+
+    def zeroed_before_reading(net, X, targets, tasks):
+        rows = []
+        for output, target, task in zip(net(X), targets, tasks):
+            multitask.task_loss(task, output, target).backward(retain_graph=True)
+            net.zero_grad()
+            rows.append(np.concatenate([np.zeros(p.size) for p in net.shared_parameters()]))
+        return np.stack(rows)
+
+    fails(lesson07.check_task_gradients, buggy_task_gradients, "a first call", "sum of the gradients of tasks 1 to t")
+    fails(lesson07.check_task_gradients, zeroed_once, "sum of the gradients of tasks 1 to t")
+    fails(lesson07.check_task_gradients, zeroed_after, "after another backward pass", "not only after it")
+    fails(lesson07.check_task_gradients, zeroed_before_reading, "Every row is zero")
+    fails(lesson07.check_task_gradients, lambda *args: fixed_task_gradients(*args)[::-1], "reverse order")
+    fails(lesson07.check_task_gradients, lambda *args: fixed_task_gradients(*args)[:, :3], "returned shape")
+
+
+def test_the_lessons_buggy_set_up_shows_its_symptom_on_the_lesson_network():
+    data = lesson07.scale_mismatch_data()
+    net = multitask.HardSharingNet(10, [32, 16], list(data.tasks), branch_depth=1, rng=0)
+    first = buggy_task_gradients(net, data.X_train, data.targets_train, data.tasks)
+    lengths = np.linalg.norm(first, axis=1)
+    assert lengths[1] / lengths[0] == pytest.approx(1.0, abs=0.02)  # "as long as the value task's"
+    assert first[0] @ first[1] / lengths.prod() > 0.99  # "and pointing the same way"
+    second = buggy_task_gradients(net, data.X_train, data.targets_train, data.tasks)
+    assert np.linalg.norm(second[0]) > 1.9 * lengths[0]  # "a second call changes the answer"
+    true = fixed_task_gradients(net, data.X_train, data.targets_train, data.tasks)
+    assert np.linalg.norm(true[1]) < 0.1 * np.linalg.norm(true[0])  # the label's own gradient is short
+
+
+def test_answer_texts_name_the_measurement_and_the_right_option():
+    texts = lesson07.answer_texts()
+    assert set(texts) == {"ex2_pareto_stoppers", "ex3_mgda_lower_start"}
+    assert any("stops" in line for line in texts["ex2_pareto_stoppers"])
+    assert texts["ex3_mgda_lower_start"] == [lesson07.MGDA_LOWER_START.feedback["b"]]
 
 
 def test_two_task_direction_names_what_it_cannot_do():

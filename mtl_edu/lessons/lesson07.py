@@ -1,7 +1,10 @@
 """Lesson 07 (`07_balancing_methods`): can the weights set themselves? The balancing lab on the
 CAGrad toy, what each method does with two gradients, and the methods on a network.
 
-Exercise checkers: `check_mgda_two_tasks`, `check_pcgrad_two_tasks`, `check_pareto_stoppers`.
+Exercises: `check_imtl_g_two_tasks` (1, build: IMTL-G's two-task direction), `measure_pareto_stoppers`
+(2, predict, then measure: which updates vanish on the Pareto front), `check_mgda_lower_start` (3, choose:
+why MGDA ends beside L₂'s minimum from start 2, read off the balancing lab), `check_task_gradients`
+(4, debug: per-task gradients that accumulate); `answer_texts` lists what would give 2 and 3 away.
 """
 from __future__ import annotations
 
@@ -22,7 +25,9 @@ from ..data import datasets
 from ..engine.autodiff import no_grad
 from ..instruments.plots import category_style, plain_log_ticks
 from ..nets import multitask, train
-from ..teaching.checking import as_array, call_learner, exercise_checker, fail, passed
+from ..teaching.checking import (
+    Choice, as_array, call_learner, committed_prediction, exercise_checker, fail, passed,
+)
 from ..teaching.explorers import (
     control_style, dropdown, Explorer, FIGURE_DPI, initial_values, new_figure, register_explorer,
 )
@@ -35,8 +40,9 @@ __all__ = [
     "ScaleMismatchData", "scale_mismatch_data", "NetworkRun", "balancing_network_run",
     "plot_weight_ratios", "NETWORK_SEEDS", "NETWORK_BASELINES", "NetworkComparison",
     "scale_mismatch_validation", "balancing_network_comparison", "PLAIN_VS_ADAM", "StepPromiseCheck",
-    "plain_vs_adam_toy", "check_mgda_two_tasks", "check_pcgrad_two_tasks", "pareto_exercise_gradients",
-    "check_pareto_stoppers",
+    "plain_vs_adam_toy", "check_imtl_g_two_tasks", "pareto_exercise_gradients", "PARETO_MEASURE_X1",
+    "pareto_update_sizes", "measure_pareto_stoppers", "MGDA_LOWER_START", "check_mgda_lower_start",
+    "check_task_gradients", "answer_texts",
 ]
 
 
@@ -742,6 +748,7 @@ _TWO_TASK_CASES = (
     (np.array([0.5, 2.0]), np.array([0.5, 2.0]), "two identical gradients"),
     (np.array([1.0, 0.0]), np.array([-2.0, 0.0]), "two exactly opposite gradients"),
     (np.array([0.3, -1.2, 2.0, 0.7, -0.4]), np.array([-0.9, 0.8, -1.1, 0.2, 1.5]), "5 parameters, conflicting"),
+    (np.array([0.0, 0.0]), np.array([1.0, 2.0]), "g₁ = 0 (task 1 has no direction)"),
 )
 
 
@@ -756,9 +763,9 @@ def _two_task_answer(function, g1: np.ndarray, g2: np.ndarray, name: str, what: 
         finite = bool(np.all(np.isfinite(np.asarray(d, dtype=float))))
     except (TypeError, ValueError):
         finite = True  # not numbers at all: as_array below says so
-    if not finite and np.array_equal(g1, g2):
-        fail(f"{name}(g1, g2) returned inf/NaN for {what}: ‖g₁ − g₂‖² = 0 there, so a formula that divides by it "
-              "breaks. Every point of the segment is the same vector then: return g₁.")
+    if not finite and not (np.any(g1) and np.any(g2)):
+        fail(f"{name}(g1, g2) returned inf/NaN for {what}: a zero gradient has no direction, so g/‖g‖ divides "
+             "by 0. That task has nothing to say about the direction: return the other gradient.")
     return as_array(d, g1.shape, f"{name}(g1, g2) for {what}")
 
 
@@ -767,78 +774,99 @@ def _vector_text(v: np.ndarray) -> str:
 
 
 @exercise_checker
-def check_mgda_two_tasks(mgda_two) -> None:
-    """Exercise 07.1: `mgda_two(g1, g2)` returns MGDA's d = γ g₁ + (1 − γ) g₂, the point of the segment
-    [g₂, g₁] closest to 0: γ = clip((g₂ − g₁)·g₂ / ‖g₁ − g₂‖², 0, 1) (Sener & Koltun 2018, NeurIPS)."""
+def check_imtl_g_two_tasks(imtl_g_two) -> None:
+    """Exercise 07.1 (build): `imtl_g_two(g1, g2)` returns IMTL-G's d = α₁g₁ + α₂g₂ with α₁ + α₂ = 1 and equal
+    projections on the unit gradients, d·u₁ = d·u₂ (Liu et al. 2021, ICLR); a zero gradient gets weight 0.
+    g1, g2: (P,) each; compared with `aggregators.imtl_g`."""
     for g1, g2, what in _TWO_TASK_CASES:
-        got = _two_task_answer(mgda_two, g1, g2, "mgda_two", what)
-        expected = aggregators.mgda(np.stack([g1, g2]))
+        got = _two_task_answer(imtl_g_two, g1, g2, "imtl_g_two", what)
+        expected = aggregators.imtl_g(np.stack([g1, g2]))
         scale = max(float(np.abs(np.stack([g1, g2])).max()), 1.0)
         if np.allclose(got, expected, rtol=1e-9, atol=1e-9 * scale):
             continue
         where = (f"for {what}, g₁ = {_vector_text(g1)}, g₂ = {_vector_text(g2)}: "
                  f"expected d = {_vector_text(expected)}, got {_vector_text(got)}")
-        difference = g1 - g2
-        denominator = float(difference @ difference)
-        if denominator > 0:
-            raw = float((g2 - g1) @ g2) / denominator
-            unclipped = raw * g1 + (1 - raw) * g2
-            swapped = (1 - raw) * g1 + raw * g2
-            if not 0 <= raw <= 1 and np.allclose(got, unclipped, rtol=1e-9, atol=1e-12):
-                fail(f"{where}. Here γ = {raw:.3g} lies outside [0, 1]: clip it, so d stays on the segment "
-                      "between g₁ and g₂ (the convex hull).")
-            if np.allclose(got, swapped, rtol=1e-9, atol=1e-12):
-                fail(f"{where}. γ and 1 − γ are swapped: γ multiplies g₁.")
-        if np.allclose(got, 0.5 * (g1 + g2), rtol=1e-9, atol=1e-12):
-            fail(f"{where}. That is the mean; MGDA picks the point of the segment closest to the origin.")
+        close = lambda a, b: np.allclose(a, b, rtol=1e-9, atol=1e-12 * scale)  # noqa: E731
+        n1, n2 = float(np.linalg.norm(g1)), float(np.linalg.norm(g2))
+        if n1 > 0 and n2 > 0:
+            projections = f"d·u₁ = {got @ g1 / n1:.4g}, d·u₂ = {got @ g2 / n2:.4g}"
+            if close(got, (n1 * g1 + n2 * g2) / (n1 + n2)):
+                fail(f"{where}. You weighted each gradient by its own length, which leans toward the longer one "
+                     f"({projections}, not equal). Which weights make the lengths cancel out of the direction?")
+            if close(got, 0.5 * (g1 + g2)):
+                fail(f"{where}. That is the mean, which leans toward the longer gradient ({projections}).")
+            expected_length = float(np.linalg.norm(expected))
+            length = float(np.linalg.norm(got))
+            if expected_length > 0 and length > 0 and abs(got @ expected / (length * expected_length) - 1) < 1e-9:
+                fail(f"{where}. Your d points the right way, along u₁ + u₂, but has the wrong length: write it as "
+                     "α₁g₁ + α₂g₂ with α₁ + α₂ = 1, so that two identical gradients g give d = g.")
         fail(f"{where}.")
-    passed(f"mgda_two agrees with aggregators.mgda to within 1e-9 on {len(_TWO_TASK_CASES)} cases (conflicting, "
-        "clipped at an end of the segment, identical, exactly opposite, 5 parameters).")
+    passed(f"imtl_g_two agrees with aggregators.imtl_g to within 1e-9 on {len(_TWO_TASK_CASES)} cases (conflicting, "
+           "nearly aligned, identical, exactly opposite, 5 parameters, one zero gradient).")
 
 
-@exercise_checker
-def check_pcgrad_two_tasks(pcgrad_two) -> None:
-    """Exercise 07.2: `pcgrad_two(g1, g2)` projects each gradient off the other when they conflict
-    (g₁·g₂ < 0), then averages: d = (g₁' + g₂') / 2 (Yu et al. 2020, NeurIPS; the paper sums, the
-    course averages so that identical gradients give d = g)."""
-    for g1, g2, what in _TWO_TASK_CASES:
-        got = _two_task_answer(pcgrad_two, g1, g2, "pcgrad_two", what)
-        expected = aggregators.pcgrad(np.stack([g1, g2]))
-        scale = max(float(np.abs(np.stack([g1, g2])).max()), 1.0)
-        if np.allclose(got, expected, rtol=1e-9, atol=1e-9 * scale):
-            continue
-        where = (f"for {what}, g₁ = {_vector_text(g1)}, g₂ = {_vector_text(g2)}: "
-                 f"expected d = {_vector_text(expected)}, got {_vector_text(got)}")
-        inner = float(g1 @ g2)
-        project_1 = g1 - inner / float(g2 @ g2) * g2
-        project_2 = g2 - inner / float(g1 @ g1) * g1
-        close = lambda a, b: np.allclose(a, b, rtol=1e-9, atol=1e-12)  # noqa: E731
-        if close(got, 2 * expected):
-            fail(f"{where}. You summed the projected gradients; this course averages them (half the sum).")
-        if inner >= 0 and close(got, 0.5 * (project_1 + project_2)):
-            fail(f"{where}. These gradients do not conflict (g₁·g₂ = {inner:.3g} ≥ 0): PCGrad leaves them alone.")
-        if inner < 0:
-            sequential = g2 - float(g2 @ project_1) / float(project_1 @ project_1) * project_1
-            if close(got, 0.5 * (project_1 + sequential)):
-                fail(f"{where}. You projected g₂ off the already-projected g₁'; project each off the ORIGINAL "
-                      "other gradient.")
-            onto = 0.5 * (inner / float(g2 @ g2) * g2 + inner / float(g1 @ g1) * g1)
-            if close(got, onto):
-                fail(f"{where}. You kept the component along the other gradient; PCGrad removes it: "
-                      "g₁' = g₁ − (g₁·g₂ / ‖g₂‖²) g₂.")
-        if close(got, 0.5 * (g1 + g2)):
-            fail(f"{where}. That is the plain mean: the projection is missing.")
-        fail(f"{where}.")
-    passed(f"pcgrad_two agrees with aggregators.pcgrad to within 1e-9 on {len(_TWO_TASK_CASES)} cases (conflicting, "
-        "not conflicting, identical, exactly opposite, 5 parameters).")
-
+# ---- exercise 07.2: which methods stop on the Pareto front ------------------------------------------------
 
 def pareto_exercise_gradients() -> tuple:
     """(point (2,), G (2, 2)): a point of the CAGrad toy's Pareto set (x₁ = 3) and the two task
-    gradients there (rows g₁, g₂), the picture of exercise 07.3."""
+    gradients there (rows g₁, g₂), the picture of exercise 07.2."""
     points, _ = toys.pareto_front_toy(15)  # x1 = -7, -6, ..., 7
     point = points[10]
     return point, toys.cagrad_toy(point)[1]
+
+
+PARETO_MEASURE_X1 = (3.0, -5.0)
+"""Exercise 07.2 measures every update at the Pareto points with these x₁ (the exercise's and one on the
+other side of the middle, where the longer gradient is the other task's)."""
+
+# Why each method stops or moves where the two gradients are opposite (g₂ = −k·g₁, k ≠ 1): what a
+# learner who misjudged it is told after the measurement.
+_STOP_REASONS = {
+    "mean": "the mean of two opposite gradients of different lengths is half their difference, not 0: the "
+            "longer one wins",
+    "mgda": "the segment between two opposite gradients passes through 0, and 0 is the shortest vector there is",
+    "pcgrad": "projecting a gradient off the exactly opposite one removes all of it, for both tasks",
+    "cagrad": "CAGrad stays within c‖g₀‖ of the mean gradient g₀, which is not 0 here, so d cannot be 0 either",
+    "imtl_g": "IMTL-G points along u₁ + u₂, and two opposite unit vectors add up to 0",
+    "nash_mtl": "for two tasks Nash-MTL also points along u₁ + u₂, which is 0 for opposite gradients",
+    "aligned_mtl": "two opposite gradients have a single principal component; Aligned-MTL's rank rule drops the "
+                   "vanishing one, and what is left is the mean's direction and length",
+    "graddrop": "GradDrop's expected update is the mean, which is not 0 here (a single step keeps one sign per "
+                "coordinate and moves even more)",
+}
+
+
+def pareto_update_sizes() -> tuple:
+    """(points (K, 2), sizes {method: (K,)}, zero {method: (K,) bool}) at the K Pareto points with x₁ in
+    PARETO_MEASURE_X1: ‖d‖ of each toy method there (CAGrad c = 0.5; for GradDrop its expected update, the
+    mean), and whether it is zero (below 1e-9·‖G‖)."""
+    front, _ = toys.pareto_front_toy(15)  # x1 = -7, -6, ..., 7
+    points = np.array([front[int(round(x1)) + 7] for x1 in PARETO_MEASURE_X1])
+    sizes, zero = {}, {}
+    for method in toys.FAST_TOY_METHODS:
+        values, flags = [], []
+        for point in points:
+            G = toys.cagrad_toy(point)[1]
+            if method == "graddrop":  # random: its expected d, over its random sign choices, is the mean
+                d = aggregators.mean(G)
+            else:
+                d = aggregators.aggregate(method, G, **({"c": BALANCING_LAB["c"]} if method == "cagrad" else {}))
+            values.append(float(np.linalg.norm(d)))
+            flags.append(values[-1] < 1e-9 * float(np.linalg.norm(G)))
+        sizes[method], zero[method] = np.array(values), np.array(flags)
+    return points, sizes, zero
+
+
+def _pareto_measurement_lines() -> list:
+    """The measuring cell's table of exercise 07.2, one line per method (what answer_texts scans for)."""
+    points, sizes, zero = pareto_update_sizes()
+    lines = []
+    for method in toys.FAST_TOY_METHODS:
+        cells = "".join(f"{'0' if z else f'{s:.2g}':>12s}" for s, z in zip(sizes[method], zero[method]))
+        verdict = "stops" if zero[method].all() else "moves"
+        label = TOY_METHOD_LABELS[method] + (" (expected)" if method == "graddrop" else "")
+        lines.append(f"{label:22s}{cells}   {verdict}")
+    return lines
 
 
 _METHOD_ALIASES = {name.replace("_", ""): name for name in toys.FAST_TOY_METHODS}
@@ -850,40 +878,148 @@ def _method_key(name) -> str | None:
     return _METHOD_ALIASES.get(name.lower().replace("-", "").replace("_", "").replace(" ", ""))
 
 
-@exercise_checker
-def check_pareto_stoppers(stoppers) -> None:
-    """Exercise 07.3: `stoppers()` returns the names of the methods whose update d is zero at the
-    Pareto point of `pareto_exercise_gradients()` (they stop at the first Pareto point they reach)."""
-    answer = call_learner(stoppers, description="your function")
+def _method_set(answer, description: str) -> set:
+    """A learner's collection of method names as a set of FAST_TOY_METHODS keys, or a precise complaint."""
     if isinstance(answer, str) or not hasattr(answer, "__iter__"):
-        fail(f"return a list or set of method names, e.g. {{'mgda', 'cagrad'}}; got {type(answer).__name__} "
-              f"{answer!r}")
+        fail(f"{description} should be a set (or list) of method names, e.g. {{'mean', 'cagrad'}}; got "
+             f"{type(answer).__name__} {answer!r}")
     names = list(answer)
     keys = [_method_key(name) for name in names]
     unknown = [name for name, key in zip(names, keys) if key is None]
     if unknown:
-        fail(f"unknown method name(s) {unknown}; use these: {', '.join(toys.FAST_TOY_METHODS)}")
-    chosen = set(keys)
-    point, G = pareto_exercise_gradients()
-    scale = float(np.linalg.norm(G))
-    sizes = {}
-    for method in toys.FAST_TOY_METHODS:
-        if method == "graddrop":  # random: its expected d, over its random sign choices, is the mean
-            sizes[method] = float(np.linalg.norm(aggregators.mean(G)))
-        else:
-            hyper = {"c": 0.5} if method == "cagrad" else {}
-            sizes[method] = float(np.linalg.norm(aggregators.aggregate(method, G, **hyper)))
-    truth = {method for method, size in sizes.items() if size < 1e-9 * scale}
-    wrongly_in = sorted(chosen - truth, key=toys.FAST_TOY_METHODS.index)
-    left_out = sorted(truth - chosen, key=toys.FAST_TOY_METHODS.index)
-    if wrongly_in:
-        details = "; ".join(f"{m}: ‖d‖ = {sizes[m]:.3g}" for m in wrongly_in)
-        fail(f"{', '.join(wrongly_in)} still move(s) at this Pareto point ({details}, not 0): with g₁ and g₂ "
-              "opposite but of different lengths, these keep some pull toward the average-loss optimum.")
-    if left_out:
-        pronoun = "it" if len(left_out) == 1 else "them"
-        fail(f"you left out {', '.join(left_out)}: at this point ‖d‖ < 1e-9·‖G‖ for {pronoun}. With two exactly "
-              "opposite gradients, ask what the method's recipe makes of them.")
-    passed(f"at the Pareto point ({point[0]:.0f}, {point[1]:.2f}) the update is zero for exactly "
-        f"{', '.join(sorted(truth, key=toys.FAST_TOY_METHODS.index))}: they stop at the first Pareto point "
-        "they reach. The others keep moving along the front toward the average-loss optimum.")
+        fail(f"{description}: unknown method name(s) {unknown}; use these: {', '.join(toys.FAST_TOY_METHODS)}")
+    return set(keys)
+
+
+def measure_pareto_stoppers(predict_stoppers) -> None:
+    """Exercise 07.2 (predict, then measure): after the learner named the methods whose update vanishes at
+    a Pareto point, measure ‖d‖ of every method at two Pareto points and compare. Never raises for a wrong
+    prediction; a prediction of the wrong form (not a set of known names) is an ExerciseError."""
+    prediction = committed_prediction(predict_stoppers, "your prediction function")
+    if prediction is None:
+        return
+    predicted = _method_set(prediction, "your predicted stoppers")
+    points, _, zero = pareto_update_sizes()
+    stoppers = {method for method in toys.FAST_TOY_METHODS if zero[method].all()}
+    header = "".join(f"{f'x₁ = {x1:+.0f}':>12s}" for x1, _ in points)
+    print("Measured ‖d‖ at two points of the Pareto set, where g₁ and g₂ are exactly opposite:")
+    print(f"{'method':22s}{header}")
+    for line in _pareto_measurement_lines():
+        print(line)
+    wrongly_in = [m for m in toys.FAST_TOY_METHODS if m in predicted - stoppers]
+    left_out = [m for m in toys.FAST_TOY_METHODS if m in stoppers - predicted]
+    if not wrongly_in and not left_out:
+        print("✓ Close: you told every method that stops from every one that keeps moving.")
+        return
+    print(f"Your prediction has {len(wrongly_in) + len(left_out)} of the 8 methods wrong: "
+          f"{len(wrongly_in)} named as stopping that keep moving, {len(left_out)} left out that stop.")
+    for method in wrongly_in + left_out:
+        print(f"- {TOY_METHOD_LABELS[method]} {'moves' if method in wrongly_in else 'stops'}: {_STOP_REASONS[method]}.")
+    print("A method whose d vanishes on the front stops at the first Pareto point it reaches; the others "
+          "keep sliding along it. The next cells show where that takes each run.")
+
+
+# ---- exercise 07.3: MGDA from the lower start -------------------------------------------------------
+
+MGDA_LOWER_START = Choice(
+    "why MGDA ends next to L₂'s minimum from start 2",
+    {
+        "a": "MGDA's d is the point of the segment between g₁ and g₂ closest to the origin, and that point lies "
+             "toward the shorter gradient, not the longer one. Following the longer gradient, task 1's, would "
+             "lead toward the other end of the front.",
+        "b": "where one gradient is much shorter and the two agree in part, the point of the segment closest to "
+             "the origin is the short gradient's own end, or next to it: all the way from this start MGDA gives "
+             "task 1 a weight below 0.001, so it descends L₂ alone, until its update vanishes at the first Pareto "
+             "point it meets, beside L₂'s own minimum. MGDA promises that no task gets worse, not where on the "
+             "front a run ends.",
+        "c": "Adam does not decide this one: `lesson07.plain_vs_adam_toy()` also ran MGDA from this start with "
+             "plain steps, and that run ends at the same end of the front (in the lesson's `checks` it is "
+             "`checks[1]`: look at its `end`).",
+        "d": "start 2 lies in the lower half, where both losses are smooth bowls: this path crosses no crease, "
+             "and it ends at the same place on every machine.",
+    },
+    correct="b",
+)
+
+
+@exercise_checker
+def check_mgda_lower_start(answer) -> None:
+    """Exercise 07.3 (choose): why MGDA from start 2 ends beside the minimum of L₂."""
+    MGDA_LOWER_START.judge(answer)
+
+
+# ---- exercise 07.4: the per-task gradients of a shared layer ------------------------------------------------
+
+def _task_gradient_cases() -> list:
+    """(net, X, targets, tasks, what): small hard-sharing networks, two and three tasks, one with a
+    lesson-like loss-scale mismatch."""
+    rng = np.random.default_rng(7)
+    cases = []
+    value, label = multitask.Task("value", "regression"), multitask.Task("label", "binary")
+    X = rng.standard_normal((24, 4))
+    targets = [10.0 * rng.standard_normal(24), (rng.random(24) < 0.5).astype(float)]
+    cases.append((multitask.HardSharingNet(4, [6, 5], [value, label], branch_depth=1, rng=3), X, targets,
+                  [value, label], "2 tasks, the value target ×10 as in the lesson"))
+    three = [multitask.Task("a", "regression", 2), multitask.Task("b", "binary"), multitask.Task("c", "regression")]
+    X3 = rng.standard_normal((16, 3))
+    targets3 = [rng.standard_normal((16, 2)), (rng.random(16) < 0.5).astype(float), rng.standard_normal(16)]
+    cases.append((multitask.HardSharingNet(3, [5, 4], three, branch_depth=2, rng=4), X3, targets3, three,
+                  "3 tasks, two shared layers"))
+    return cases
+
+
+def _reference_task_gradients(net, X, targets, tasks) -> np.ndarray:
+    outputs = net(X)
+    losses = [multitask.task_loss(task, output, target) for output, target, task in zip(outputs, targets, tasks)]
+    return multitask.task_gradients(losses, net.shared_parameters())
+
+
+@exercise_checker
+def check_task_gradients(fixed_task_gradients) -> None:
+    """Exercise 07.4 (debug): `fixed_task_gradients(net, X, targets, tasks)` returns G (T, P), row t the
+    gradient of task t's loss alone on `net.shared_parameters()`, whatever `.grad` held before the call.
+    Compared with `multitask.task_gradients` on fresh forward passes, for two calls in a row, and once
+    after another backward pass had left gradients behind."""
+    for net, X, targets, tasks, what in _task_gradient_cases():
+        expected = _reference_task_gradients(net, X, targets, tasks)
+        scale = float(np.abs(expected).max())
+        close = lambda a, b: np.allclose(a, b, rtol=1e-9, atol=1e-12 * scale)  # noqa: E731
+        leftover = None
+        for attempt in ("a first call", "a second call on the same network", "a call after another backward pass"):
+            if attempt.startswith("a call after"):
+                net.zero_grad()
+                for p in net.parameters():  # an earlier backward pass: it leaves .grad = p everywhere
+                    ((p * p).sum() * 0.5).backward()
+                leftover = np.concatenate([p.data.ravel() for p in net.shared_parameters()])
+            call = f"fixed_task_gradients(...) for {what}, {attempt}"
+            got = as_array(call_learner(fixed_task_gradients, net, X, targets, tasks, description=call),
+                           expected.shape, call)
+            if close(got, expected):
+                continue
+            where = f"{call}: the largest difference from the true G is {np.abs(got - expected).max():.3g}"
+            if not np.any(got):
+                fail(f"{where}. Every row is zero: the gradients were cleared after the backward pass, before "
+                     "they were read.")
+            cumulative = np.cumsum(expected, axis=0)
+            if close(got, cumulative) or close(got[1:], cumulative[1:] + got[0] - expected[0]):
+                fail(f"{where}. Row t still holds the sum of the gradients of tasks 1 to t: backward() adds "
+                     "into .grad, so each task's backward pass must start from cleared gradients.")
+            if leftover is not None and close(got[0], expected[0] + leftover):
+                fail(f"{where}. Row 1 includes what an earlier backward pass left in .grad: clear the gradients "
+                     "before each task's backward pass, not only after it.")
+            if close(got, expected[::-1]):
+                fail(f"{where}. The rows are in reverse order: row t belongs to task t.")
+            fail(f"{where}. Row t should be the gradient of task t's loss alone, on the shared parameters only.")
+    passed("fixed_task_gradients agrees with multitask.task_gradients to within 1e-9 on networks with 2 and 3 "
+           "tasks: on a first call, on a second one, and after another backward pass had left gradients behind.")
+
+
+def answer_texts() -> dict:
+    """What would give away this lesson's predict and choose answers (tests/test_solutions.py scans for it)."""
+    lines = _pareto_measurement_lines()
+    points, sizes, zero = pareto_update_sizes()
+    stoppers = [m for m in toys.FAST_TOY_METHODS if zero[m].all()]
+    return {
+        "ex2_pareto_stoppers": lines + [", ".join(stoppers), "update is zero for exactly"],
+        "ex3_mgda_lower_start": [MGDA_LOWER_START.feedback[MGDA_LOWER_START.correct]],
+    }

@@ -1,7 +1,11 @@
 """Lesson 08 (`08_gradients_meet_tasks`): does multi-task learning cure vanishing gradients?
 Heads on top of a deep trunk, deep supervision (the deep-supervision explorer), per-task gradients.
 
-Exercise checkers: `check_predicted_lift`, `check_gradient_at_layer_one`, `check_balanced_aux_weight`.
+Exercises: `measure_lift` (1, predict, then measure: the lift of layer 1's gradient by a head after layer 4),
+`check_gradient_at_layer_one` (2, build: the gradient a head sends to layer 1, by hand),
+`check_attach_depth_under_sgd` (3, choose: what the explorer shows as the attach depth moves under SGD),
+`check_joint_loss` (4, debug: a hand-written joint loss whose head lifts nothing; `try_joint_loss` shows the
+symptom); `answer_texts` lists what would give 1 and 3 away.
 """
 from __future__ import annotations
 
@@ -22,7 +26,8 @@ from ..instruments import probes
 from ..instruments.plots import category_style, fixed_log_ticks, plain_log_ticks, plot_layer_gradient_norms
 from ..nets import multitask, optim, train
 from ..teaching.checking import (
-    as_array, call_learner, exercise_checker, fail, passed, reference_sigmoid, returned_number,
+    Choice, as_array, as_number, call_learner, committed_prediction, exercise_checker, fail, passed,
+    reference_sigmoid, report_prediction,
 )
 from ..teaching.explorers import (
     control_style, dropdown, Explorer, initial_values, int_slider, new_figure, register_explorer,
@@ -35,8 +40,9 @@ __all__ = [
     "deep_supervision_data", "deep_supervision_net", "deep_supervision_loss", "HeadGradients",
     "head_gradient_norms", "plot_attach_depth_sweep", "DeepSupervisionRun", "deep_supervision_run",
     "plot_deep_supervision", "plot_task_gradient_imbalance",
-    "deep_supervision_explorer_update", "deep_supervision_explorer", "check_predicted_lift",
-    "check_gradient_at_layer_one", "check_balanced_aux_weight",
+    "deep_supervision_explorer_update", "deep_supervision_explorer", "LIFT_EXERCISE", "measured_lift",
+    "measure_lift", "check_gradient_at_layer_one", "ATTACH_DEPTH_UNDER_SGD", "check_attach_depth_under_sgd",
+    "try_joint_loss", "check_joint_loss", "answer_texts",
 ]
 
 
@@ -511,9 +517,11 @@ def _describe_setting(attach_depth: int, aux_weight: float) -> str:
 
 
 def plot_deep_supervision(gradients: HeadGradients, baseline: DeepSupervisionRun, run: DeepSupervisionRun,
-                          attach_depth: int, aux_weight: float, optimizer: str) -> Figure:
+                          attach_depth: int, aux_weight: float, optimizer: str, show_lift: bool = True) -> Figure:
     """Left: ‖∂L/∂z_l‖ per trunk layer at initialisation without and with the auxiliary head (log).
-    Right: the main head's training loss without and with it, and the auxiliary head's own loss."""
+    Right: the main head's training loss without and with it, and the auxiliary head's own loss.
+    show_lift: state layer 1's lift in the left panel's title (the lesson's static copy leaves it out: at
+    the default setting it is exercise 08.1's measurement)."""
     fig, (left, right) = new_figure((10.5, 4.2), ncols=2, margins=(0.075, 0.985, 0.24, 0.86))
     depth = gradients.main.size
     layers = np.arange(1, depth + 1)
@@ -524,7 +532,8 @@ def plot_deep_supervision(gradients: HeadGradients, baseline: DeepSupervisionRun
                   **category_style(1))
         left.axvline(attach_depth, color="0.5", linestyle=":", linewidth=1.2)
         lift = gradients.total[0] / gradients.main[0]
-        left_title = f"Gradient at initialisation: layer 1 lifted ×{lift:.2g}"
+        left_title = (f"Gradient at initialisation: layer 1 lifted ×{lift:.2g}" if show_lift
+                      else "Gradient at initialisation, without and with the head")
     else:
         left_title = "Gradient at initialisation (no auxiliary head)"
     fixed_log_ticks(left, np.concatenate([gradients.main, gradients.total]))
@@ -569,9 +578,10 @@ def plot_deep_supervision(gradients: HeadGradients, baseline: DeepSupervisionRun
 
 
 def deep_supervision_explorer_update(attach_depth: int = 4, aux_weight: float = 1.0, optimizer: str = "sgd",
-                                     progress=None) -> Figure:
+                                     progress=None, show_lift: bool = True) -> Figure:
     """Lesson 08: the trunk's gradient at initialisation and the learning curves, without and with an
-    auxiliary head after layer `attach_depth` (0 = none) weighted `aux_weight`.
+    auxiliary head after layer `attach_depth` (0 = none) weighted `aux_weight`. show_lift: as in
+    `plot_deep_supervision`.
 
     progress: optional callable(done, total), told after each of the two runs (a new setting trains
     live, about half a second; settings seen before are cached).
@@ -585,7 +595,7 @@ def deep_supervision_explorer_update(attach_depth: int = 4, aux_weight: float = 
         runs.append(deep_supervision_run(depth, aux_weight, optimizer))
         if progress is not None:
             progress(done, 2)
-    return plot_deep_supervision(gradients, runs[0], runs[1], attach_depth, aux_weight, optimizer)
+    return plot_deep_supervision(gradients, runs[0], runs[1], attach_depth, aux_weight, optimizer, show_lift)
 
 
 def deep_supervision_explorer(**initial) -> Explorer:
@@ -644,43 +654,53 @@ def plot_task_gradient_imbalance(per_layer: Mapping, steps, norms_over_training:
 # Exercise checkers
 # ==============================================================================================
 
-# (depth, attach_depth, decay_per_layer): the lesson's net, a head on top, a head at layer 1, other factors.
-_LIFT_CASES = ((12, 4, 0.244), (12, 12, 0.25), (12, 1, 0.25), (20, 5, 0.3), (6, 3, 0.5), (30, 10, 0.2))
+# ---- exercise 08.1: predict the lift, then measure it ---------------------------------------------------------
+
+LIFT_EXERCISE = {"attach_depth": 4, "aux_weight": 1.0}
+"""Exercise 08.1: the auxiliary head whose lift at layer 1 the learner predicts (on the explorer's network)."""
 
 
-@exercise_checker
-def check_predicted_lift(predicted_lift) -> None:
-    """Exercise 08.1: `predicted_lift(depth, attach_depth, decay_per_layer)` returns
-    decay_per_layer^−(depth − attach_depth), the predicted ratio of the layer-1 gradient with an auxiliary
-    head after layer attach_depth to the layer-1 gradient of the main head alone."""
-    for depth, attach, decay in _LIFT_CASES:
-        call = f"predicted_lift({depth}, {attach}, {decay:g})"
-        got = returned_number(call_learner(predicted_lift, depth, attach, decay, description=call), call)
-        expected = decay ** -(depth - attach)
-        if np.isclose(got, expected, rtol=1e-9, atol=0.0):
-            continue
-        where = f"{call}: expected {expected:.6g}, got {got:.6g}"
-        gap = depth - attach
-        if gap > 0 and np.isclose(got, decay**gap, rtol=1e-9):
-            fail(f"{where}. That is the inverse: the auxiliary path is {gap} layers *shorter*, so its gradient "
-                  "shrinks less and the lift is larger than 1. Use a negative exponent.")
-        for off in (1, -1):
-            if gap + off >= 0 and np.isclose(got, decay ** -(gap + off), rtol=1e-9):
-                fail(f"{where}. Off by one layer: the two paths to layer 1 differ by exactly depth − attach_depth "
-                      f"= {gap} layers (the layers from attach_depth + 1 to depth), not {gap + off}.")
-        if decay != 0.25 and np.isclose(got, 0.25**-gap, rtol=1e-9):
-            fail(f"{where}. You used the ¼ of the sigmoid's slope bound; use the measured decay_per_layer "
-                  f"({decay:g}), which includes the weights too.")
-        if np.isclose(got, decay**-attach, rtol=1e-9) or np.isclose(got, decay ** -(attach - 1), rtol=1e-9):
-            fail(f"{where}. The exponent counts the layers the main gradient crosses and the auxiliary one does "
-                  "not: those above the attach depth, depth − attach_depth of them.")
-        fail(f"{where}. Each layer multiplies the gradient by about decay_per_layer on its way down; the main "
-              "head's gradient crosses depth − attach_depth more layers than the auxiliary head's.")
-    depth, attach, decay = _LIFT_CASES[0]
-    passed(f"the prediction decay^−(depth − attach_depth) is right on {len(_LIFT_CASES)} cases; for the lesson's "
-        f"net ({depth} layers, ×{decay:g} per layer) a head after layer {attach} predicts a lift of "
-        f"×{decay ** -(depth - attach):.3g} at layer 1, and a head on top (attach_depth = depth) ×1.")
+def measured_lift() -> float:
+    """‖∂L/∂z₁‖ with the auxiliary head of LIFT_EXERCISE divided by ‖∂L/∂z₁‖ from the main head alone, at
+    initialisation (`head_gradient_norms`)."""
+    with_aux = head_gradient_norms(LIFT_EXERCISE["attach_depth"], LIFT_EXERCISE["aux_weight"])
+    return float(with_aux.total[0] / head_gradient_norms(0).total[0])
 
+
+def measure_lift(predict_lift) -> None:
+    """Exercise 08.1 (predict, then measure): after the learner predicted by what factor an auxiliary head after
+    layer 4 (weight 1) lifts the gradient at layer 1, measure it. Never raises for a wrong prediction; a
+    prediction that is not a number is an ExerciseError."""
+    prediction = committed_prediction(predict_lift, "your prediction function")
+    if prediction is None:
+        return
+    predicted = as_number(prediction, "your predicted lift")
+    k, depth = LIFT_EXERCISE["attach_depth"], DEEP_SUPERVISION_SETTINGS["depth"]
+    without = head_gradient_norms(0)
+    with_aux = head_gradient_norms(k, LIFT_EXERCISE["aux_weight"])
+    print(f"Measured ‖∂L/∂z_l‖ at initialisation, without and with an auxiliary head after layer {k} "
+          f"(weight {LIFT_EXERCISE['aux_weight']:g}):")
+    for layer in (1, k, k + 1, depth):
+        before, after = without.total[layer - 1], with_aux.total[layer - 1]
+        print(f"  layer {layer:2d}: without {before:.2g}, with {after:.2g}  (×{after / before:.3g})")
+    lift = measured_lift()
+    skipped = depth - k
+    if report_prediction(predicted, lift, "lift at layer 1", log_scale=True, tolerance=3.0):
+        print(f"Above layer {k} nothing changes: the auxiliary gradient never gets there. Below it, the main "
+              f"head's gradient has crossed {skipped} more layers than the auxiliary head's, and each shrank it by "
+              "about the same factor.")
+    elif predicted < lift:
+        print(f"The factors multiply: the main head's gradient crosses {skipped} more layers (layers {k + 1} to "
+              f"{depth}) than the auxiliary head's, and loses a factor of about 4 in each (section 1 measured about "
+              f"0.23 per layer), so the auxiliary gradient arrives at layer {k} about 4^{skipped} times larger than "
+              "the main head's, and the two travel the rest of the way down together.")
+    else:
+        print(f"The head saves the main gradient only the {skipped} layers above it (layers {k + 1} to {depth}), "
+              "not the whole trunk: below the attach depth both gradients cross the same layers and shrink "
+              "alike. The lift is about (factor per layer)^−" + f"{skipped}" + ".")
+
+
+# ---- exercise 08.2: the gradient a head sends to layer 1, by hand ------------------------------------------
 
 # (n_in, depth of the head d, width, n_out, batch, seed): a head part-way up first (there every usual slip
 # gives a different wrong answer, so the diagnosis is specific), then at layer 1 and on a deeper layer.
@@ -756,43 +776,175 @@ def check_gradient_at_layer_one(gradient_at_layer_one) -> None:
         "it shrinks.")
 
 
-def _balance_cases() -> list:
-    """(G (2, P) rows [main, aux at weight 1], description): hand-made, random, and lesson-like imbalance."""
-    rng = np.random.default_rng(8)
-    tiny_main = np.vstack([1e-6 * rng.standard_normal(40), rng.standard_normal(40)])
-    return [
-        (np.array([[3.0, 4.0], [0.0, 1.0]]), "G = [[3, 4], [0, 1]]"),
-        (np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -2.0]]), "G = [[1, 0, 0], [0, 0, -2]]"),
-        (rng.standard_normal((2, 50)) * np.array([[0.5], [3.0]]), "a random (2, 50) G"),
-        (tiny_main, "a (2, 40) G whose main row is a million times smaller, as in the lesson"),
-    ]
+# ---- exercise 08.3: what the attach depth does under SGD (read off the explorer) ---------------------------
+
+ATTACH_DEPTH_UNDER_SGD = Choice(
+    "what moving the attach depth from 1 to 12 does under SGD (weight 1)",
+    {
+        "a": "a head high up reads a layer whose output hardly varies across the inputs (section 3's spread "
+             "table), so it has little to learn from; and a head among the upper layers does not shorten the main "
+             "head's own path: its gradient still crosses every layer above the head's.",
+        "b": "the auxiliary gradient shrinks on its way down as well, and a head reading a high layer sees an "
+             "output that hardly depends on the input at initialisation: in 200 steps such a head stays near "
+             "log 2 itself. Watch the dotted curve as the depth grows.",
+        "c": "a head reading layer k sees h_k, whose spread across the inputs shrinks layer by layer, and its own "
+             "gradient reaches the varied lowest layers only through k − 1 factors, so only a low head has "
+             "something to learn in 200 steps. Wherever it sits, the layers above it still squeeze the "
+             "differences out again, and the main head's own gradient still crosses all twelve layers: the "
+             "main task stays where it started.",
+        "d": "a lower head lifts layer 1 more, but a larger gradient in the lowest layers does not reach past the "
+             "layers above the head, which still squeeze the differences between inputs out (section 3): the "
+             "main task stayed put at depth 4, and a lower head changes nothing above it.",
+    },
+    correct="c",
+)
 
 
 @exercise_checker
-def check_balanced_aux_weight(balanced_aux_weight) -> None:
-    """Exercise 08.3: `balanced_aux_weight(G)` returns the auxiliary weight w at which w·‖g_aux‖ = ‖g_main‖,
-    for G (2, P) with rows [g_main, g_aux] measured at weight 1 on the shared layers."""
-    for G, shown in _balance_cases():
-        call = f"balanced_aux_weight({shown})"
-        got = returned_number(call_learner(balanced_aux_weight, G.copy(), description=call), call)
-        main, aux = (float(np.linalg.norm(row)) for row in G)
-        expected = main / aux
-        if np.isclose(got, expected, rtol=1e-6, atol=0.0):
+def check_attach_depth_under_sgd(answer) -> None:
+    """Exercise 08.3 (choose): what the explorer shows as the attach depth moves under SGD."""
+    ATTACH_DEPTH_UNDER_SGD.judge(answer)
+
+
+# ---- exercise 08.4: a hand-written joint loss whose head lifts nothing --------------------------------------
+
+def _weight_gradient_norms(net, loss_function) -> np.ndarray:
+    """‖∂L/∂W_l‖ (L,) per trunk layer for the scalar Tensor `loss_function()` returns (grads cleared first)."""
+    net.zero_grad()
+    loss_function().backward()
+    return np.array([0.0 if layer.weight.grad is None else float(np.linalg.norm(layer.weight.grad))
+                     for layer in net.trunk.layers])
+
+
+def try_joint_loss(joint_loss, attach_depth: int = 4, aux_weight: float = 1.0) -> None:
+    """What a hand-written `joint_loss(net, X, y, attach_depth, aux_weight)` (a scalar Tensor, main-head loss plus
+    aux_weight times the auxiliary head's) does on the explorer's network with an auxiliary head after
+    `attach_depth`: ‖∂L/∂W_l‖ per trunk layer at initialisation against the main head's alone, then 200 full-batch
+    steps of SGD with momentum (as the explorer) on it: each head's loss, and the spread of h_k across the inputs.
+    The symptom of exercise 08.4; about half a second."""
+    attach_depth = _check_attach_depth(attach_depth)
+    if attach_depth == 0:
+        raise ValueError("try_joint_loss needs an auxiliary head: give an attach depth from 1 to 12.")
+    aux_weight = _check_aux_weight(aux_weight)
+    settings = DEEP_SUPERVISION_SETTINGS
+    X, y = deep_supervision_data(settings["data_seed"])
+    net = deep_supervision_net(attach_depth)
+    main_only = _weight_gradient_norms(net, lambda: F.cross_entropy(net(X)[0], y))
+    with_loss = _weight_gradient_norms(net, lambda: joint_loss(net, X, y, attach_depth, aux_weight))
+    layers = sorted({1, attach_depth, min(attach_depth + 1, settings["depth"]), settings["depth"]})
+    print("‖∂L/∂W_l‖ at initialisation, this loss ÷ the main head's alone: "
+          + ", ".join(f"layer {layer} ×{with_loss[layer - 1] / main_only[layer - 1]:.3g}" for layer in layers))
+
+    def head_losses():
+        with no_grad():
+            return [float(F.cross_entropy(output, y).data) for output in net(X)]
+
+    before = head_losses()
+    optimizer = optim.SGD(net.parameters(), lr=settings["lr"]["sgd"], momentum=settings["momentum"])
+    for _ in range(settings["steps"]):
+        optimizer.zero_grad()
+        joint_loss(net, X, y, attach_depth, aux_weight).backward()
+        optimizer.step()
+    after = head_losses()
+    spread = _input_spread(net, X)[attach_depth - 1]
+    print(f"after {settings['steps']} steps of SGD with momentum: the auxiliary head's loss {before[1]:.2f} → "
+          f"{after[1]:.2f}, the main head's {before[0]:.2f} → {after[0]:.2f}; spread of h_{attach_depth} across the "
+          f"inputs {spread:.1e}")
+
+
+# (depth, width, attach depth, aux weight, seed): a head part-way up, a head at layer 1 with a weight that
+# is not 1 (so a missing weight shows), and a head on top.
+_JOINT_LOSS_CASES = ((5, 6, 2, 1.0, 0), (4, 5, 1, 0.3, 1), (3, 4, 3, 2.0, 2))
+
+
+def _joint_loss_case(depth: int, width: int, attach_depth: int, seed: int) -> tuple:
+    rng = np.random.default_rng(100 + seed)
+    net = multitask.DeepSupervisionNet(2, depth, width, n_outputs=2, attach_depths=(attach_depth,),
+                                       activation="sigmoid", rng=seed, gain=2.0)
+    X = rng.standard_normal((16, 2))
+    y = (rng.random(16) < 0.5).astype(np.int64)
+    return net, X, y
+
+
+def _gradients(net, loss) -> list:
+    net.zero_grad()
+    loss.backward()
+    return [np.zeros_like(p.data) if p.grad is None else np.array(p.grad) for p in net.parameters()]
+
+
+@exercise_checker
+def check_joint_loss(fixed_joint_loss) -> None:
+    """Exercise 08.4 (debug): `fixed_joint_loss(net, X, y, attach_depth, aux_weight)` returns CE(main) +
+    aux_weight·CE(aux) for a DeepSupervisionNet with one auxiliary head after layer attach_depth, with the
+    same value and the same gradient on every parameter as the network's own forward pass."""
+    for depth, width, k, weight, seed in _JOINT_LOSS_CASES:
+        net, X, y = _joint_loss_case(depth, width, k, seed)
+        main_output, aux_output = net(X)
+        reference = F.cross_entropy(main_output, y) + F.cross_entropy(aux_output, y) * weight
+        expected_value = float(reference.data)
+        expected = _gradients(net, reference)
+        main_only = _gradients(net, F.cross_entropy(net(X)[0], y))
+        call = f"fixed_joint_loss(net, X, y, {k}, {weight:g}) for a {depth}-layer trunk"
+        net.zero_grad()
+        loss = call_learner(fixed_joint_loss, net, X, y, k, weight, description=call)
+        if not isinstance(loss, Tensor) or loss.data.size != 1:
+            fail(f"{call} should return the loss as a Tensor holding one number (so that .backward() works), got "
+                 f"{type(loss).__name__}{'' if not isinstance(loss, Tensor) else f' of shape {loss.shape}'}.")
+        value = float(loss.data.reshape(()))
+        if not np.isclose(value, expected_value, rtol=1e-9, atol=0.0):
+            where = f"{call}: expected the loss {expected_value:.6g}, got {value:.6g}"
+            with no_grad():
+                trace = net.trunk.forward_trace(X)
+                main_term = float(F.cross_entropy(net.main_head(trace.activations[-1]), y).data)
+                def aux_term(features):
+                    return float(F.cross_entropy(net.aux_heads[0](features), y).data)
+                slips = [(main_term + aux_term(trace.pre_activations[k - 1]) * weight,
+                          f"the head reads z_{k}, the pre-activation; it reads h_{k} = σ(z_{k}), the layer's output"),
+                         (main_term + aux_term(trace.activations[k - 1]), "the auxiliary part is not weighted by "
+                                                                          "aux_weight"),
+                         (main_term * weight + aux_term(trace.activations[k - 1]), "the weight multiplies the main "
+                                                                                   "head's loss, not the auxiliary one")]
+                if k < depth:
+                    slips.append((main_term + aux_term(trace.activations[k]) * weight,
+                                  f"the head reads layer {k + 1}: the trunk's output after layer k is "
+                                  "activations[k − 1] (the list starts at layer 1)"))
+                if k > 1:
+                    slips.append((main_term + aux_term(trace.activations[k - 2]) * weight,
+                                  f"the head reads layer {k - 1}: the trunk's output after layer k is activations[k − 1]"))
+            for slip_value, hint in slips:
+                if np.isclose(value, slip_value, rtol=1e-9, atol=0.0):
+                    fail(f"{where}. {hint[0].upper()}{hint[1:]}.")
+            fail(f"{where}. The joint loss is CE(main head on h_depth, y) + aux_weight · CE(auxiliary head on h_k, y).")
+        try:
+            got = _gradients(net, loss)
+        except Exception as error:  # noqa: BLE001 - the learner's graph, reported rather than raised
+            fail(f"{call}: .backward() on your loss raised {type(error).__name__}: {error}")
+        n_trunk = len(net.trunk.parameters())
+        scale = max(float(max(np.abs(g).max() for g in expected)), 1e-300)
+        close = lambda a, b: all(np.allclose(u, v, rtol=1e-8, atol=1e-12 * scale) for u, v in zip(a, b))  # noqa: E731
+        if close(got, expected):
             continue
-        where = f"{call}: expected {expected:.6g}, got {got:.6g}"
-        if np.isclose(got, aux / main, rtol=1e-6):
-            fail(f"{where}. That is ‖g_aux‖/‖g_main‖, the inverse: the weight multiplies the auxiliary "
-                  "gradient, so w·‖g_aux‖ = ‖g_main‖ gives w = ‖g_main‖/‖g_aux‖.")
-        if np.isclose(got, expected**2, rtol=1e-6):
-            fail(f"{where}. You compared squared norms (e.g. g·g): the weight scales the gradient itself, so use "
-                  "the norms ‖g‖ = √(g·g).")
-        if np.isclose(got, np.abs(G[0]).max() / np.abs(G[1]).max(), rtol=1e-6):
-            fail(f"{where}. You compared the largest entries; the balance is between whole gradients: use their "
-                  "norms.")
-        summed = G[0].sum() / G[1].sum() if G[1].sum() != 0 else np.nan
-        if np.isclose(got, summed, rtol=1e-6):
-            fail(f"{where}. Summing the entries lets positive and negative ones cancel; use the norms.")
-        fail(f"{where}. The weighted auxiliary gradient is w·g_aux; find w with ‖w·g_aux‖ = ‖g_main‖.")
-    n_cases = len(_balance_cases())
-    passed(f"w = ‖g_main‖/‖g_aux‖ is right on {n_cases} gradient matrices. Below this weight the main task's "
-        "gradient is the larger one on the shared layers; above it the auxiliary task's.")
+        where = f"{call}: the loss is right, but its gradient is not the network's"
+        if close(got[:n_trunk], main_only[:n_trunk]) and not close(expected[:n_trunk], main_only[:n_trunk]):
+            fail(f"{where}: the trunk gets exactly the main head's gradient and nothing from the auxiliary head. "
+                 "The head's input has no history: it is a new Tensor made from h_k's numbers, so backward stops "
+                 "there (making that copy require a gradient lets the copy learn, not the trunk). Let the head read "
+                 "the trunk's own Tensor.")
+        aux_parameters = net.aux_heads[0].parameters()
+        start = len(net.parameters()) - len(aux_parameters)
+        if not any(np.any(g) for g in got[start:]):
+            fail(f"{where}: the auxiliary head's own parameters get no gradient.")
+        fail(f"{where}: compare it with the network's own forward pass, net(X), which returns [main, aux].")
+    depths = ", ".join(str(case[2]) for case in sorted(_JOINT_LOSS_CASES, key=lambda case: case[2]))
+    passed(f"fixed_joint_loss gives the value and the gradient on every parameter of the network's own forward pass "
+           f"(heads after layers {depths}, the last on top): the auxiliary gradient enters the trunk where the "
+           "head reads it.")
+
+
+def answer_texts() -> dict:
+    """What would give away this lesson's predict and choose answers (tests/test_solutions.py scans for it)."""
+    lift = measured_lift()
+    return {
+        "ex1_lift": [f"{lift:.2g}", f"{lift:.3g}", f"{round(lift, -4):,.0f}", f"{round(lift, -3):,.0f}", "150,000"],
+        "ex3_attach_depth": [ATTACH_DEPTH_UNDER_SGD.feedback[ATTACH_DEPTH_UNDER_SGD.correct]],
+    }
