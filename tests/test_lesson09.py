@@ -16,6 +16,8 @@ from mtl_edu.data.datasets import (make_eavesdropping_tasks, make_parity_tasks, 
                               make_representation_bias_tasks)
 from mtl_edu.nets.multitask import HardSharingNet  # noqa: E402
 
+from checker_helpers import fails, passes, stub  # noqa: E402
+
 SIZES = list(lesson09.MECHANISM_SIZES)
 
 
@@ -323,16 +325,7 @@ def test_static_figures_have_titles_and_refuse_what_they_cannot_draw():
         lesson09.plot_mechanism_diagnostic(lesson09.mechanism_runs("amplification"))
 
 
-# ---- the exercise checkers ------------------------------------------------------------------------------------
-
-def reference_effective_sample_size(n, noise_stds):
-    variances = np.asarray(noise_stds, dtype=float) ** 2
-    return n * variances.size**2 * variances[0] / variances.sum()
-
-
-def reference_top_inputs(W_layer, k):
-    return np.argsort(-np.abs(W_layer).sum(axis=1))[:k]
-
+# ---- the exercises ------------------------------------------------------------------------------------------
 
 def reference_uses_shared_parity(X, labels, parity_bits):
     bits = X.astype(int)
@@ -345,59 +338,75 @@ def reference_uses_shared_parity(X, labels, parity_bits):
     return any(table[(0, rest)] != table[(1, rest)] for p, rest in table if p == 0 and (1, rest) in table)
 
 
-def not_attempted(*args):
-    raise NotImplementedError
+def reference_noisy_copies(clean, n_tasks, noise, seed):
+    return clean + noise * np.random.default_rng(seed).standard_normal((n_tasks,) + np.shape(clean))
+
+
+def buggy_noisy_copies(clean, n_tasks, noise, seed):
+    """The lesson's planted bug: a generator re-made from the seed inside the loop: every task gets the same noise."""
+    copies = []
+    for _ in range(n_tasks):
+        copies.append(clean + noise * np.random.default_rng(seed).standard_normal(clean.shape))
+    return np.stack(copies)
 
 
 @pytest.mark.parametrize("checker, answer", [
-    (lesson09.check_effective_sample_size, reference_effective_sample_size),
-    (lesson09.check_top_inputs, reference_top_inputs),
+    (lesson09.check_noisy_copies, reference_noisy_copies),
+    (lesson09.check_noisy_copies,  # one generator per task, seeded seed + t: independent streams, also right
+     lambda c, T, s, seed: np.stack([c + s * np.random.default_rng(seed + t).standard_normal(c.shape) for t in range(T)])),
     (lesson09.check_uses_shared_parity, reference_uses_shared_parity),
+    (lesson09.check_extra_output_trend, lambda: "b"),
+    (lesson09.check_extra_output_trend, lambda: " (B) "),
 ])
-def test_checkers_accept_the_reference_and_wait_for_the_stub(checker, answer, capsys):
-    checker(answer)
-    assert capsys.readouterr().out.startswith("✓ Correct:")
-    checker(not_attempted)
+def test_checkers_accept_a_right_answer_and_wait_for_the_stub(checker, answer, capsys):
+    passes(checker, answer, capsys)
+    checker(stub)
     assert capsys.readouterr().out.strip() == checking.NOT_ATTEMPTED
 
 
 @pytest.mark.parametrize("answer, words", [
-    (lambda n, s: n * len(s), "n·T holds only when every task is as noisy"),
-    (lambda n, s: n * np.sum(s[0] ** 2 / np.asarray(s) ** 2), "inverse-variance"),
-    (lambda n, s: n * len(s) ** 2 * s[0] / np.sum(s), "square the stds"),
-    (lambda n, s: n * len(s) * s[0] ** 2 / np.sum(np.asarray(s) ** 2), "with T² below, not T"),
-    (lambda n, s: None, "forget the `return`"),
+    (buggy_noisy_copies, "the bug is still there"),
+    (lambda c, T, s, seed: c + s * np.outer(np.arange(1, T + 1), np.random.default_rng(seed).standard_normal(c.shape)),
+     "the bug moved"),
+    (lambda c, T, s, seed: c + s**2 * np.random.default_rng(seed).standard_normal((T,) + c.shape), "should be 0.5"),
+    (lambda c, T, s, seed: c + s * np.random.standard_normal((T,) + c.shape), "NumPy's global state"),
+    (lambda c, T, s, seed: reference_noisy_copies(c, T, s, 0), "seed 3 and seed 4"),
+    (lambda c, T, s, seed: np.tile(c, (T, 1)), "no noise at all"),
+    (lambda c, T, s, seed: reference_noisy_copies(c, T, s, seed).T, "shape"),
+    (lambda c, T, s, seed: None, "forget the `return`"),
 ])
-def test_effective_sample_size_checker_names_the_slip(answer, words):
-    with pytest.raises(checking.ExerciseError, match=words):
-        lesson09.check_effective_sample_size(answer)
+def test_noisy_copies_checker_names_the_non_fix(answer, words):
+    fails(lesson09.check_noisy_copies, answer, words)
 
 
-@pytest.mark.parametrize("answer, words", [
-    (lambda W_, k: np.sort(np.abs(W_).sum(axis=1))[::-1][:k], "Those are the masses"),
-    (lambda W_, k: np.argsort(np.abs(W_).sum(axis=1))[:k], "Those are the k smallest"),
-    (lambda W_, k: np.argsort(-W_.sum(axis=1))[:k], r"sum \|W_ij\|, not W_ij"),
-    (lambda W_, k: np.argsort(-np.abs(W_).sum(axis=1))[:k][::-1], "wrong order"),
-    (lambda W_, k: np.argsort(-np.abs(W_).sum(axis=1))[: k + 1], "Return exactly k"),
-])
-def test_top_inputs_checker_names_the_slip(answer, words):
-    with pytest.raises(checking.ExerciseError, match=words):
-        lesson09.check_top_inputs(answer)
+def test_noisy_copies_checker_refuses_a_function_that_changes_clean():
+    def in_place(clean, n_tasks, noise, seed):
+        clean += 1.0
+        return reference_noisy_copies(clean, n_tasks, noise, seed)
+
+    fails(lesson09.check_noisy_copies, in_place, "changed `clean` in place")
+
+
+def test_the_planted_bug_costs_most_of_the_gain_and_the_fix_restores_it(capsys):
+    lesson09.amplification_with(buggy_noisy_copies)
+    bug = capsys.readouterr().out
+    lesson09.amplification_with(reference_noisy_copies)
+    fixed = capsys.readouterr().out
+    assert "no difference shown" in bug and "MTL better in" in bug
+    assert "MTL better (MTL better in 10 of 10 seeds)" in fixed
 
 
 def test_uses_shared_parity_checker_gives_a_counterexample_or_says_the_parity_is_ignored():
-    with pytest.raises(checking.ExerciseError, match="b0 OR parity\\(b3..b7\\).*same parity and the same other bits"):
-        lesson09.check_uses_shared_parity(lambda X, labels, bits: True)
+    fails(lesson09.check_uses_shared_parity, lambda X, labels, bits: True,
+          "b0 OR parity(b3..b7)", "same parity and the same other bits")
 
     def ignores_dependence(X, labels, parity_bits):  # forgets to ask whether the parity matters at all
         return reference_uses_shared_parity(X, labels, parity_bits) or _is_function_of_others(X, labels, parity_bits)
 
-    with pytest.raises(checking.ExerciseError, match="never change with parity"):
-        lesson09.check_uses_shared_parity(ignores_dependence)
+    fails(lesson09.check_uses_shared_parity, ignores_dependence, "never change with parity")
     with pytest.raises(checking.ExerciseError, match="built on parity|computed from parity"):
         lesson09.check_uses_shared_parity(lambda X, labels, bits: False)
-    with pytest.raises(checking.ExerciseError, match="should return True or False"):
-        lesson09.check_uses_shared_parity(lambda X, labels, bits: "yes")
+    fails(lesson09.check_uses_shared_parity, lambda X, labels, bits: "yes", "should return True or False")
 
 
 def _is_function_of_others(X, labels, parity_bits):
@@ -405,3 +414,51 @@ def _is_function_of_others(X, labels, parity_bits):
     others = [b for b in range(bits.shape[1]) if b not in parity_bits]
     table = {}
     return all(table.setdefault(tuple(row), label) == label for row, label in zip(bits[:, others], labels))
+
+
+@pytest.mark.parametrize("letter, words", [
+    ("a", "eavesdropping"), ("c", "representation bias"), ("d", "same n examples"), ("e", "the options are"),
+])
+def test_extra_output_choice_names_the_misconception(letter, words):
+    fails(lesson09.check_extra_output_trend, lambda: letter, words)
+
+
+def test_the_extra_output_explorer_shows_what_the_right_option_says():
+    runs = lesson09.mechanism_runs("extra_output")
+    wins = np.sum(runs.mtl_error < runs.stl_error, axis=1)
+    gaps = np.median(runs.stl_error, axis=1) - np.median(runs.mtl_error, axis=1)
+    assert np.all(wins >= 8)  # MTL ahead in most seeds at every size
+    assert np.all(intervals(runs)[:, 2] < 0)  # and shown better at every size
+    assert gaps[-1] < gaps[0] / 2 and gaps[-1] > 0  # the gap narrows but has not closed
+
+
+def test_measuring_noisier_extra_tasks_waits_for_a_prediction(capsys):
+    assert lesson09.measure_noisier_extra_tasks(stub) is None
+    assert capsys.readouterr().out.strip() == checking.NO_PREDICTION
+
+
+def test_measuring_noisier_extra_tasks_reports_the_gap_without_raising(capsys):
+    fig = lesson09.measure_noisier_extra_tasks(lambda: (0.3, 0.3))
+    out = capsys.readouterr().out
+    stl, mtl = lesson09.noisier_extra_tasks()
+    assert isinstance(fig, Figure) and "Extra tasks noisier" in title_of(fig)
+    assert f"1.0: {mtl[0].mean():.3f}, 2.0: {mtl[1].mean():.3f}" in out and f"STL alone {stl.mean():.3f}" in out
+    assert "too low" in out and "are not free" in out
+    lesson09.measure_noisier_extra_tasks(lambda: [1.0, 1.0])
+    assert "too high" in capsys.readouterr().out
+    for texts in lesson09.answer_texts()["ex1_noisier_extra_tasks"]:
+        assert texts in out
+    fails(lesson09.measure_noisier_extra_tasks, lambda: 0.5, "should return 2 numbers")
+    fails(lesson09.measure_noisier_extra_tasks, lambda: None, "forget the `return`")
+
+
+def test_noisier_extra_tasks_help_less_then_hurt():
+    # the claims the exercise's feedback rests on: at n = 80, noise 1.0 leaves no difference shown, 2.0 makes MTL worse
+    stl, mtl = lesson09.noisier_extra_tasks()
+    section_two = lesson09.mechanism_runs("amplification").mtl_error[1]
+    np.testing.assert_array_equal(stl, lesson09.mechanism_runs("amplification").stl_error[1])
+    first, second = (stats.paired_interval(errors, stl) for errors in mtl)
+    assert first.low < 0 < first.high and second.low > 0
+    assert section_two.mean() < mtl[0].mean() < mtl[1].mean()
+    with pytest.raises(ValueError, match="extra_noises must be finite numbers >= 0"):
+        lesson09.noisier_extra_tasks((-1.0,))

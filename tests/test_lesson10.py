@@ -16,7 +16,9 @@ from matplotlib.figure import Figure  # noqa: E402
 from mtl_edu.teaching import checking  # noqa: E402
 from mtl_edu.teaching import explorers  # noqa: E402
 from mtl_edu.lessons import lesson10  # noqa: E402
-from mtl_edu import datasets, multitask, stats  # noqa: E402
+from mtl_edu import datasets, multitask  # noqa: E402
+
+from checker_helpers import fails, passes, stub  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SEEDS = lesson10.CAPSTONE["seeds"]
@@ -361,81 +363,100 @@ def sample_std(X_train, X_val, X_test):
     return out
 
 
-def good_seeds(metrics, stl, better):
-    values = [multitask.delta_m(m, s, better) for m, s in zip(metrics, stl)]
-    return np.mean(values), stats.t_quantile(0.975, len(values) - 1) * np.std(values, ddof=1) / np.sqrt(len(values))
-
-
-def stub(*args):
-    raise NotImplementedError
+def buggy_standardise(X_train, X_val, X_test):
+    """The lesson's planted bug: each part rescaled with its own mean and std."""
+    return [_scaled(X, X)[0] for X in (X_train, X_val, X_test)]
 
 
 @pytest.mark.parametrize("check, answer", [(lesson10.check_train_only_standardisation, good_standardise),
                                            (lesson10.check_train_only_standardisation, sample_std),
-                                           (lesson10.check_delta_m_over_seeds, good_seeds),
-                                           (lesson10.check_beats_stl, lambda: ("famo", 2)),
-                                           (lesson10.check_beats_stl, lambda: {"method": "FAMO", "branch_depth": 2})])
+                                           (lesson10.check_gradnorm_weights, lambda: "b"),
+                                           (lesson10.check_validation_winners, lambda: "(b)")])
 def test_checkers_tick_a_right_answer(check, answer, capsys):
-    check(answer)
-    assert capsys.readouterr().out.startswith("✓ Correct")
+    passes(check, answer, capsys)
 
 
-@pytest.mark.parametrize("check", [lesson10.check_train_only_standardisation, lesson10.check_delta_m_over_seeds, lesson10.check_beats_stl])
+@pytest.mark.parametrize("check", [lesson10.check_train_only_standardisation, lesson10.check_gradnorm_weights,
+                                   lesson10.check_validation_winners])
 def test_checkers_wait_for_a_stub(check, capsys):
     check(stub)
     assert capsys.readouterr().out.strip() == checking.NOT_ATTEMPTED
 
 
 @pytest.mark.parametrize("wrong, words", [
-    (pooled_standardise, "train, validation and test together"), (own_statistics, "its own mean and std"),
+    (buggy_standardise, "the bug is still there"), (own_statistics, "its own mean and std"),
+    (pooled_standardise, "train, validation and test together"), (pooled_standardise, "moved"),
     (every_column, "island columns"), (in_place, "in place"), (train_only_scaled, "came back unscaled"),
     (lambda a, b, c: None, "forget the `return`"), (lambda a, b, c: (a, b), "three arrays"),
 ])
 def test_standardisation_checker_names_the_slip(wrong, words):
-    with pytest.raises(checking.ExerciseError, match=words):
-        lesson10.check_train_only_standardisation(wrong)
+    fails(lesson10.check_train_only_standardisation, wrong, words)
 
 
-@pytest.mark.parametrize("wrong, words", [
-    (lambda m, s, b: good_seeds(m, s, b)[::-1], "swapped"),
-    (lambda m, s, b: (-good_seeds(m, s, b)[0], good_seeds(m, s, b)[1]), "sign is flipped"),
-    (lambda m, s, b: (good_seeds(m, s, b)[0] / 100, good_seeds(m, s, b)[1] / 100), "Multiply by 100"),
-    (lambda m, s, b: (multitask.delta_m(m.mean(axis=0), s.mean(axis=0), b), 0.0), "averaged the metrics"),
-    (lambda m, s, b: good_seeds(m, np.broadcast_to(s.mean(axis=0), s.shape), b), "same seed"),
-    (lambda m, s, b: (good_seeds(m, s, b)[0], np.std([multitask.delta_m(x, y, b) for x, y in zip(m, s)], ddof=1)),
-     "spread of the seeds"),
-    (lambda m, s, b: (good_seeds(m, s, b)[0], stats.t_quantile(0.975, len(m) - 1)
-                      * np.std([multitask.delta_m(x, y, b) for x, y in zip(m, s)]) / np.sqrt(len(m))), "ddof=1"),
-    (lambda m, s, b: (good_seeds(m, s, b)[0], 1.959963984540054
-                      * np.std([multitask.delta_m(x, y, b) for x, y in zip(m, s)], ddof=1) / np.sqrt(len(m))),
-     "Student's t"),
-    (lambda m, s, b: good_seeds(m, s, b)[0], "pair"),
-])
-def test_delta_m_over_seeds_checker_names_the_slip(wrong, words):
-    with pytest.raises(checking.ExerciseError, match=words):
-        lesson10.check_delta_m_over_seeds(wrong)
+def test_the_planted_bug_gives_every_held_out_part_mean_zero_and_the_fix_does_not():
+    penguins = datasets.load_penguins()
+    data = lesson10.capstone_data()
+    raw = [penguins.features[rows] for rows in (data.rows_train, data.rows_val, data.rows_test)]
+    for part in buggy_standardise(*raw):
+        np.testing.assert_allclose(part[:, :3].mean(axis=0), 0.0, atol=1e-12)
+    fixed = good_standardise(*raw)
+    assert np.all(np.abs(fixed[1][:, :3].mean(axis=0)) > 1e-3) and np.all(np.abs(fixed[2][:, :3].mean(axis=0)) > 1e-3)
 
 
-@pytest.mark.parametrize("answer, words", [
-    (("uncertainty", 2), "worse than the single-task"), (("mgda", 2), "not a win you could claim"),
-    (("stl", 0), "single-task setting itself"), (("equal", 0), "single-task setting itself"),
-    (("adam", 2), "unknown method"), (("famo", 5), "from 0 to 2"), ("famo", "pair"),
-])
-def test_beats_stl_checker_names_the_problem(answer, words):
-    with pytest.raises(checking.ExerciseError, match=words):
-        lesson10.check_beats_stl(lambda: answer)
+@pytest.mark.parametrize("letter, words", [("a", "smallest of the three"), ("c", "FAMO"), ("d", "regression"),
+                                           ("x", "the options are")])
+def test_gradnorm_choice_names_the_misconception(letter, words):
+    fails(lesson10.check_gradnorm_weights, lambda: letter, words)
 
 
-def test_beats_stl_checker_reports_the_test_set_after_a_validation_pass(capsys):
-    lesson10.check_beats_stl(lambda: ("famo", 2))
+@pytest.mark.parametrize("letter, words", [("a", "stratified and random"), ("c", "no network was trained"),
+                                           ("d", "seeds vary the initial weights")])
+def test_validation_winners_choice_names_the_misconception(letter, words):
+    fails(lesson10.check_validation_winners, lambda: letter, words)
+
+
+def test_gradnorm_gives_sex_most_of_the_weight_because_it_lags_with_the_smallest_trunk_gradient():
+    # what the right option of exercise 2 says, on every seed at the end of training
+    for run in lesson10.capstone_scores("gradnorm", DEPTH, "validation").runs:
+        shares = run.weights[-1] / run.weights[-1].sum()
+        relative_loss = run.task_losses[-1] / run.task_losses[0]
+        assert np.argmax(shares) == 1 and shares[1] > 0.5
+        assert np.argmax(relative_loss) == 1 and np.argmin(run.gradient_norms[-1]) == 1
+
+
+def test_measuring_the_validation_winner_waits_for_a_prediction(capsys):
+    assert lesson10.measure_validation_winner(stub) is None
+    assert capsys.readouterr().out.strip() == checking.NO_PREDICTION
+
+
+def test_measuring_the_validation_winner_reports_both_scores_and_the_gap(capsys):
+    method, depth = lesson10.VALIDATION_WINNER
+    validation = lesson10.capstone_scores(method, depth, "validation").delta_m
+    test = lesson10.capstone_scores(method, depth, "test").delta_m
+    fig = lesson10.measure_validation_winner(lambda: float(validation.mean()))
     out = capsys.readouterr().out
-    test = lesson10.capstone_scores("famo", 2, "test").delta_m
-    assert "validation Δm%" in out and lesson10.delta_m_summary(test) in out and "better than STL" in out
+    assert isinstance(fig, Figure) and "validation, then test" in fig.axes[0].get_title()
+    assert lesson10.delta_m_summary(validation) in out and lesson10.delta_m_summary(test) in out
+    assert "too low" in out and "happened to favour" in out
+    plt.close(fig)
+    lesson10.measure_validation_winner(lambda: 3.0)
+    assert "too high" in capsys.readouterr().out
+    assert lesson10.answer_texts()["ex4_winner_on_test"] == [lesson10.delta_m_summary(test)]
+    fails(lesson10.measure_validation_winner, lambda: "soon", "should be a number")
+
+
+def test_exercise_4s_setting_is_a_validation_winner_and_its_test_score_is_what_the_feedback_explains():
+    # exercise 4's premise (stated in the lesson) and what its measurement shows
+    method, depth = lesson10.VALIDATION_WINNER
+    assert lesson10.delta_m_verdict(lesson10.capstone_scores(method, depth, "validation").delta_m) == "better than STL"
+    test = lesson10.capstone_scores(method, depth, "test").delta_m
+    assert lesson10.delta_m_verdict(test) == "no difference from STL shown"
+    assert test.mean() > lesson10.capstone_scores(method, depth, "validation").delta_m.mean() + 1.0
 
 
 def test_every_balancer_on_ten_seeds_as_the_lesson_reports_it():
     # section 5: six of nine show no difference at the end of training; section 6: six are better than STL
-    # once every network stops early; exercise 3: seven settings pass on validation, only FAMO's pass on test
+    # once every network stops early; section 8: seven settings pass on validation, only FAMO's pass on test
     end, early, passing = {}, {}, []
     for depth in (1, 2):
         for method in lesson10.CAPSTONE_METHODS:

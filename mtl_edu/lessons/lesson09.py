@@ -1,7 +1,9 @@
 """Lesson 09 (`09_why_mtl_works`): why does MTL help at all? Caruana's mechanisms as experiments
 (the mechanisms explorer), and the studies behind the lesson's static figures.
 
-Exercise checkers: `check_effective_sample_size`, `check_top_inputs`, `check_uses_shared_parity`.
+Exercises: `measure_noisier_extra_tasks` (predict, then measure: extra tasks noisier than the main one),
+`check_noisy_copies` (debug: noisy copies that share one noise draw; `amplification_with` shows the symptom),
+`check_uses_shared_parity` (build), `check_extra_output_trend` (choose, read off the mechanism explorer).
 """
 from __future__ import annotations
 
@@ -18,7 +20,10 @@ from ..engine.autodiff import no_grad, Tensor
 from ..instruments import stats
 from ..instruments.plots import category_style, plot_paired_differences
 from ..nets import multitask
-from ..teaching.checking import call_learner, exercise_checker, fail, passed, returned_number
+from ..teaching.checking import (
+    as_array, as_number, call_learner, Choice, committed_prediction, exercise_checker, fail, passed,
+    report_prediction,
+)
 from ..teaching.explorers import (
     control_style, dropdown, Explorer, initial_values, int_slider, new_figure, register_explorer,
 )
@@ -33,7 +38,9 @@ __all__ = [
     "effective_sample_size_from_curve", "plot_amplification", "plot_input_weight_mass",
     "plot_mechanism_diagnostic", "PARITY_EXTRA_TASKS", "ExtraTaskStudy", "parity_extra_task_study",
     "plot_extra_task_study", "ExtraOutputStudy", "extra_output_study", "plot_extra_output_study",
-    "check_effective_sample_size", "check_top_inputs", "check_uses_shared_parity",
+    "EXTRA_TASK_NOISES", "noisier_extra_tasks", "plot_noisier_extra_tasks", "measure_noisier_extra_tasks",
+    "amplification_with", "check_noisy_copies", "check_uses_shared_parity", "EXTRA_OUTPUT_TREND",
+    "check_extra_output_trend", "answer_texts",
 ]
 
 
@@ -796,106 +803,214 @@ def plot_extra_output_study(study: ExtraOutputStudy) -> Figure:
 # Exercise checkers
 # ==============================================================================================
 
-# (n, noise stds with the main task first, what the case shows)
-_SAMPLE_CASES = (
-    (100, (0.5, 0.5, 0.5, 0.5), "4 tasks with equal noise"),
-    (50, (1.0,), "the main task alone"),
-    (100, (0.5, 1.0), "a second task twice as noisy"),
-    (100, (0.5, 2.0), "a second task four times as noisy"),
-    (30, (1.0, 0.5, 0.5), "two extra tasks less noisy than the main one"),
-)
+# ---- exercise 1 (predict, then measure): extra tasks noisier than the main one ----------------------------
+
+#: Exercise 09.1: the noise std of the three extra amplification tasks the learner predicts for (the main task
+#: keeps 0.5, the noise of section 2).
+EXTRA_TASK_NOISES = (1.0, 2.0)
+_NOISIER_EXTRAS_SIZE = 80
 
 
-def _effective_size(n: float, stds) -> float:
-    variances = np.asarray(stds, dtype=float) ** 2
-    return n * variances.size**2 * variances[0] / variances.sum()
+@functools.lru_cache(maxsize=8)
+def _noisier_extra_errors(extra_noise: float, n_train: int) -> np.ndarray:
+    """(S,) the main task's test RMSE of the MTL net of "amplification" whose three extra tasks have noise
+    std `extra_noise` (the main task keeps 0.5 and its data, so the STL net of `_size_runs` is its pair)."""
+    setup = MECHANISMS["amplification"]
+    X_train, targets, tests = [], [], []
+    for seed in MECHANISM_SEEDS:
+        # The same draws as _mechanism_pool: the same inputs, teacher, main-task noise and test set.
+        data = datasets.make_amplification_tasks(_AMPLIFICATION_POOL, rng=seed, n_tasks=4, noise=0.5)
+        clean, noisy = np.stack(data.clean_targets), np.stack(data.targets)
+        scaled = noisy.copy()
+        scaled[1:] = clean[1:] + (extra_noise / 0.5) * (noisy[1:] - clean[1:])  # the same draws, a larger std
+        X_train.append(data.X[:n_train])
+        targets.append(scaled[:, :n_train])
+        tests.append(data.teacher.sample(_MECHANISM_TEST_SIZE, rng=seed + 1000))
+    nets = [multitask.HardSharingNet(X_train[0].shape[1], [setup.n_hidden], [1] * setup.n_tasks, branch_depth=1,
+                                     rng=seed) for seed in MECHANISM_SEEDS]
+    train_sharing_nets(nets, np.stack(X_train), np.stack(targets), setup.steps, setup.lr)
+    errors = np.array([_main_task_error(net, test.X, test.clean_targets[0], "rmse") for net, test in zip(nets, tests)])
+    errors.flags.writeable = False
+    return errors
+
+
+def noisier_extra_tasks(extra_noises=EXTRA_TASK_NOISES, n_train: int = _NOISIER_EXTRAS_SIZE) -> tuple:
+    """Statistical data amplification with noisier extra tasks: the main task keeps noise std 0.5, the three
+    extra tasks get noise std `extra_noise` (the same draws as section 2, scaled), for the seeds of
+    MECHANISM_SEEDS at one training-set size.
+
+    Returns (stl_error (S,), mtl_error (K, S)): the main task's test RMSE of the single-task net (it sees only
+    the main task, so it is section 2's) and of the MTL net for each of the K extra-task noises. About 0.2 s
+    per noise level; cached.
+    """
+    n = _check_size(n_train)
+    noises = [float(v) for v in np.asarray(extra_noises, dtype=float).reshape(-1)]
+    if not noises or any(not np.isfinite(v) or v < 0 for v in noises):
+        raise ValueError(f"noisier_extra_tasks: extra_noises must be finite numbers >= 0, got {extra_noises!r}")
+    stl = _size_runs("amplification", n).stl_error
+    return stl, np.stack([_noisier_extra_errors(v, n) for v in noises])
+
+
+def plot_noisier_extra_tasks(noises, stl_error, mtl_error, predicted=None) -> Figure:
+    """The main task's test RMSE against the extra tasks' noise std: the STL net (dashed line: its mean over the
+    seeds), the MTL net (markers: seeds; line: mean) and, if given, the learner's predictions (crosses; NaN
+    where there is none). noises: (K,); stl_error: (S,); mtl_error: (K, S); predicted: (K,) or None."""
+    noises = np.asarray(noises, dtype=float)
+    fig, ax = new_figure((6.8, 3.9), margins=(0.12, 0.97, 0.14, 0.88))
+    stl_style, mtl_style = category_style(0), category_style(1)
+    ax.axhline(float(np.mean(stl_error)), color=stl_style["color"], linestyle="--", linewidth=2,
+               label="STL (main task alone), mean")
+    jitter = np.linspace(-0.04, 0.04, mtl_error.shape[1])
+    ax.scatter((noises[:, None] + jitter[None]).ravel(), mtl_error.ravel(), s=12, color=mtl_style["color"],
+               marker="s", alpha=0.45, linewidths=0)
+    ax.plot(noises, mtl_error.mean(axis=1), color=mtl_style["color"], marker="s", linestyle="-", linewidth=2,
+            markersize=6, label="MTL (4 tasks, shared layer), mean; squares: seeds")
+    if predicted is not None:
+        ax.plot(noises, predicted, linestyle="none", marker="x", markersize=10, markeredgewidth=2.2, color="black",
+                label="your predictions")
+    ax.set_xticks(noises, [f"{v:.1f}" for v in noises])
+    ax.set_xlim(noises.min() - 0.3, noises.max() + 0.3)
+    ax.set_ylim(0.0, 1.1)
+    ax.set_xlabel("noise std of the three extra tasks (the main task keeps 0.5)")
+    ax.set_ylabel("main task: test RMSE (lower is better)")
+    ax.set_title(f"Extra tasks noisier than the main one: n = {_NOISIER_EXTRAS_SIZE}, {mtl_error.shape[1]} seeds",
+                 y=1.0, fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(True, alpha=0.3)
+    return fig
+
+
+def _prediction_pair(prediction, description: str) -> np.ndarray:
+    """A learner's prediction of K numbers as a float array, or a precise complaint about its form."""
+    K = len(EXTRA_TASK_NOISES)
+    if isinstance(prediction, (str, bytes)) or not hasattr(prediction, "__len__") or len(prediction) != K:
+        fail(f"{description} should return {K} numbers, one per extra-task noise "
+             f"({', '.join(f'{v:g}' for v in EXTRA_TASK_NOISES)}), e.g. (0.5, 0.5); got {prediction!r}")
+    return np.array([as_number(value, f"{description}[{k}]") for k, value in enumerate(prediction)])
+
+
+def measure_noisier_extra_tasks(predict_errors):
+    """Exercise 09.1: after the learner committed the MTL net's mean test RMSE for extra-task noise 1.0 and
+    2.0 (n = 80), train those nets, print the measurement and the gaps, and return a figure."""
+    prediction = committed_prediction(predict_errors, "your prediction function")
+    if prediction is None:
+        return None
+    predicted = _prediction_pair(prediction, "your prediction function")
+    stl, mtl = noisier_extra_tasks()
+    section_two = _size_runs("amplification", _NOISIER_EXTRAS_SIZE).mtl_error
+    print(f"Measured at n = {_NOISIER_EXTRAS_SIZE}, mean over {stl.size} seeds of the main task's test RMSE: STL alone "
+          f"{stl.mean():.3f}; MTL with extra-task noise 0.5 (section 2): {section_two.mean():.3f}, "
+          + ", ".join(f"{v:.1f}: {errors.mean():.3f}" for v, errors in zip(EXTRA_TASK_NOISES, mtl)) + ".")
+    for v, guess, errors in zip(EXTRA_TASK_NOISES, predicted, mtl):
+        report_prediction(guess, float(errors.mean()), f"MTL error at extra-task noise {v:.1f}", tolerance=0.1)
+    for v, errors in zip(EXTRA_TASK_NOISES, mtl):
+        difference = stats.paired_interval(errors, stl)
+        print(f"extra-task noise {v:.1f}: MTL − STL {difference.mean:+.3f} "
+              f"[{difference.low:+.3f}, {difference.high:+.3f}] "
+              f"{difference.verdict(lower_is_better=True, names=('MTL', 'STL'))}")
+    gap = float(np.mean(mtl.mean(axis=1) - predicted))
+    if gap > 0.1:
+        print("Noisier extra tasks are not free: weighted equally, their errors pull on the shared layer as hard as "
+              "the main task's, so their noise reaches the features the main task must use. Averaging four targets "
+              "with noise std 0.5, 2, 2 and 2 gives a noise variance of (0.25 + 3·4)/16 ≈ 0.77, three times the "
+              "main target's own 0.25.")
+    elif gap < -0.1:
+        print("The network hurts less than a plain average of the four targets would suggest (for noise 2 that "
+              "average is three times as noisy as the main target), probably because each task keeps its own "
+              "output layer: the shared layer has to find the direction the tasks agree on, not fit their average.")
+    return plot_noisier_extra_tasks((0.5,) + EXTRA_TASK_NOISES, stl, np.vstack([section_two[None], mtl]),
+                                    np.r_[np.nan, predicted])
+
+
+# ---- exercise 2 (debug): extra tasks that share one noise draw ----------------------------------------------
+
+_COPIES_SIZE = 80
+_COPIES_NOISE_SEED = 2000  # the learner's noise seed is seed + 2000, away from the seeds that drew the data
+
+
+def _copies(make_copies, clean: np.ndarray, n_tasks: int, noise: float, seed: int, description: str) -> np.ndarray:
+    """Call a learner's `make_copies(clean, n_tasks, noise, seed)` and check that it returns (n_tasks, n) numbers."""
+    given = clean.copy()
+    result = call_learner(make_copies, given, n_tasks, noise, seed, description=description)
+    copies = as_array(result, (n_tasks, clean.size), description)
+    if not np.array_equal(given, clean):
+        fail(f"{description} changed `clean` in place; build the noisy copies as new arrays.")
+    return copies
+
+
+def amplification_with(make_copies, n_train: int = _COPIES_SIZE) -> None:
+    """Section 2's experiment with another target generator: for each seed of MECHANISM_SEEDS, the four tasks'
+    training targets are `make_copies(clean, 4, 0.5, seed + 2000)`, (4, n) noisy copies of the teacher's clean
+    values at the n training inputs; STL trains on copy 0, MTL on all four. Prints the paired MTL − STL test
+    RMSE with its 95 % interval (about 0.4 s)."""
+    n = _check_size(n_train)
+    setup = MECHANISMS["amplification"]
+    X_train, targets, tests = [], [], []
+    for seed in MECHANISM_SEEDS:
+        data = datasets.make_amplification_tasks(_AMPLIFICATION_POOL, rng=seed, n_tasks=4, noise=0.5)
+        clean = np.array(data.clean_targets[0][:n])
+        name = getattr(make_copies, "__name__", "make_copies")
+        targets.append(_copies(make_copies, clean, setup.n_tasks, 0.5, seed + _COPIES_NOISE_SEED,
+                               f"{name}(clean, 4, 0.5, {seed + _COPIES_NOISE_SEED})"))
+        X_train.append(data.X[:n])
+        tests.append(data.teacher.sample(_MECHANISM_TEST_SIZE, rng=seed + 1000))
+    stl_nets = [multitask.HardSharingNet(X_train[0].shape[1], [setup.n_hidden], [1], branch_depth=0, rng=seed)
+                for seed in MECHANISM_SEEDS]
+    mtl_nets = [multitask.HardSharingNet(X_train[0].shape[1], [setup.n_hidden], [1] * setup.n_tasks, branch_depth=1,
+                                         rng=seed) for seed in MECHANISM_SEEDS]
+    train_sharing_nets(stl_nets, np.stack(X_train), np.stack([t[:1] for t in targets]), setup.steps, setup.lr)
+    train_sharing_nets(mtl_nets, np.stack(X_train), np.stack(targets), setup.steps, setup.lr)
+    stl, mtl = (np.array([_main_task_error(net, test.X, test.clean_targets[0], "rmse")
+                          for net, test in zip(nets, tests)]) for nets in (stl_nets, mtl_nets))
+    difference = stats.paired_interval(mtl, stl)
+    print(f"n = {n}, {stl.size} seeds: mean test RMSE STL {stl.mean():.3f}, MTL {mtl.mean():.3f}; MTL − STL "
+          f"{difference.mean:+.3f} [{difference.low:+.3f}, {difference.high:+.3f}] "
+          f"{difference.verdict(lower_is_better=True, names=('MTL', 'STL'))} (MTL better in {np.sum(mtl < stl)} of "
+          f"{stl.size} seeds)")
 
 
 @exercise_checker
-def check_effective_sample_size(effective_sample_size) -> None:
-    """Exercise 09.1: `effective_sample_size(n, noise_stds)` returns n·T²·σ₁²/Σσₜ², the number of main-task
-    examples whose noise an equal-weight average of T tasks' targets at n inputs matches."""
-    for n, stds, what in _SAMPLE_CASES:
-        call = f"effective_sample_size({n}, {list(stds)}) ({what})"
-        got = returned_number(call_learner(effective_sample_size, n, list(stds), description=call), call)
-        expected = _effective_size(n, stds)
-        if np.isclose(got, expected, rtol=1e-9, atol=0.0):
-            continue
-        where = f"{call}: expected {expected:.6g}, got {got:.6g}"
-        variances = np.asarray(stds, dtype=float) ** 2
-        T = len(stds)
-        if np.isclose(got, n * T, rtol=1e-9) and not np.allclose(variances, variances[0]):
-            fail(f"{where}. n·T holds only when every task is as noisy as the main one; here they differ, so "
-                  "compare the average target's noise variance Σσₜ²/T² with the main task's σ₁².")
-        if np.isclose(got, n * np.sum(variances[0] / variances), rtol=1e-9):
-            fail(f"{where}. That is n·Σ σ₁²/σₜ², what the best (inverse-variance) weighting would give; the "
-                  "exercise asks about equal weights, a plain average of the T targets.")
-        stds_array = np.asarray(stds, dtype=float)
-        if np.isclose(got, n * T**2 * stds_array[0] / stds_array.sum(), rtol=1e-9):
-            fail(f"{where}. Noise adds up in variances, not in standard deviations: square the stds.")
-        if np.isclose(got, n * T * variances[0] / variances.sum(), rtol=1e-9):
-            fail(f"{where}. The average (1/T)Σyₜ has noise variance Σσₜ²/T², with T² below, not T.")
-        if np.isclose(got, n * variances.sum() / (T**2 * variances[0]), rtol=1e-9):
-            fail(f"{where}. That is the inverse: solve σ₁²/m = (Σσₜ²/T²)/n for m.")
-        fail(f"{where}. The average of the T targets has noise variance Σσₜ²/T²; find the m at which "
-              "σ₁²/m equals (Σσₜ²/T²)/n.")
-    passed(f"your effective sample size n·T²·σ₁²/Σσₜ² is right on {len(_SAMPLE_CASES)} cases. Four equally "
-        "noisy tasks are worth 4n examples; an extra task four times as noisy as the main one, weighted "
-        "equally, is worth less than the main task alone (100 examples count as 23.5).")
+def check_noisy_copies(fixed_noisy_copies) -> None:
+    """Exercise 09.2 (debug): `fixed_noisy_copies(clean, n_tasks, noise, seed)` returns (n_tasks, n) targets
+    clean + noise·εₜ with an independent standard normal εₜ per task, reproducibly from `seed`."""
+    clean = np.tanh(np.linspace(-3.0, 3.0, 4000))
+    call = "fixed_noisy_copies(clean, 4, 0.5, seed=3) for a clean target of 4000 values"
+    copies = _copies(fixed_noisy_copies, clean, 4, 0.5, 3, call)
+    noise = copies - clean
+    stds = noise.std(axis=1)
+    if np.any(stds < 1e-12):
+        fail(f"{call}: a copy equals `clean` (no noise at all); add noise of std `noise` to each.")
+    off_diagonal = np.corrcoef(noise)[~np.eye(4, dtype=bool)]
+    if np.allclose(noise, noise[:1], atol=1e-12):
+        fail(f"{call}: the four tasks still get the same noise, draw for draw (the bug is still there). A generator "
+             "made from the same seed starts the same sequence again; make it once, before the loop, so that each "
+             "task draws the next numbers.")
+    if np.any(np.abs(off_diagonal) > 0.9):
+        fail(f"{call}: the copies differ, but their noises are still perfectly correlated (a correlation of "
+             f"{off_diagonal[np.argmax(np.abs(off_diagonal))]:.2f} between two tasks): the tasks share one draw, only "
+             "scaled or shifted (the bug moved). Each task needs its own draws.")
+    if np.any(np.abs(stds - 0.5) > 0.05):
+        fail(f"{call}: the noise of the copies has std {', '.join(f'{v:.3g}' for v in stds)}; it should be 0.5 for "
+             "each: noise · (standard normal draws).")
+    if np.any(np.abs(off_diagonal) > 0.1):
+        fail(f"{call}: the noise of two tasks correlates at {off_diagonal[np.argmax(np.abs(off_diagonal))]:.2f}; "
+             "independent draws over 4000 values correlate at less than 0.1.")
+    again = _copies(fixed_noisy_copies, clean, 4, 0.5, 3, call)
+    if not np.array_equal(again, copies):
+        fail(f"{call} gave different targets on a second call with the same seed: draw from a generator made from "
+             "`seed` (np.random.default_rng(seed)), not from NumPy's global state, so the experiment can be repeated.")
+    other = _copies(fixed_noisy_copies, clean, 4, 0.5, 4, call.replace("seed=3", "seed=4"))
+    if np.array_equal(other, copies):
+        fail(f"{call}: seed 3 and seed 4 gave the same targets; the seed should choose the noise.")
+    single = _copies(fixed_noisy_copies, clean[:10], 1, 0.5, 3, "fixed_noisy_copies(clean[:10], 1, 0.5, 3)")
+    if single.shape != (1, 10):
+        fail(f"fixed_noisy_copies(clean[:10], 1, 0.5, 3) should return shape (1, 10), got {single.shape}")
+    passed("each task now gets its own noise of std 0.5 (the noises of any two tasks correlate at less than 0.1 "
+           "over 4000 values), the same for the same seed. Run amplification_with(fixed_noisy_copies) to see what "
+           "that does to the experiment.")
 
 
-def _weight_cases() -> list:
-    """(W (d, h), k, description): random layers, one with a clear winner, ties broken by sign traps."""
-    rng = np.random.default_rng(9)
-    signed = np.array([[3.0, -3.0], [1.0, 1.0], [-2.5, 0.0], [0.5, -0.5], [0.0, 2.0]])
-    wide = rng.standard_normal((32, 2)) * np.r_[np.full(2, 0.1), np.full(30, 0.05)][:, None]
-    wide[[7, 19]] *= 40.0
-    return [
-        (signed, 2, "a (5, 2) layer with negative weights"),
-        (rng.standard_normal((10, 4)), 3, "a random (10, 4) layer"),
-        (wide, 2, "a (32, 2) layer in which inputs 7 and 19 stand out"),
-        (rng.standard_normal((6, 8)), 6, "a (6, 8) layer, all 6 inputs ranked"),
-    ]
-
-
-def _top(mass: np.ndarray, k: int) -> np.ndarray:
-    return np.argsort(-mass, kind="stable")[:k]
-
-
-@exercise_checker
-def check_top_inputs(top_inputs) -> None:
-    """Exercise 09.2: `top_inputs(W, k)` returns the indices of the k inputs (rows of W (d, h)) with the
-    largest weight mass Σ_j |W_ij|, the largest first."""
-    for W, k, what in _weight_cases():
-        call = f"top_inputs(W, {k}) for {what}"
-        answer = call_learner(top_inputs, W.copy(), k, description=call)
-        if answer is None:
-            fail(f"{call} returned None; did you forget the `return`?")
-        got = np.asarray(answer).reshape(-1)
-        mass = np.abs(W).sum(axis=1)
-        expected = _top(mass, k)
-        if got.size == k and np.issubdtype(got.dtype, np.integer) and len(set(got.tolist())) == k \
-                and np.all((0 <= got) & (got < mass.size)) and np.allclose(mass[got], mass[expected]):
-            continue  # inputs with equal mass may come in either order
-        where = f"{call}: expected {expected.tolist()}, got {got.tolist()}"
-        if got.size == k and np.issubdtype(got.dtype, np.floating) and np.allclose(got, mass[expected]):
-            fail(f"{where}. Those are the masses; return the indices of the inputs (np.argsort gives them).")
-        if got.size != k:
-            fail(f"{where}. Return exactly k = {k} indices.")
-        got_int = got.astype(int)
-        if np.array_equal(np.sort(got_int), np.sort(expected)):
-            fail(f"{where}. The right inputs in the wrong order: the one with the largest mass comes first.")
-        if np.array_equal(got_int, np.argsort(mass, kind="stable")[:k]):
-            fail(f"{where}. Those are the k smallest; sort by decreasing mass (e.g. np.argsort(-mass)).")
-        if k <= W.shape[1] and np.array_equal(got_int, _top(np.abs(W).sum(axis=0), k)):
-            fail(f"{where}. You summed over the inputs (axis 0): here W is (inputs d, hidden units h), so an "
-                  "input's mass is the sum of its row, over axis 1.")
-        if np.array_equal(got_int, _top(W.sum(axis=1), k)):
-            fail(f"{where}. A large negative weight matters as much as a large positive one: sum |W_ij|, not W_ij.")
-        fail(f"{where}. An input's weight mass is the sum of the absolute values in its row of W.")
-    passed(f"top_inputs ranks the inputs by Σ_j |W_ij| correctly on {len(_weight_cases())} layers, the largest "
-        "first. Try it on `first_layer_weights(net)` of the lesson's STL and MTL nets.")
-
+# ---- exercise 3 (build): does a task use the shared parity? -------------------------------------------------
 
 def _parity_cases() -> list:
     """(X (256, 8), [(name, labels (256,), expected answer), ...]) on the 256 patterns of
@@ -937,7 +1052,7 @@ def _counterexample(bits: np.ndarray, labels: np.ndarray, parity_bits: list) -> 
 
 @exercise_checker
 def check_uses_shared_parity(uses_shared_parity) -> None:
-    """Exercise 09.3: `uses_shared_parity(X, labels, parity_bits)` is True exactly when the labels are a
+    """Exercise 09.3 (build): `uses_shared_parity(X, labels, parity_bits)` is True exactly when the labels are a
     function of the shared feature parity(X[:, parity_bits]) and the bits outside parity_bits, and do
     depend on that parity."""
     X, cases = _parity_cases()
@@ -962,3 +1077,42 @@ def check_uses_shared_parity(uses_shared_parity) -> None:
     n_true = sum(expected for _, _, expected in cases)
     passed(f"uses_shared_parity is right on all {len(cases)} tasks ({n_true} built on parity(b1..b5), "
         f"{len(cases) - n_true} not, including parity(b1..b4), which looks close but is a different feature).")
+
+
+# ---- exercise 4 (choose): the extra output, read off the explorer -------------------------------------------
+
+EXTRA_OUTPUT_TREND = Choice(
+    "the extra output in the mechanism explorer, from n = 40 to n = 200",
+    {
+        "a": "that is how eavesdropping behaved, where the main task finds the hidden feature by itself once it has "
+             "enough data. Here the single-task net keeps a noisy input that is just as noisy at test time, so the "
+             "explorer's right panel looks different at n = 200: count the solid lines there.",
+        "b": "the feature's noise sits in the single-task net's inputs at test time as well, so it costs at every "
+             "size; as a second output its noise only enters the training targets, where the shared layer can "
+             "average it. More examples teach both nets the teacher better, which leaves less to gain, but within "
+             "these sizes not nothing.",
+        "c": "that is representation bias, where the helper needs a different copy of the input than the main task "
+             "would choose. The extra output here is a noisy measurement of the teacher's own hidden unit, so it "
+             "pulls the shared layer towards something the main task uses; look at the dashed lines at n = 200.",
+        "d": "the extra output is learned from the same n examples as the main task, so it needs no more data "
+             "than the main task does; it helps most where the main task has the fewest examples of its own. "
+             "Compare the gap between the two medians on the left panel at n = 40 and at n = 200.",
+    },
+    correct="b",
+)
+
+
+@exercise_checker
+def check_extra_output_trend(answer) -> None:
+    """Exercise 09.4 (choose): how MTL's edge over STL changes with n for "an input used as an extra output"."""
+    EXTRA_OUTPUT_TREND.judge(answer)
+
+
+def answer_texts() -> dict:
+    """What would give away this lesson's predict and choose answers (tests/test_solutions.py scans for it): the
+    measured errors as `measure_noisier_extra_tasks` prints them, the right option's feedback."""
+    _, mtl = noisier_extra_tasks()
+    return {
+        "ex1_noisier_extra_tasks": [f"{errors.mean():.3f}" for errors in mtl],
+        "ex4_extra_output_trend": [EXTRA_OUTPUT_TREND.feedback[EXTRA_OUTPUT_TREND.correct]],
+    }

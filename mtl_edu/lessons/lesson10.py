@@ -8,7 +8,9 @@
 - :func:`capstone_scores` scores a setting on several seeds against the single-task networks of the
   same seeds with ``multitask.delta_m`` (Δm%, lower is better);
 - the capstone explorer draws them (penguins, trunk gradient norms, gradient conflict, Δm% two ways);
-- checkers: `check_train_only_standardisation`, `check_delta_m_over_seeds`, `check_beats_stl`.
+- exercises: `check_train_only_standardisation` (debug: a standardisation that uses each part's own
+  statistics), `check_gradnorm_weights` (choose, read off the explorer), `check_validation_winners`
+  (choose), `measure_validation_winner` (predict, then measure: a validation winner on the test set).
 
 Data: Gorman, Williams & Fraser 2014, PLoS ONE 9(3): e90081 (CC0), via ``datasets.load_penguins``.
 """
@@ -24,12 +26,14 @@ from ..balancing import aggregators, balancers
 from ..data import datasets
 from ..engine import functional as F
 from ..engine.autodiff import no_grad, Tensor
-from ..instruments import stats
-from ..instruments.plots import category_style, plain_log_ticks
+from ..instruments.plots import category_style, plain_log_ticks, plot_paired_differences
 from ..instruments.probes import cosine_matrix, task_gradient_norms, TaskGradientRecorder
 from ..instruments.stats import mean_interval
 from ..nets import multitask, train
-from ..teaching.checking import as_array, as_number, call_learner, exercise_checker, fail, passed
+from ..teaching.checking import (
+    as_array, as_number, call_learner, Choice, committed_prediction, exercise_checker, fail, passed,
+    report_prediction,
+)
 from ..teaching.explorers import dropdown, Explorer, initial_values, int_slider, new_figure, register_explorer
 
 __all__ = [
@@ -38,7 +42,9 @@ __all__ = [
     "check_capstone_setting", "delta_m_verdict", "delta_m_summary", "early_stopped_metrics",
     "plot_penguins", "plot_trunk_gradient_norms", "plot_gradient_conflict",
     "plot_delta_m_two_ways", "plot_capstone", "capstone_explorer_update", "capstone_explorer",
-    "check_train_only_standardisation", "check_delta_m_over_seeds", "check_beats_stl",
+    "check_train_only_standardisation", "GRADNORM_WEIGHTS", "check_gradnorm_weights", "VALIDATION_WINNER",
+    "plot_validation_and_test", "measure_validation_winner", "VALIDATION_WINNERS", "check_validation_winners",
+    "answer_texts",
 ]
 
 
@@ -719,15 +725,15 @@ def _standardised_with(mean, std, X) -> np.ndarray:
 
 
 @exercise_checker
-def check_train_only_standardisation(standardise) -> None:
-    """Exercise 10.1: `standardise(X_train, X_val, X_test)` returns the three arrays with columns 0–2
+def check_train_only_standardisation(fixed_standardise) -> None:
+    """Exercise 10.1 (debug): `fixed_standardise(X_train, X_val, X_test)` returns the three arrays with columns 0–2
     (bill length, bill depth, flipper length) rescaled by the TRAINING rows' mean and std, and the island
     columns 3–5 unchanged; compared with `datasets.standardize` (std with ddof 0 or 1 both accepted)."""
     names = ("X_train", "X_val", "X_test")
     for X_train, X_val, X_test, shown in _standardisation_cases():
         given = [X_train.copy(), X_val.copy(), X_test.copy()]
-        call = f"standardise(...) on {shown}"
-        answer = call_learner(standardise, *given, description=call)
+        call = f"fixed_standardise(...) on {shown}"
+        answer = call_learner(fixed_standardise, *given, description=call)
         if answer is None:
             fail(f"{call} returned None; did you forget the `return`?")
         if not isinstance(answer, (tuple, list)) or len(answer) != 3:
@@ -753,16 +759,17 @@ def check_train_only_standardisation(standardise) -> None:
                                   ("train and validation together", np.vstack([X_train, X_val])[:, :3])):
             leaked = [_standardised_with(stats_rows.mean(axis=0), stats_rows.std(axis=0), X) for X in originals]
             if all(np.allclose(g, e, rtol=1e-6, atol=1e-6) for g, e in zip(got, leaked)):
-                fail(f"{call}: you took the mean and std over {label}. That leaks the held-out rows into the "
-                      "preprocessing: the validation and test scores would no longer measure data the model never "
-                      "saw. Use the training rows' statistics for all three parts.")
+                fail(f"{call}: you took the mean and std over {label}. The leak has moved rather than gone: the "
+                      "held-out rows still shape the preprocessing, so the validation and test scores would no longer "
+                      "measure data the pipeline never saw. Use the training rows' statistics for all three parts.")
         own = [_standardised_with(X[:, :3].mean(axis=0), X[:, :3].std(axis=0), X) for X in originals]
         for index in (1, 2):
             if np.allclose(got[index], own[index], rtol=1e-6, atol=1e-6) \
                     and not np.allclose(got[index], expected[index], rtol=1e-6, atol=1e-6):
-                fail(f"{call}: {names[index]} was standardised with its own mean and std. That uses the held-out "
-                      "rows' statistics (a leak) and moves them differently from the training rows, so the model "
-                      "sees shifted inputs. Apply the training mean and std to every part.")
+                fail(f"{call}: {names[index]} was standardised with its own mean and std, as in the buggy version "
+                      "(the bug is still there). That uses the held-out rows' statistics (a leak) and moves them "
+                      "differently from the training rows, so the model sees shifted inputs. Apply the training mean "
+                      "and std to every part.")
             if np.allclose(got[index], originals[index]):
                 fail(f"{call}: {names[index]} came back unscaled; the network was trained on standardised inputs, "
                       "so the held-out parts need the same transformation (with the training statistics).")
@@ -776,116 +783,122 @@ def check_train_only_standardisation(standardise) -> None:
         "datasets.standardize to within 1e-9).")
 
 
-# (metrics (S, T), stl_metrics (S, T), higher_is_better (T,)): the lesson's tasks, two RMSE tasks, two seeds.
-_SEED_CASES = (
-    (np.array([[0.985, 0.868, 342.0], [0.971, 0.882, 351.0], [1.000, 0.853, 333.0]]),
-     np.array([[0.985, 0.838, 324.0], [0.985, 0.853, 330.0], [0.985, 0.824, 318.0]]), (True, True, False)),
-    (np.array([[0.31, 0.52], [0.29, 0.55], [0.35, 0.49], [0.30, 0.50], [0.33, 0.51]]),
-     np.array([[0.30, 0.50], [0.30, 0.50], [0.32, 0.53], [0.31, 0.52], [0.30, 0.50]]), (False, False)),
-    (np.array([[0.90, 0.80, 2.0], [0.95, 0.70, 2.5]]), np.array([[0.85, 0.85, 2.2], [0.90, 0.75, 2.0]]),
-     (True, True, False)),
+# ---- exercise 2 (choose): GradNorm's weights, read off the explorer ----------------------------------------
+
+GRADNORM_WEIGHTS = Choice(
+    "GradNorm's weights at branch depth 2",
+    {
+        "a": "the panel does show sex taking the weight, but not for that reason: GradNorm aims every task's weighted "
+             "gradient norm at a common target, so a task with a large gradient needs a small weight to reach it. "
+             "Sex's gradient on the trunk is the smallest of the three (section 3 prints it at step 0).",
+        "b": "GradNorm sets each task a target for its weighted gradient norm that grows with how little the task's "
+             "loss has fallen since step 0 (raised to α = 1.5), and then moves the weight until the task's gradient "
+             "times its weight meets it. Sex learns slowest of the three, and its gradient on the trunk is small, so "
+             "both push its weight up; species, nearly solved, is left with almost none.",
+        "c": "that is how FAMO behaves (its weights grow as a loss falls), and it is what section 6 found for FAMO and "
+             "MGDA. GradNorm looks at how far each loss has fallen relative to its start: a task that is almost "
+             "solved has trained fast and gets less weight, not more.",
+        "d": "GradNorm does not know which loss is a regression; only uncertainty weighting has a separate form for "
+             "regression tasks. Look at the weight-share panel again: which line ends highest?",
+    },
+    correct="b",
 )
 
 
 @exercise_checker
-def check_delta_m_over_seeds(delta_m_over_seeds) -> None:
-    """Exercise 10.2: `delta_m_over_seeds(metrics, stl_metrics, higher_is_better)` returns (mean, half_width):
-    the mean per-seed Δm% (each seed against the STL networks of the same seed, `multitask.delta_m`) and the
-    half-width t₀.₉₇₅,ₙ₋₁ · s / √n of its 95 % confidence interval (s the sample std, ddof = 1)."""
-    for metrics, stl, better in _SEED_CASES:
-        n_seeds, n_tasks = metrics.shape
-        call = f"delta_m_over_seeds(...) with {n_seeds} seeds × {n_tasks} tasks, higher_is_better={list(better)}"
-        answer = call_learner(delta_m_over_seeds, metrics.copy(), stl.copy(), list(better), description=call)
-        if answer is None:
-            fail(f"{call} returned None; did you forget the `return`?")
-        if isinstance(answer, (str, bytes)) or not hasattr(answer, "__len__") or len(answer) != 2:
-            fail(f"{call} should return a pair (mean, half_width), got {answer!r}")
-        mean, half = (as_number(value, f"{call}[{k}]") for k, value in enumerate(answer))
-        per_seed = np.array([multitask.delta_m(m, s, better) for m, s in zip(metrics, stl)])
-        t = stats.t_quantile(0.975, n_seeds - 1)
-        expected_mean = float(per_seed.mean())
-        expected_half = float(t * per_seed.std(ddof=1) / np.sqrt(n_seeds))
-        if np.isclose(mean, expected_mean, rtol=1e-9, atol=1e-9) and np.isclose(half, expected_half, rtol=1e-6,
-                                                                               atol=1e-9):
-            continue
-        where = (f"{call}: expected (mean, half-width) = ({expected_mean:.4g}, {expected_half:.4g}), "
-                 f"got ({mean:.4g}, {half:.4g})")
-        if np.isclose(mean, expected_half, rtol=1e-6) and np.isclose(half, expected_mean, rtol=1e-6):
-            fail(f"{where}. The two numbers are swapped: the mean first, then the half-width.")
-        if np.isclose(mean, -expected_mean, rtol=1e-9):
-            fail(f"{where}. The sign is flipped: in this course Δm% is lower-is-better, so a task that improves "
-                  "on its STL baseline contributes a negative term.")
-        if np.isclose(mean, expected_mean / 100, rtol=1e-9):
-            fail(f"{where}. Multiply by 100: Δm% is a percentage.")
-        unpaired = np.array([multitask.delta_m(m, stl.mean(axis=0), better) for m in metrics])
-        if np.isclose(mean, unpaired.mean(), rtol=1e-9) and not np.isclose(unpaired.std(ddof=1), per_seed.std(ddof=1)) \
-                and np.isclose(half, t * unpaired.std(ddof=1) / np.sqrt(n_seeds), rtol=1e-6):
-            fail(f"{where}. Each seed was compared with the STL average; compare it with the STL run of the same "
-                  "seed (row s with row s): pairing removes the part of the spread the two share.")
-        pooled = multitask.delta_m(metrics.mean(axis=0), stl.mean(axis=0), better)
-        if np.isclose(mean, pooled, rtol=1e-9) and not np.isclose(pooled, expected_mean, rtol=1e-9):
-            fail(f"{where}. You averaged the metrics over seeds first and took one Δm%. Take each seed's Δm% "
-                  "(row s of metrics against row s of stl_metrics), then their mean and interval.")
-        if np.isclose(mean, expected_mean, rtol=1e-9):
-            if np.isclose(half, per_seed.std(ddof=1), rtol=1e-6) or np.isclose(half, per_seed.std(), rtol=1e-6):
-                fail(f"{where}. That is the spread of the seeds, not the uncertainty of their mean: divide the "
-                      "sample std by √n and multiply by the t quantile.")
-            if np.isclose(half, t * per_seed.std() / np.sqrt(n_seeds), rtol=1e-6):
-                fail(f"{where}. Use the sample standard deviation (ddof=1): the n values also estimate the mean.")
-            if np.isclose(half, 1.959963984540054 * per_seed.std(ddof=1) / np.sqrt(n_seeds), rtol=1e-6):
-                fail(f"{where}. 1.96 is the normal quantile; with {n_seeds} seeds use Student's t with "
-                      f"{n_seeds - 1} degrees of freedom (stats.t_quantile(0.975, n - 1)), which is wider.")
-            fail(f"{where}. The mean is right; the half-width is t₀.₉₇₅,ₙ₋₁ · s / √n over the {n_seeds} "
-                  "per-seed values.")
-        fail(f"{where}. Per seed s: Δm%_s = delta_m(metrics[s], stl_metrics[s], higher_is_better); "
-              "return their mean and the half-width of its 95 % t interval.")
-    passed(f"your mean and 95 % interval of the per-seed Δm% agree with multitask.delta_m and Student's t on "
-        f"{len(_SEED_CASES)} cases (the lesson's three tasks, two RMSE tasks, two seeds).")
+def check_gradnorm_weights(answer) -> None:
+    """Exercise 10.2 (choose): which task GradNorm gives most of the weight at branch depth 2, and why."""
+    GRADNORM_WEIGHTS.judge(answer)
 
 
-def _setting(answer) -> tuple:
-    if isinstance(answer, dict):
-        answer = (answer.get("method"), answer.get("branch_depth"))
-    if isinstance(answer, (str, bytes)) or not hasattr(answer, "__len__") or len(answer) != 2:
-        fail(f"return a pair (method, branch_depth), e.g. ('equal', 2); got {answer!r}")
-    method, depth = answer
-    if not isinstance(method, str):
-        fail(f"the method should be a name such as 'equal' or 'famo', got {method!r}")
-    key = method.strip().lower().replace("-", "_").replace(" ", "_")
-    by_label = {label.lower().replace(" ", "_"): name for name, label in CAPSTONE_METHODS.items()}
-    key = by_label.get(key, key)
-    if key == "stl" or depth == 0:
-        fail(f"({method!r}, {depth!r}) is the single-task setting itself (nothing shared): Δm% against itself is "
-              "0. Share at least one layer: branch depth 1 or 2.")
-    known = list(CAPSTONE_METHODS) + [m for m in aggregators.AGGREGATORS
-                                               if m not in CAPSTONE_METHODS]
-    if key not in known:
-        fail(f"unknown method {method!r}; choose one of {list(CAPSTONE_METHODS)} (the explorer's "
-              f"balancers) or another aggregator: {known[len(CAPSTONE_METHODS):]}")
-    try:
-        check_capstone_setting(key, depth)
-    except ValueError as error:
-        fail(str(error))
-    return key, int(depth)
+# ---- exercise 3 (choose): why validation winners fade ------------------------------------------------------
+
+VALIDATION_WINNERS = Choice(
+    "why most validation winners do not beat STL on test",
+    {
+        "a": "the split is stratified and random, so the test penguins come from the same population as the "
+             "validation penguins; and a harder test set would raise the STL networks' errors as well, while Δm% "
+             "compares each setting with the STL networks of the same seed on the same penguins.",
+        "b": "the networks never trained on the validation penguins, and each interval is honest for the setting it "
+             "belongs to. What the intervals do not cover is the choice: among eighteen settings scored on the same "
+             "66 penguins, the ones whose intervals land below zero are partly those that sample happened to favour, "
+             "and a fresh sample does not repeat it.",
+        "c": "no network was trained or stopped on the validation penguins: every run trains for 300 steps on the "
+             "training rows alone. Only our choice of setting looked at validation.",
+        "d": "more seeds narrow the interval around each setting's mean on these same 66 validation penguins; they "
+             "say nothing about how those penguins differ from the next 66. The seeds vary the initial weights, not "
+             "the data.",
+    },
+    correct="b",
+)
 
 
 @exercise_checker
-def check_beats_stl(my_setting) -> None:
-    """Exercise 10.3: `my_setting()` returns (method, branch_depth); the checker trains that setting on the
-    lesson's ten seeds (`capstone_scores`) and requires a validation Δm% whose 95 % interval lies
-    below zero; then it reports the test Δm% of the same choice."""
-    method, depth = _setting(call_learner(my_setting, description="my_setting()"))
-    label = CAPSTONE_METHODS.get(method, method)
-    delta = capstone_scores(method, depth, "validation").delta_m
-    verdict = delta_m_verdict(delta)
-    score = f"{label} at branch depth {depth}: validation Δm% = {delta_m_summary(delta)} (lower is better)"
-    if verdict.startswith("worse"):
-        fail(f"{score}: worse than the single-task networks. Look in the explorer for a setting whose Δm% "
-              "lies below zero.")
-    if not verdict.startswith("better"):
-        side = "below" if delta.mean() < 0 else "above"
-        fail(f"{score}: the mean is {side} zero, but the 95 % interval contains zero, so with {delta.size} seeds "
-              "this is not a win you could claim. Look for a setting whose whole interval lies below zero.")
+def check_validation_winners(answer) -> None:
+    """Exercise 10.3 (choose): why settings that beat STL on validation mostly do not on test."""
+    VALIDATION_WINNERS.judge(answer)
+
+
+# ---- exercise 4 (predict, then measure): a validation winner on the test set ------------------------------
+
+#: Exercise 10.4: one of the settings whose validation Δm% interval lies below 0 (the explorer shows it); its
+#: test Δm% is printed only by `measure_validation_winner`.
+VALIDATION_WINNER = ("rlw", 1)
+
+
+def plot_validation_and_test(validation, test, predicted: float | None = None,
+                             title: str = "One setting, scored on validation and on test") -> Figure:
+    """Per-seed Δm% of one setting on the validation and on the test set (dots), their means and 95 % intervals
+    (`plots.plot_paired_differences`), and, if given, a prediction of the test mean (dashed line)."""
+    fig = plot_paired_differences(
+        {"validation (66 penguins, the choice)": np.asarray(validation, dtype=float),
+         "test (68 penguins, fresh)": np.asarray(test, dtype=float)},
+        xlabel="Δm% (lower is better)", title=title, negative_means="better than STL",
+        positive_means="worse than STL", left=0.42)
+    title = fig.axes[0].title  # the row labels take the left of the figure: end the title at the right edge
+    title.set_horizontalalignment("right")
+    title.set_x(1.0)
+    if predicted is not None:
+        ax = fig.axes[0]
+        ax.axvline(predicted, color="black", linestyle="--", linewidth=1.4, label="your prediction (test)")
+        ax.legend(fontsize=8, loc="lower left", framealpha=0.9)
+    return fig
+
+
+def measure_validation_winner(predict_test_delta_m):
+    """Exercise 10.4: after the learner committed a test Δm% for VALIDATION_WINNER (RLW at branch depth 1),
+    score it on the test set (ten seeds, trained as one batch if not yet cached, about 2 s), print both
+    scores and the gap, and return a figure."""
+    prediction = committed_prediction(predict_test_delta_m, "your prediction function")
+    if prediction is None:
+        return None
+    predicted = as_number(prediction, "your predicted test Δm%")
+    method, depth = VALIDATION_WINNER
+    validation = capstone_scores(method, depth, "validation").delta_m
     test = capstone_scores(method, depth, "test").delta_m
-    passed(f"{score}: {verdict}. On the test set, which played no part in your choice, the same setting scores "
-        f"Δm% = {delta_m_summary(test)}: {delta_m_verdict(test)}.")
+    label = f"{CAPSTONE_METHODS[method]} at branch depth {depth}"
+    print(f"Measured, {label}: validation Δm% = {delta_m_summary(validation)} ({delta_m_verdict(validation)}); "
+          f"test Δm% = {delta_m_summary(test)} ({delta_m_verdict(test)}).")
+    report_prediction(predicted, float(test.mean()), "test Δm%", tolerance=1.0)
+    gap = float(test.mean()) - predicted
+    if gap > 1.0:
+        print("The test score is closer to zero than the validation score you started from. This setting was "
+              "singled out because its validation interval lay below zero, and among eighteen settings scored on "
+              "the same 66 penguins the ones that come out best are, in part, the ones those penguins happened to "
+              "favour. Fresh penguins do not repeat that part.")
+    elif gap < -1.0:
+        print("The test score is better than you expected: a validation result that holds up on fresh penguins is "
+              "possible (FAMO's did), but from one setting's validation interval you cannot tell in advance which "
+              "part of it will.")
+    return plot_validation_and_test(validation, test, predicted, title=f"{label}: validation, then test")
+
+
+def answer_texts() -> dict:
+    """What would give away this lesson's predict and choose answers (tests/test_solutions.py scans for it): the
+    test Δm% as `measure_validation_winner` prints it, the right options' feedback."""
+    method, depth = VALIDATION_WINNER
+    return {
+        "ex2_gradnorm_weights": [GRADNORM_WEIGHTS.feedback[GRADNORM_WEIGHTS.correct]],
+        "ex3_why_winners_fade": [VALIDATION_WINNERS.feedback[VALIDATION_WINNERS.correct]],
+        "ex4_winner_on_test": [delta_m_summary(capstone_scores(method, depth, "test").delta_m)],
+    }

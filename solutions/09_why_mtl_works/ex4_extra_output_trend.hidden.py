@@ -1,0 +1,2 @@
+# points: 1
+assert str(extra_output_answer()).strip().strip("()").strip().lower() == "b", "exercise 4: not the right option"
