@@ -359,3 +359,18 @@ def test_lesson01_answer_texts_name_each_predict_and_choose_answer():
     assert set(texts) == {"ex1_hand_gradient", "ex4_kink_steps"}
     assert "∂f/∂x = 6" in texts["ex1_hand_gradient"] and "∂f/∂y = -18" in texts["ex1_hand_gradient"]
     assert lesson01.KINK_STEPS.feedback["b"] in texts["ex4_kink_steps"]
+
+
+def test_without_library_refuses_the_package_version_by_any_name_and_restores_it():
+    from mtl_edu.nets import optim
+    notebook: dict = {}  # a learner's namespace, as a notebook has one
+    exec("from mtl_edu.nets import optim\nfrom mtl_edu.nets.optim import clip_grad_norm\n"
+         "def by_name(_):\n    return clip_grad_norm([], 1.0)\n"
+         "def through_module(_):\n    return optim.clip_grad_norm([], 1.0)\n", notebook)
+    for learner in (notebook["by_name"], notebook["through_module"]):
+        with pytest.raises(checking.ExerciseError, match="mtl_edu's own clip_grad_norm"):
+            with checking.without_library(learner, optim.clip_grad_norm):
+                learner(None)
+    assert notebook["clip_grad_norm"] is optim.clip_grad_norm and optim.clip_grad_norm.__name__ == "clip_grad_norm"
+    with pytest.raises(ValueError, match="empty list"):  # restored: the real one runs again
+        notebook["by_name"](None)

@@ -27,14 +27,16 @@ To add a checker: write `check_<name>(learner_fn)` in its lesson's module (`mtl_
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import sys
 
 import numpy as np
 
 from ..engine.autodiff import Tensor
 
 __all__ = ["ExerciseError", "NOT_ATTEMPTED", "NO_PREDICTION", "exercise_checker", "Choice",
-           "committed_prediction", "report_prediction"]
+           "committed_prediction", "report_prediction", "without_library"]
 
 NOT_ATTEMPTED = "Not attempted yet: write your code above, then run this cell."
 NO_PREDICTION = ("Commit your prediction above first: fill in the function and run its cell, then run this "
@@ -206,3 +208,38 @@ def report_prediction(predicted: float, measured: float, name: str, *, log_scale
         print(f"Your prediction {predicted:.3g} is {direction} by {abs(gap):.2g}{unit}: the measured {name} is "
               f"{measured:.3g}{unit}.")
     return close
+
+
+@contextlib.contextmanager
+def without_library(learner_function, *library_functions):
+    """While the checker calls `learner_function`, the package's own versions of what it asks for refuse to run.
+
+    A build or debug exercise asks the learner to write something the package already has; calling
+    the package's version would pass any check of values. Inside this block every name bound to one
+    of `library_functions`, in the learner's namespace and in the package's modules, points to a
+    stand-in that fails with a message naming it. Everything is restored afterwards.
+    """
+    __tracebackhide__ = True
+    swapped = []
+
+    def stand_in_for(original):
+        def refuse(*args, **kwargs):
+            __tracebackhide__ = True
+            fail(f"your function called mtl_edu's own {original.__name__}; the exercise asks you to write "
+                 "that part yourself.")
+        return refuse
+
+    stand_ins = {id(f): stand_in_for(f) for f in library_functions}
+    namespaces = [getattr(learner_function, "__globals__", {})]
+    namespaces += [vars(module) for name, module in list(sys.modules.items())
+                   if module is not None and (name == "mtl_edu" or name.startswith("mtl_edu."))]
+    for namespace in namespaces:
+        for name, value in list(namespace.items()):
+            if id(value) in stand_ins and any(value is f for f in library_functions):
+                swapped.append((namespace, name, value))
+                namespace[name] = stand_ins[id(value)]
+    try:
+        yield
+    finally:
+        for namespace, name, value in swapped:
+            namespace[name] = value
