@@ -104,7 +104,6 @@ def test_slope_width_measurement_waits_for_a_prediction(capsys):
     (6.0, ["✓ Close", "|x| = 5.99"]),
     (3.0, ["too low by 3", "tails are longer"]),
     (9.0, ["too high by 3", "falls off exponentially"]),
-    (-6.0, ["✓ Close"]),  # a width is |x|: the sign of a symmetric bound does not matter
 ])
 def test_slope_width_measurement_reports_the_gap_in_direction_and_size(prediction, fragments, capsys):
     lesson00.measure_slope_width(lambda: prediction)
@@ -116,17 +115,18 @@ def test_slope_width_measurement_reports_the_gap_in_direction_and_size(predictio
 def test_slope_width_measurement_names_a_prediction_that_is_not_a_number():
     fails(lesson00.measure_slope_width, lambda: "six", "your predicted |x| should be a number")
     fails(lesson00.measure_slope_width, lambda: None, "returned None")
+    fails(lesson00.measure_slope_width, lambda: -6.0, "predict a positive number, got -6")
 
 
 def test_steepness_peak_right_option_confirms_without_naming_the_letter(capsys):
-    out = passes(lesson00.check_steepness_peak, lambda: " (B) ", capsys)
-    assert "(b)" not in out.lower()
+    out = passes(lesson00.check_steepness_peak, lambda: " (C) ", capsys)
+    assert "(c)" not in out.lower()
 
 
 @pytest.mark.parametrize("answer, fragment", [
-    ("a", "multiplies its slope by the inner derivative"),
-    ("c", "does not divide"),
-    ("d", "at most 1/4, not 1"),
+    ("a", "whose slope is a different function of x"),
+    ("b", "narrower is not lower"),
+    ("d", "takes the slider's value itself for the peak"),
     ("e", "the options are 'a', 'b', 'c', 'd', got 'e'"),
     (2, "return one letter as a string"),
 ])

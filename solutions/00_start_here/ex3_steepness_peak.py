@@ -2,7 +2,7 @@
 def steepness_peak_answer():
     """Your answer, one letter: "a", "b", "c" or "d"."""
     ### BEGIN SOLUTION
-    return "b"  # d/dx σ(a·x) = a·σ'(a·x) peaks at a/4
+    return "c"  # d/dx σ(a·x) = a·σ'(a·x) peaks at a/4
     ### END SOLUTION
 
 
