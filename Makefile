@@ -18,6 +18,13 @@ JOBS     ?= 2
 PARALLEL := $(if $(filter-out 1,$(JOBS)),-n $(JOBS) --dist loadscope)
 
 .PHONY: lab test test-package test-notebooks test-browser test-matrix notebooks bench venv clean
+.PHONY: teacher-venv student grade test-classroom
+
+# The teacher edition (classroom/, tools/classroom.py) has its own environment: nbgrader 0.9.6 pins
+# JupyterLab below 5 and adds its extensions, and the learner's .venv (make lab) must not change.
+TEACHER_VENV  := .venv-teacher
+TPY           := $(TEACHER_VENV)/bin/python
+TEACHER_STAMP := $(TEACHER_VENV)/.installed
 
 venv: $(STAMP)
 
@@ -27,6 +34,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
+
+# The same for the teacher's environment: nbgrader and the course package.
+$(TEACHER_STAMP): pyproject.toml
+	test -x $(TPY) || $(PYTHON) -m venv $(TEACHER_VENV)
+	$(TPY) -m pip install --quiet --upgrade pip
+	$(TPY) -m pip install --quiet "nbgrader==0.9.6" -e .
+	touch $(TEACHER_STAMP)
+
+teacher-venv: $(TEACHER_STAMP)
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/ $(LAB_ARGS)
@@ -55,6 +71,24 @@ test-browser: $(STAMP)
 test-matrix: $(STAMP)
 	$(PY) tools/test_matrix.py --python $(PYTHON) $(if $(LEGS),--legs $(LEGS)) $(PARALLEL)
 
+# The teacher edition (classroom/README.md): the student edition of every lesson whose exercises are in
+# solutions/, in classroom/release/<lesson>/; then grading of classroom/submitted/<student>/<lesson>/
+# into classroom/grades.csv (student,lesson,score,max_score,note).
+student: $(TEACHER_STAMP)
+	$(TPY) tools/classroom.py student
+
+grade: student
+	$(TPY) tools/classroom.py grade
+
+# tests/test_classroom.py runs inside `make test` on lesson 00; this runs it on every converted lesson
+# and also executes each student notebook top to bottom. The tests find nbgrader through this variable,
+# and fail (rather than skip) when it names no interpreter.
+test test-package test-classroom: export MTL_EDU_TEACHER_PYTHON = $(abspath $(TPY))
+test test-package: $(TEACHER_STAMP)
+
+test-classroom: $(STAMP) $(TEACHER_STAMP)
+	MTL_EDU_CLASSROOM_ALL=1 $(PY) -m pytest tests/test_classroom.py -p no:nbval
+
 bench: $(STAMP)
 	$(PY) benchmarks/bench_engine.py
 	$(PY) benchmarks/bench_batched.py
@@ -62,3 +96,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .venv-floors .pytest_cache .hypothesis
+	rm -rf $(TEACHER_VENV) classroom/source classroom/release
