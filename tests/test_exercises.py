@@ -181,7 +181,17 @@ def test_hand_gradient_measurement_reports_each_gap_and_names_the_slip(predictio
 def test_hand_gradient_measurement_names_a_prediction_of_the_wrong_form():
     fails(lesson01.measure_hand_gradient, lambda: 6.0, "return two numbers")
     fails(lesson01.measure_hand_gradient, lambda: (6.0, "x"), "your df_dy should be a number")
+    fails(lesson01.measure_hand_gradient, lambda: (True, -18.0), "your df_dx should be a number, got True")
+    fails(lesson01.measure_hand_gradient, lambda: (6.0, np.inf), "your df_dy should be a finite number")
     fails(lesson01.measure_hand_gradient, lambda: None, "returned None")
+
+
+@pytest.mark.parametrize("prediction", [
+    (np.float64(6.0), np.int64(-18)), [np.array(6.0), [-18.0]], np.array([6.0, -18.0]),
+])
+def test_hand_gradient_measurement_takes_any_real_number_form(prediction, capsys):
+    lesson01.measure_hand_gradient(lambda: prediction)
+    assert capsys.readouterr().out.count("✓ Close") == 2
 
 
 # exercise 2: the bias summed over the wrong axis
@@ -232,6 +242,15 @@ def test_fixed_bias_names_a_changed_forward_and_a_missing_graph():
           "the forward value changed")
     fails(lesson01.check_fixed_add_bias, lambda X, b: Tensor(X.data + b.data), "records no backward")
     fails(lesson01.check_fixed_add_bias, lambda X, b: X.data + b.data, "must return a Tensor")
+
+
+def test_fixed_bias_refuses_the_engines_own_addition_and_other_inputs():
+    # X + b is right in value and gradient, but the backward that runs is the engine's, not the learner's
+    fails(lesson01.check_fixed_add_bias, lambda X, b: X + b, "mtl_edu's own X + b", "Tensor.from_op")
+    fails(lesson01.check_fixed_add_bias, lambda X, b: b + X, "mtl_edu's own X + b")
+    fails(lesson01.check_fixed_add_bias,
+          lambda X, b: Tensor.from_op(X.data + b.data, (b, X), lambda g: (g.sum(axis=0), g), "add_bias"),
+          "from X and b themselves, in that order")
 
 
 # exercise 3: a topological order without recursion
@@ -311,6 +330,32 @@ def test_topological_order_right_answers_pass(capsys):
     passes(lesson01.check_topological_order, kahn, capsys)
 
 
+def test_topological_order_refuses_recursion_even_with_a_raised_recursion_limit():
+    import sys
+
+    def recursive_with_room(root):
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(100_000)
+        try:
+            return recursive_order(root)
+        finally:
+            sys.setrecursionlimit(limit)
+
+    fails(lesson01.check_topological_order, recursive_with_room, "5001 nodes", "nested 50", "recurses",
+          "your own stack")
+
+
+def test_call_depth_is_a_few_calls_for_an_explicit_stack_and_one_per_node_for_recursion():
+    import sys
+
+    chain = lesson01._test_graphs()[-1][1]
+    order, deepest = lesson01._call_measuring_depth(explicit_stack_order, chain)
+    assert len(order) == 5001 and deepest <= 3
+    small = lesson01._test_graphs()[3][1]  # the neuron: 9 nodes, 7 levels
+    assert lesson01._call_measuring_depth(recursive_order, small)[1] >= 7
+    assert sys.getprofile() is None  # the hook is gone afterwards
+
+
 @pytest.mark.parametrize("answer, fragments", [
     (recursive_order, ["5001 nodes", "RecursionError", "your own stack"]),
     (breadth_first_order, ["short and a long path", "node p comes before its input node x"]),
@@ -329,24 +374,26 @@ def test_topological_order_wrong_answers_are_named(answer, fragments):
 # exercise 4: which steps to trust next to a kink
 
 def test_the_kink_figure_shows_what_the_right_option_says():
-    # |x - 0.003| at x0 = 0: steps below the kink's distance are excellent, larger the better; larger ones wrong
+    # |x - 0.003| at x0 = 0, over the explorer's steps 1e-13 .. 1e-1: steps shorter than the kink's distance
+    # are good (excellent or fine: 1e-13 is only fine), the longer the better; longer steps are wrong
     function, _ = lesson01.FINITE_DIFFERENCE_FUNCTIONS["|x − 0.003| (a kink)"]
     epsilons = np.array([10.0**k for k in range(-13, 0)])
     central = lesson01.finite_difference_errors(function, 0.0, epsilons)["central"]
     clear = epsilons < 0.003
     assert np.all(central[clear] < 1e-4) and np.all(central[~clear] > 1e-2)
+    assert np.all(central[clear][1:] <= central[clear][:-1] * 1.01)  # never clearly worse for a longer step
     assert central[clear][-1] < central[clear][0] * 1e-6  # the largest clear step beats the smallest by far
 
 
 def test_kink_steps_right_option_confirms_without_naming_the_letter(capsys):
-    out = passes(lesson01.check_kink_steps, lambda: "B", capsys)
-    assert "(b)" not in out.lower()
+    out = passes(lesson01.check_kink_steps, lambda: "D", capsys)
+    assert "(d)" not in out.lower()
 
 
 @pytest.mark.parametrize("answer, fragment", [
-    ("a", "no curvature to truncate"),
-    ("c", "the kink is at 0.003, not at 0"),
-    ("d", "round-off grows as ε shrinks"),
+    ("a", "carries the smooth functions' V over to a kink"),
+    ("b", "the kink is at 0.003, not at 0"),
+    ("c", "every visible step to feel the kink"),
     ("e", "the options are 'a', 'b', 'c', 'd', got 'e'"),
     (None, "return one letter as a string"),
 ])
@@ -358,7 +405,7 @@ def test_lesson01_answer_texts_name_each_predict_and_choose_answer():
     texts = lesson01.answer_texts()
     assert set(texts) == {"ex1_hand_gradient", "ex4_kink_steps"}
     assert "∂f/∂x = 6" in texts["ex1_hand_gradient"] and "∂f/∂y = -18" in texts["ex1_hand_gradient"]
-    assert lesson01.KINK_STEPS.feedback["b"] in texts["ex4_kink_steps"]
+    assert lesson01.KINK_STEPS.feedback["d"] in texts["ex4_kink_steps"]
 
 
 def test_without_library_refuses_the_package_version_by_any_name_and_restores_it():

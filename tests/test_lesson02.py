@@ -278,6 +278,27 @@ def test_mlp_forward_refuses_numpy_results_shapes_and_detached_graphs():
           lambda X, W1, b1, W2, b2: (X @ Tensor(W1.data) + b1).tanh() @ W2 + b2, "no gradient on W1")
     fails(lesson02.check_mlp_forward, lambda X, W1, b1, W2, b2: X @ W2, "raised")
     fails(lesson02.check_mlp_forward, lambda X, W1, b1, W2, b2: None, "forget the `return`")
+    # right values, but a Tensor made from .data: no graph at all (the checker says so before backward())
+    fails(lesson02.check_mlp_forward,
+          lambda X, W1, b1, W2, b2: Tensor(np.tanh(X.data @ W1.data + b1.data) @ W2.data + b2.data),
+          "records no graph", "not from their .data")
+
+
+def test_mlp_forward_cannot_pass_by_calling_the_packages_layers():
+    def through_mlp(X, W1, b1, W2, b2):
+        model = nn.MLP([2, 8, 1], activation="tanh")
+        for layer, (W, b) in zip(model.layers, ((W1, b1), (W2, b2))):
+            layer.weight, layer.bias = W, b
+        return model(X)
+
+    def through_linear(X, W1, b1, W2, b2):
+        first, second = nn.Linear(2, 8), nn.Linear(8, 1)
+        first.weight, first.bias, second.weight, second.bias = W1, b1, W2, b2
+        return second(first(X).tanh())
+
+    fails(lesson02.check_mlp_forward, through_mlp, "mtl_edu's own MLP")
+    fails(lesson02.check_mlp_forward, through_linear, "mtl_edu's own Linear")
+    assert nn.MLP.__name__ == "MLP" and isinstance(nn.MLP([2, 1]), nn.Module)  # restored afterwards
 
 
 # ---- exercise 2: predict the steps a ten times smaller learning rate needs, then measure ------------------
@@ -328,7 +349,17 @@ def test_small_learning_rate_measurement_reports_the_gap_and_draws_both_runs(pre
 
 def test_small_learning_rate_measurement_names_a_prediction_that_is_not_a_number():
     fails(lesson02.measure_small_learning_rate, lambda: "ten times", "your predicted number of steps should be a number")
+    fails(lesson02.measure_small_learning_rate, lambda: True, "should be a number, got True")
+    fails(lesson02.measure_small_learning_rate, lambda: float("nan"), "should be a finite number")
+    fails(lesson02.measure_small_learning_rate, lambda: 0, "a number of steps is positive")
+    fails(lesson02.measure_small_learning_rate, lambda: -2900, "a number of steps is positive")
     fails(lesson02.measure_small_learning_rate, lambda: None, "returned None")
+
+
+@pytest.mark.parametrize("prediction", [np.int64(2900), np.float32(2900.0), np.array(2900), [2900]])
+def test_small_learning_rate_measurement_takes_any_real_number_form(prediction, capsys):
+    lesson02.measure_small_learning_rate(lambda: prediction)
+    assert "✓ Close" in capsys.readouterr().out
 
 
 # ---- exercise 3: the accuracy that compares every prediction with every label ------------------------------
@@ -369,6 +400,11 @@ def test_fixed_accuracy_names_the_non_fix(answer, fragment):
     fails(lesson02.check_fixed_accuracy, answer, fragment)
 
 
+def test_fixed_accuracy_cannot_pass_by_calling_train_accuracy():
+    fails(lesson02.check_fixed_accuracy, lambda logits, y: train.accuracy(logits, y), "mtl_edu's own accuracy")
+    assert train.accuracy(np.array([[1.0], [-1.0]]), np.array([1, 0])) == 1.0  # restored afterwards
+
+
 def test_accuracy_slips_all_differ_from_the_right_answer_on_the_checker_logits():
     # otherwise a slip would pass the first case silently
     right = train.accuracy(lesson02._ACCURACY_LOGITS.reshape(-1, 1), lesson02._ACCURACY_LABELS)
@@ -382,28 +418,30 @@ def test_accuracy_slips_all_differ_from_the_right_answer_on_the_checker_logits()
 def test_the_explorer_at_lr_10_shows_what_the_question_describes():
     relu = lesson02.decision_boundary_run(activation="relu", lr=10.0)
     tanh = lesson02.decision_boundary_run(activation="tanh", lr=10.0)
-    assert relu.diverged_at is None and tanh.diverged_at is None  # finite losses: not (a)
+    assert relu.diverged_at is None and tanh.diverged_at is None  # finite losses: the run did not diverge
     assert relu.train_accuracy == pytest.approx(0.5) and relu.test_accuracy == pytest.approx(0.5)
     assert relu.train_loss[1] > 3 * relu.train_loss[0]  # the loss leaps up in the first steps
     assert np.ptp(relu.train_loss[10:]) < 1e-9  # then stays flat: nothing reaches the weights any more
     assert relu.dead_units > 16  # of 32 hidden units: the right option
     assert tanh.train_accuracy > 0.9
     assert lesson02.decision_boundary_run(activation="relu", lr=0.5).train_accuracy > 0.9  # not (c)
-    # what a diverged run looks like, as option (a)'s feedback and things to try 5 say: 6 × 64 relu at lr = 10
+    longer = lesson02.decision_boundary_run(activation="relu", lr=10.0, steps=2000)  # not (d): more steps
+    assert longer.train_accuracy == pytest.approx(0.5) and np.ptp(longer.train_loss[10:]) < 1e-9  # change nothing
+    # what a diverged run looks like, as things to try 5 says: 6 × 64 relu at lr = 10
     assert lesson02.decision_boundary_run(activation="relu", lr=10.0, depth=6, width=64).diverged_at is not None
 
 
 def test_large_learning_rate_right_option_confirms_without_naming_the_letter(capsys):
-    out = passes(lesson02.check_large_learning_rate, lambda: "(b)", capsys)
-    assert "(b)" not in out.lower()
+    out = passes(lesson02.check_large_learning_rate, lambda: "(a)", capsys)
+    assert "(a)" not in out.lower()
 
 
 @pytest.mark.parametrize("answer, fragment", [
-    ("a", "a diverged run ends in an ✕"),
-    ("c", "piecewise linear"),
-    ("d", "slope is 1 for every positive input"),
+    ("b", "carries the saturation of sigmoid and tanh over to ReLU"),
+    ("c", "a network of straight pieces for a straight boundary"),
+    ("d", "a run still on its way"),
     ("e", "the options are 'a', 'b', 'c', 'd', got 'e'"),
-    (["b"], "return one letter as a string"),
+    (["a"], "return one letter as a string"),
 ])
 def test_large_learning_rate_wrong_options_name_the_misconception(answer, fragment):
     fails(lesson02.check_large_learning_rate, lambda: answer, fragment)
@@ -413,4 +451,4 @@ def test_answer_texts_name_each_predict_and_choose_answer():
     texts = lesson02.answer_texts()
     assert set(texts) == {"ex2_small_learning_rate", "ex4_large_learning_rate"}
     assert any(f"{lesson02.steps_to_reach_loss(0.05)[0]}" in text for text in texts["ex2_small_learning_rate"])
-    assert lesson02.LARGE_LEARNING_RATE.feedback["b"] in texts["ex4_large_learning_rate"]
+    assert lesson02.LARGE_LEARNING_RATE.feedback["a"] in texts["ex4_large_learning_rate"]

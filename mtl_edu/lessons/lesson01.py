@@ -9,6 +9,8 @@ predict and choose answers away.
 """
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -201,6 +203,13 @@ def _hand_gradients(x: float, y: float) -> dict:
     return {"dx": 2 * v * (y + 1), "dy": 2 * v * x, "through_u": 2 * v * y, "direct": 2 * v}
 
 
+def _predicted_number(value, description: str) -> float:
+    """`as_number` for a prediction: True and False are refused (Python would count them as 1 and 0)."""
+    if isinstance(value, (bool, np.bool_)):
+        fail(f"{description} should be a number, got {value!r}")
+    return as_number(value, description)
+
+
 def measure_hand_gradient(predicted_gradient):
     """Exercise 01.1: back-propagate f = (x·y + x)² at x = 3, y = −2 and compare with the learner's
     (∂f/∂x, ∂f/∂y), committed before. Returns the graph with its gradients drawn (a Figure), or None
@@ -208,9 +217,11 @@ def measure_hand_gradient(predicted_gradient):
     prediction = committed_prediction(predicted_gradient, "your prediction function")
     if prediction is None:
         return None
+    if isinstance(prediction, np.ndarray) and prediction.shape == (2,):
+        prediction = list(prediction)
     if not isinstance(prediction, (tuple, list)) or len(prediction) != 2:
         fail(f"return two numbers, (df_dx, df_dy); got {type(prediction).__name__} {prediction!r}")
-    df_dx, df_dy = as_number(prediction[0], "your df_dx"), as_number(prediction[1], "your df_dy")
+    df_dx, df_dy = (_predicted_number(value, f"your {name}") for value, name in zip(prediction, ("df_dx", "df_dy")))
     graph = hand_gradient_graph()
     gradients = {node.label: float(node.grad) for node in graph.nodes if node.label in ("x", "y")}
     measured_dx, measured_dy = gradients["x"], gradients["y"]
@@ -246,7 +257,8 @@ _BIAS_CASES = ((4, 3), (3, 3), (1, 5), (6, 2))
 @exercise_checker
 def check_fixed_add_bias(fixed_add_bias) -> None:
     """Exercise 01.2: `fixed_add_bias(X, b)`: X (N, D), b (D,) Tensors -> X + b, whose backward hands X the
-    incoming gradient and b its sum over the batch; compared with the engine's own `X + b`."""
+    incoming gradient and b its sum over the batch; compared with the engine's own `X + b`. Returning
+    that `X + b` itself (op "add") is refused: the exercise is the op's own backward."""
     rng = np.random.default_rng(12)
     for n, d in _BIAS_CASES:
         X_values, b_values, g = rng.standard_normal((n, d)), rng.standard_normal(d), rng.standard_normal((n, d))
@@ -260,6 +272,13 @@ def check_fixed_add_bias(fixed_add_bias) -> None:
             fail(f"{where}: the forward value changed; it should stay X + b.")
         if out.is_leaf:
             fail("the result records no backward: build it with Tensor.from_op(data, (X, b), backward, 'add_bias').")
+        if out.op == "add":
+            fail("fixed_add_bias returned mtl_edu's own X + b, so the backward that runs is the engine's, not "
+                 "yours. The exercise is to repair add_bias_with_a_bug's backward: build the result with "
+                 "Tensor.from_op(X.data + b.data, (X, b), backward, 'add_bias') and your own backward, as it does.")
+        if len(out.parents) != 2 or out.parents[0] is not X or out.parents[1] is not b:
+            fail("build the result from X and b themselves, in that order: Tensor.from_op(data, (X, b), backward, "
+                 "'add_bias'), so that backward's two gradients go to X and to b.")
         returned = call_learner(out.local_gradients, g, description=f"your backward(g) {where}")
         if not isinstance(returned, (tuple, list)) or len(returned) != 2:
             fail(f"backward must return a tuple of two gradients, one for X and one for b; got "
@@ -331,6 +350,35 @@ def _test_graphs() -> list:
             ("a chain of 5001 nodes (deeper than Python lets a recursion go)", node)]
 
 
+def _call_measuring_depth(function, *args) -> tuple:
+    """(function(*args), the deepest nesting of Python calls it reached, itself counted as 1).
+
+    A recursive function goes as deep as the graph; one that keeps its own stack stays a few calls
+    deep. Measured with a profile hook (sys.setprofile), so a raised recursion limit does not hide it.
+    """
+    depth = deepest = 0
+
+    def profile(frame, event, arg):
+        nonlocal depth, deepest
+        if event == "call":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif event == "return":
+            depth -= 1
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        result = function(*args)
+    finally:
+        sys.setprofile(previous)
+    return result, deepest
+
+
+# Deeper than this on the 5001-node chain, a function recursed (an explicit stack stays a few calls deep).
+_MAX_CALL_DEPTH = 100
+
+
 def _reachable(root) -> list:
     found, stack, seen = [], [root], {id(root)}
     while stack:
@@ -346,10 +394,11 @@ def _reachable(root) -> list:
 @exercise_checker
 def check_topological_order(topological_order) -> None:
     """Exercise 01.3: `topological_order(root)` lists every node root depends on (through `.inputs`), each
-    once and after all of its inputs, root last, without recursion (a 5001-node chain must work)."""
+    once and after all of its inputs, root last, without recursion (a 5001-node chain must work, and
+    the function's calls must not nest deeper than `_MAX_CALL_DEPTH` on it)."""
     for what, root in _test_graphs():
         try:
-            order = topological_order(root)
+            order, deepest = _call_measuring_depth(topological_order, root)
         except NotImplementedError:
             raise
         except RecursionError:
@@ -357,6 +406,10 @@ def check_topological_order(topological_order) -> None:
                  "your own stack of nodes still to visit (a Python list) instead.")
         except Exception as error:
             fail(f"on {what}: topological_order(root) raised {type(error).__name__}: {error}")
+        if deepest > _MAX_CALL_DEPTH:
+            fail(f"on {what}: your function's calls nested {deepest} deep, about one level per node: it "
+                 "recurses (a raised recursion limit only moves the wall; a deeper graph would overflow the "
+                 "stack). Keep your own stack of nodes still to visit (a Python list) instead.")
         if order is None:
             fail("topological_order returned None; did you forget the `return`?")
         if not isinstance(order, (list, tuple)):
@@ -395,17 +448,17 @@ def check_topological_order(topological_order) -> None:
 KINK_STEPS = Choice(
     "finite differences of |x − 0.003| at x0 = 0",
     {
-        "a": "the V belongs to smooth curves, whose truncation error grows with ε. Within 0.003 of x0 this "
-             "function is a straight line, which has no curvature to truncate.",
-        "b": "within 0.003 of x0 the function is a straight line, and a central difference of a straight line "
-             "has no truncation error at all; a larger step reaches past the kink and averages the two "
-             "slopes. Only round-off is left, and it grows as the step shrinks.",
-        "c": "the derivative at x0 = 0 exists (the kink is at 0.003, not at 0), and a step that stays on one "
-             "side of the kink measures it.",
-        "d": "tiny steps are not the safe choice: round-off grows as ε shrinks, here as everywhere, so the "
-             "smallest steps are the least accurate of those that stay clear of the kink.",
+        "a": "that carries the smooth functions' V over to a kink. Whether a kink makes a V too is for the "
+             "blue curve to say: follow it from the smallest step to the largest and find its lowest point.",
+        "b": "that takes a kink to spoil every difference quotient near it, but the kink is at 0.003, not at "
+             "0, and the derivative at x0 exists. Read the band of the blue curve at each step in turn.",
+        "c": "that expects every visible step to feel the kink. Whether x0 ± ε reaches the kink depends on "
+             "ε against the kink's distance, 0.003: read the blue curve's band between 10⁻⁹ and 10⁻³.",
+        "d": "within 0.003 of x0 the function is a straight line, and a central difference of a straight line "
+             "has no truncation error at all: only round-off is left, and it grows as the step shrinks. A "
+             "larger step reaches past the kink and averages the two slopes.",
     },
-    correct="b",
+    correct="d",
 )
 
 

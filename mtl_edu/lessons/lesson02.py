@@ -25,7 +25,7 @@ from ..instruments.plots import category_style, SUPERSCRIPTS
 from ..nets import nn, optim, train
 from ..teaching.checking import (
     Choice, as_array, as_number, call_learner, committed_prediction, exercise_checker, fail, passed,
-    reference_sigmoid, report_prediction,
+    reference_sigmoid, report_prediction, without_library,
 )
 from ..teaching.explorers import (
     control_style, dropdown, Explorer, initial_values, int_slider, new_figure, register_explorer,
@@ -425,7 +425,8 @@ def _tanh_mlp_and_copy(seed: int) -> tuple:
 
 @exercise_checker
 def check_mlp_forward(mlp_forward) -> None:
-    """Exercise 02.1: `mlp_forward(X, W1, b1, W2, b2)` = tanh(X @ W1 + b1) @ W2 + b2 with Tensor operations.
+    """Exercise 02.1: `mlp_forward(X, W1, b1, W2, b2)` = tanh(X @ W1 + b1) @ W2 + b2 with Tensor operations
+    (nn.MLP, nn.Linear and nn.Sequential refuse to run while it does).
 
     X: (N, 2) Tensor, W1: (2, 8), b1: (8,), W2: (8, 1), b2: (1,) Tensors; returns (N, 1) logits, the
     same as nn.MLP([2, 8, 1], activation="tanh") with those weights, and backward() through it gives
@@ -435,7 +436,8 @@ def check_mlp_forward(mlp_forward) -> None:
     X = np.random.default_rng(8).normal(size=(6, 2))
     W1, b1 = learner_model.layers[0].weight, learner_model.layers[0].bias
     W2, b2 = learner_model.layers[1].weight, learner_model.layers[1].bias
-    out = call_learner(mlp_forward, Tensor(X), W1, b1, W2, b2, description="mlp_forward(X, W1, b1, W2, b2)")
+    with without_library(mlp_forward, nn.MLP, nn.Linear, nn.Sequential):
+        out = call_learner(mlp_forward, Tensor(X), W1, b1, W2, b2, description="mlp_forward(X, W1, b1, W2, b2)")
     if out is None:
         fail("mlp_forward returned None; did you forget the `return`?")
     if not isinstance(out, Tensor):
@@ -461,6 +463,9 @@ def check_mlp_forward(mlp_forward) -> None:
         fail(f"the logits differ from nn.MLP's: for point {index} (x = {X[index, 0]:.3g}, {X[index, 1]:.3g}) "
               f"expected {expected[index, 0]:.6g}, got {got[index, 0]:.6g}. The recipe: h = tanh(X @ W1 + b1), "
               "logits = h @ W2 + b2.")
+    if not out.requires_grad:
+        fail("backward() cannot reach W1, b1, W2 or b2: your output records no graph. Build it from the Tensors "
+             "you were given (not from their .data), so the graph reaches every weight.")
     out.sum().backward()
     reference(X).sum().backward()
     for name, mine, theirs in zip(("W1", "b1", "W2", "b2"), learner_model.parameters(), reference.parameters()):
@@ -535,7 +540,12 @@ def measure_small_learning_rate(predicted_steps):
     prediction = committed_prediction(predicted_steps, "your prediction function")
     if prediction is None:
         return None
+    if isinstance(prediction, (bool, np.bool_)):
+        fail(f"your predicted number of steps should be a number, got {prediction!r}")
     predicted = as_number(prediction, "your predicted number of steps")
+    if predicted <= 0:
+        fail(f"a number of steps is positive: predict how many steps lr = {SLOW_LEARNING_RATE['learning_rates'][1]:g} "
+             f"needs, got {predicted:.3g}")
     fast_lr, slow_lr = SLOW_LEARNING_RATE["learning_rates"]
     target = SLOW_LEARNING_RATE["target_loss"]
     (fast_steps, fast_losses), (slow_steps, slow_losses) = (steps_to_reach_loss(lr) for lr in (fast_lr, slow_lr))
@@ -583,14 +593,17 @@ def _accuracy_slips(logits: np.ndarray, labels: np.ndarray) -> dict:
 @exercise_checker
 def check_fixed_accuracy(fixed_accuracy) -> None:
     """Exercise 02.3: `fixed_accuracy(logits, y)`: logits (n, 1), y (n,) in {0, 1} -> the fraction of points
-    whose predicted class (1 where the logit is above 0) equals the label, as `train.accuracy` computes it."""
+    whose predicted class (1 where the logit is above 0) equals the label, as `train.accuracy` computes it
+    (which refuses to run while the learner's function does)."""
     cases = [
         (_ACCURACY_LOGITS.reshape(-1, 1), _ACCURACY_LABELS, "the 10 logits of the checker"),
         (np.array([[-1.0], [2.0], [0.5], [-0.1]]), np.array([0, 1, 1, 0]), "4 points all predicted right"),
         (np.array([[1.0], [1.0], [-1.0]]), np.array([0, 0, 1]), "3 points all predicted wrong"),
     ]
     for logits, labels, what in cases:
-        answer = call_learner(fixed_accuracy, logits.copy(), labels.copy(), description=f"fixed_accuracy on {what}")
+        with without_library(fixed_accuracy, train.accuracy):
+            answer = call_learner(fixed_accuracy, logits.copy(), labels.copy(),
+                                  description=f"fixed_accuracy on {what}")
         if answer is None:
             fail("fixed_accuracy returned None; did you forget the `return`?")
         shape = np.shape(answer)
@@ -614,17 +627,17 @@ def check_fixed_accuracy(fixed_accuracy) -> None:
 LARGE_LEARNING_RATE = Choice(
     "moons at lr = 10 with relu",
     {
-        "a": "a diverged run ends in an ✕ and the explorer names the step (try 6 hidden layers of 64 units at this "
-             "learning rate); here the loss stays finite and flat: training goes on, it just changes nothing.",
-        "b": "a unit whose input is below zero for every training point outputs 0 and has slope 0 there, so the "
+        "a": "a unit whose input is below zero for every training point outputs 0 and has slope 0 there, so the "
              "chain rule hands its weights a zero gradient at every later step: nothing can revive it. tanh's "
              "slope gets small far from zero but never reaches 0, so the same huge steps leave it able to recover.",
-        "c": "a ReLU network is piecewise linear, but with enough pieces it bends around the moons: at lr = 0.5 "
-             "the same network learns them (try it in the explorer).",
-        "d": "ReLU's slope is 1 for every positive input, however large: it is flat only below zero. Saturation "
-             "at large inputs is what sigmoid and tanh do, and tanh learns here.",
+        "b": "that carries the saturation of sigmoid and tanh over to ReLU. Look at the right panel of section "
+             "2's figure and follow ReLU's slope out to large positive inputs.",
+        "c": "that takes a network of straight pieces for a straight boundary; with enough units the pieces add "
+             "up to a curve. Set the learning rate back to 0.5 in the explorer and look at the relu boundary.",
+        "d": "that reads the flat loss as a run still on its way, only slowed by overshooting. Raise the steps "
+             "to 2000 in the explorer at lr = 10 with relu and see whether the loss curve moves at all.",
     },
-    correct="b",
+    correct="a",
 )
 
 

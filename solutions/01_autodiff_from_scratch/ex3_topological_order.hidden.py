@@ -1,4 +1,7 @@
 # points: 3
+import sys
+
+
 class _N:
     def __init__(self, name, *inputs):
         self.name, self.inputs, self.data, self.grad = name, inputs, 0.0, 0.0
@@ -14,9 +17,27 @@ assert [node.name for node in topological_order(_x)] == ["x"], "a single node is
 _h = _N("h0")
 for _layer in range(1, 3001):
     _h = _N(f"h{_layer}", _h)
+# How deep the calls nest while the chain is sorted: a recursive sort goes about one level per node,
+# even with a raised recursion limit; an explicit stack stays a few calls deep.
+_depth = [0, 0]
+
+
+def _profile(frame, event, arg):
+    if event == "call":
+        _depth[0] += 1
+        _depth[1] = max(_depth)
+    elif event == "return":
+        _depth[0] -= 1
+
+
+_previous_profile = sys.getprofile()
+sys.setprofile(_profile)
 try:
     _chain = topological_order(_h)
 except RecursionError:
     _chain = None
+finally:
+    sys.setprofile(_previous_profile)
 assert _chain is not None and [node.name for node in _chain] == [f"h{_layer}" for _layer in range(3001)], \
     "a chain of 3001 nodes, in order from h0 to h3000, without recursion"
+assert _depth[1] <= 100, f"topological_order's calls nested {_depth[1]} deep on the chain: it recurses"

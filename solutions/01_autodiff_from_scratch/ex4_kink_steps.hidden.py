@@ -1,2 +1,2 @@
 # points: 1
-assert str(kink_steps_answer()).strip().strip("()").strip().lower() == "b", "exercise 4: not the right option"
+assert str(kink_steps_answer()).strip().strip("()").strip().lower() == "d", "exercise 4: not the right option"

@@ -2,7 +2,7 @@
 def kink_steps_answer():
     """Your answer, one letter: "a", "b", "c" or "d"."""
     ### BEGIN SOLUTION
-    return "b"  # on one side of the kink the function is a straight line: no truncation error at all
+    return "d"  # on one side of the kink the function is a straight line: no truncation error at all
     ### END SOLUTION
 
 

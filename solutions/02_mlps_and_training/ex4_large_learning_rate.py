@@ -2,7 +2,7 @@
 def large_learning_rate_answer():
     """Your answer, one letter: "a", "b", "c" or "d"."""
     ### BEGIN SOLUTION
-    return "b"  # dead ReLU units: below zero for every point, they pass no gradient and never recover
+    return "a"  # dead ReLU units: below zero for every point, they pass no gradient and never recover
     ### END SOLUTION
 
 
