@@ -17,7 +17,7 @@ from mtl_edu.data.datasets import make_related_tasks  # noqa: E402
 from mtl_edu.nets.multitask import HardSharingNet, SoftSharingNet, delta_m, task_loss  # noqa: E402
 from mtl_edu.nets.optim import Adam  # noqa: E402
 from mtl_edu.nets.train import History  # noqa: E402
-from mtl_edu.instruments.stats import mean_interval, t_quantile  # noqa: E402
+from mtl_edu.instruments.stats import mean_interval, paired_interval, t_quantile  # noqa: E402
 from checker_helpers import fails, passes, stub  # noqa: E402
 
 RHOS = list(lesson05.TRANSFER_RHOS)
@@ -378,10 +378,34 @@ def test_parameter_count_checker_names_the_slip():
     fails(check, lambda *a: 7, "pair")
 
 
+def _counted_by_building(n_in, hidden, n_tasks, branch):
+    net = HardSharingNet(n_in, hidden, [1] * n_tasks, branch_depth=branch, rng=0)
+    return (sum(p.size for p in net.shared_parameters()),
+            sum(p.size for params in net.task_parameters() for p in params))
+
+
+def _counted_with_layers(n_in, hidden, n_tasks, branch):
+    from mtl_edu.nets import nn
+    sizes = [n_in] + list(hidden) + [1]
+    per_layer = [sum(p.size for p in nn.Linear(a, b, rng=0).parameters()) for a, b in zip(sizes[:-1], sizes[1:])]
+    return sum(per_layer[:branch]), n_tasks * sum(per_layer[branch:])
+
+
+@pytest.mark.parametrize("builder, name", [(_counted_by_building, "HardSharingNet"), (_counted_with_layers, "Linear")])
+def test_parameter_count_checker_refuses_a_count_read_off_a_built_network(builder, name):
+    fails(lesson05.check_sharing_parameter_counts, builder, f"mtl_edu's own {name}")
+    assert _counted_by_building(10, [2, 2], 2, 1) == (22, 18)  # restored afterwards
+
+
 def test_interval_checker_passes_the_fix(capsys):
     passes(lesson05.check_interval_of_the_mean, interval_of_the_mean, capsys)
-    # the library's own interval is a fix too: the checker judges what the function returns
-    passes(lesson05.check_interval_of_the_mean, lambda d: tuple(mean_interval(d)[1:3]), capsys)
+
+
+def test_interval_checker_refuses_the_librarys_own_interval():
+    fails(lesson05.check_interval_of_the_mean, lambda d: tuple(mean_interval(d)[1:3]), "mtl_edu's own mean_interval")
+    fails(lesson05.check_interval_of_the_mean, lambda d: tuple(paired_interval(d, np.zeros_like(d))[1:3]),
+          "mtl_edu's own paired_interval")
+    assert mean_interval([1.0, 2.0, 4.0]).mean == pytest.approx(7 / 3)  # restored afterwards
 
 
 def _interval(factor, spread):
@@ -417,9 +441,9 @@ def test_the_bug_of_exercise_2_shows_as_an_interval_that_does_not_narrow():
 
 
 def test_one_shared_layer_choice_names_each_misconception(capsys):
-    out = passes(lesson05.check_one_shared_layer, lambda: "c", capsys)
-    assert "(c)" not in out
-    for letter in "abd":
+    out = passes(lesson05.check_one_shared_layer, lambda: "a", capsys)
+    assert "(a)" not in out
+    for letter in "bcd":
         message = fails(lesson05.check_one_shared_layer, lambda: letter, f"not ({letter})")
         assert lesson05.ONE_SHARED_LAYER.feedback[letter] in message
     fails(lesson05.check_one_shared_layer, lambda: "e", "the options are")
@@ -484,4 +508,4 @@ def test_wider_layers_measurement_names_a_prediction_that_is_not_a_number():
 def test_answer_texts_cover_the_predict_and_choose_exercises():
     texts = lesson05.answer_texts()
     assert set(texts) == {"ex3_one_shared_layer", "ex4_wider_layers"}
-    assert lesson05.ONE_SHARED_LAYER.feedback["c"] in texts["ex3_one_shared_layer"]
+    assert lesson05.ONE_SHARED_LAYER.feedback["a"] in texts["ex3_one_shared_layer"]

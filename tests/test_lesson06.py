@@ -300,13 +300,19 @@ def test_pareto_checker_names_the_slip(wrong, words):
     fails(lesson06.check_pareto_mask, wrong, words)
 
 
+def test_pareto_checker_refuses_its_own_mask():
+    fails(lesson06.check_pareto_mask, lambda points: lesson06._reference_pareto_mask(np.asarray(points)),
+          "mtl_edu's own _reference_pareto_mask")
+    assert lesson06._reference_pareto_mask(np.array([[1.0, 2.0], [2.0, 3.0]])).tolist() == [True, False]  # restored
+
+
 def test_second_shared_unit_choice_names_each_misconception(capsys):
-    out = passes(lesson06.check_second_shared_unit, lambda: "b", capsys)
-    assert "(b)" not in out
-    for letter in "acd":
+    out = passes(lesson06.check_second_shared_unit, lambda: "c", capsys)
+    assert "(c)" not in out
+    for letter in "abd":
         message = fails(lesson06.check_second_shared_unit, lambda: letter, f"not ({letter})")
         assert lesson06.SECOND_SHARED_UNIT.feedback[letter] in message
-    passes(lesson06.check_second_shared_unit, lambda: "(B)", capsys)
+    passes(lesson06.check_second_shared_unit, lambda: "(C)", capsys)
 
 
 def test_standardise_checker_passes_training_statistics_with_either_ddof(capsys):
@@ -327,6 +333,17 @@ def test_standardise_checker_passes_training_statistics_with_either_ddof(capsys)
 ])
 def test_standardise_checker_names_the_slip(wrong, words):
     fails(lesson06.check_standardise_target, wrong, words)
+
+
+def test_standardise_checker_refuses_the_librarys_standardize():
+    from mtl_edu.data import datasets
+
+    def by_the_library(train, test):
+        result = datasets.standardize(train, test)
+        return result.train, result.test, (result.mean, result.std)
+
+    fails(lesson06.check_standardise_target, by_the_library, "mtl_edu's own standardize")
+    assert datasets.standardize(np.array([1.0, 3.0]), np.array([2.0])).mean == 2.0  # restored afterwards
 
 
 def test_the_bug_of_exercise_4_shows_in_the_training_targets():
@@ -383,7 +400,7 @@ def test_rescaled_switch_measurement_names_a_prediction_that_is_not_a_number():
 def test_answer_texts_cover_the_predict_and_choose_exercises():
     texts = lesson06.answer_texts()
     assert set(texts) == {"ex1_second_shared_unit", "ex3_rescaled_switch"}
-    assert lesson06.SECOND_SHARED_UNIT.feedback["b"] in texts["ex1_second_shared_unit"]
+    assert lesson06.SECOND_SHARED_UNIT.feedback["c"] in texts["ex1_second_shared_unit"]
 
 
 def test_a_wider_layer_is_drawn_over_the_one_unit_curve_for_comparison():

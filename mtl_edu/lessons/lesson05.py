@@ -20,12 +20,13 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLoca
 from ..data.datasets import make_related_tasks
 from ..engine.autodiff import no_grad
 from ..instruments.plots import category_style, plot_loss_curves
-from ..instruments.stats import mean_interval, PairedInterval, t_quantile
-from ..nets import multitask
+from ..instruments.stats import mean_interval, paired_interval, PairedInterval, t_quantile
+from ..nets import multitask, nn
 from ..nets.batched import ModelBatch
 from ..nets.optim import Adam
 from ..teaching.checking import (
     as_number, call_learner, Choice, committed_prediction, exercise_checker, fail, passed, report_prediction,
+    without_library,
 )
 from ..teaching.explorers import (
     control_style, Explorer, initial_values, int_slider, new_figure, register_explorer,
@@ -605,6 +606,11 @@ _PARAMETER_COUNT_CASES = ((10, [2, 2], 2, 0), (10, [2, 2], 2, 1), (10, [2, 2], 2
                           (5, [4], 3, 1), (6, [8, 4, 3], 4, 2))
 
 
+# What would count the parameters for the learner: a built network lists its own.
+_NETWORKS_THAT_COUNT_THEMSELVES = (multitask.HardSharingNet, multitask.SoftSharingNet, multitask.DeepSupervisionNet,
+                                   nn.MLP, nn.Linear)
+
+
 def _parameter_counts(n_in: int, hidden_sizes: list, n_tasks: int, branch_depth: int, biases: bool = True) -> tuple:
     """(shared, task-specific over all tasks) parameter counts of HardSharingNet, by its own parameters."""
     net = multitask.HardSharingNet(n_in, hidden_sizes, [1] * n_tasks, branch_depth=branch_depth, rng=0)
@@ -617,10 +623,12 @@ def _parameter_counts(n_in: int, hidden_sizes: list, n_tasks: int, branch_depth:
 @exercise_checker
 def check_sharing_parameter_counts(count_parameters) -> None:
     """Exercise 05.1: `count_parameters(n_in, hidden_sizes, n_tasks, branch_depth)` returns
-    (shared, task_specific), counted against `HardSharingNet`'s own parameters."""
+    (shared, task_specific), counted against `HardSharingNet`'s own parameters. The count is the
+    exercise: while the learner's function runs, mtl_edu's networks and layers refuse to be built."""
     for n_in, hidden, n_tasks, branch in _PARAMETER_COUNT_CASES:
         call = f"count_parameters({n_in}, {hidden}, {n_tasks}, {branch})"
-        got = call_learner(count_parameters, n_in, list(hidden), n_tasks, branch, description=call)
+        with without_library(count_parameters, *_NETWORKS_THAT_COUNT_THEMSELVES):
+            got = call_learner(count_parameters, n_in, list(hidden), n_tasks, branch, description=call)
         if got is None:
             fail(f"{call} returned None; did you forget the `return`?")
         if not isinstance(got, (tuple, list)) or len(got) != 2:
@@ -666,11 +674,13 @@ def _t_interval(values: np.ndarray, factor: float, spread: float) -> tuple:
 @exercise_checker
 def check_interval_of_the_mean(fixed_interval_of_the_mean) -> None:
     """Exercise 05.2: `fixed_interval_of_the_mean(differences)` returns (low, high), the 95 % t interval
-    of the mean of n per-seed differences, d̄ ± t₀.₉₇₅,ₙ₋₁ · s / √n, compared with `stats.mean_interval`."""
+    of the mean of n per-seed differences, d̄ ± t₀.₉₇₅,ₙ₋₁ · s / √n, compared with `stats.mean_interval`
+    (which, like `stats.paired_interval`, refuses to run while the learner's function does)."""
     for values in _interval_cases():
         n = values.size
         call = f"fixed_interval_of_the_mean(d) for n = {n} differences"
-        got = call_learner(fixed_interval_of_the_mean, values.copy(), description=call)
+        with without_library(fixed_interval_of_the_mean, mean_interval, paired_interval):
+            got = call_learner(fixed_interval_of_the_mean, values.copy(), description=call)
         if got is None:
             fail(f"{call} returned None; did you forget the `return`?")
         if not isinstance(got, (tuple, list, np.ndarray)) or len(got) != 2:
@@ -706,18 +716,21 @@ def check_interval_of_the_mean(fixed_interval_of_the_mean) -> None:
 ONE_SHARED_LAYER = Choice(
     "sharing only the first hidden layer at ρ = 0, n = 240",
     {
-        "a": "a layer can only recombine what reaches it. Once the shared first layer has squeezed the 10 inputs "
-             "into its 2 units, the input directions it dropped are gone, and no tower above can bring them back.",
-        "b": "the harm does not scale with the number of shared layers or parameters: it depends on which layer "
-             "is shared, and whether the tasks need different things from it.",
-        "c": "two unrelated tasks read four different input directions, and that reading happens in the first "
+        "a": "two unrelated tasks read four different input directions, and that reading happens in the first "
              "layer, which is still shared and still has room for two. The towers above work only with what "
              "those two units pass on: sharing less pays only when the layers left unshared are where the "
              "tasks disagree.",
-        "d": "each task's own layers sit above the shared one: they see its 2 units, not the inputs, so a task "
-             "does not get back a network of its own.",
+        "b": "this counts the harm in shared layers, as if each one added the same amount of competition, so that "
+             "half the shared layers would leave half the harm. Compare Δm% at ρ = 0 with 1 and with 2 shared "
+             "layers on the explorer's right panel before you reason about why.",
+        "c": "this expects a task's own second layer to make up for anything the shared layer below it does not "
+             "deliver. Test that expectation in the explorer: the interval on the right at ρ = 0 with 1 shared "
+             "layer, and each task's dots on the left.",
+        "d": "this treats a task with some layers of its own like a task with a network of its own, as if a "
+             "private layer anywhere were enough. Look at where the interval sits against 0 at ρ = 0 with 1 "
+             "shared layer, and at which of the two hidden layers is still shared.",
     },
-    correct="c",
+    correct="a",
 )
 
 
@@ -815,9 +828,14 @@ def measure_wider_layers(predicted_delta_m) -> None:
 
 def answer_texts() -> dict:
     """What would give away this lesson's predict and choose answers (tests/test_solutions.py scans for it)."""
-    wide = width_experiment(WIDER_SETUP["units"])
+    narrow, wide = width_experiment(TRANSFER_SETUP["hidden_sizes"][0]), width_experiment(WIDER_SETUP["units"])
+    mean = wide.delta_m.mean
     return {
         "ex3_one_shared_layer": [ONE_SHARED_LAYER.feedback[ONE_SHARED_LAYER.correct],
                                  "Sharing less helps only if what is left unshared is what the tasks disagree on"],
-        "ex4_wider_layers": [_width_line(wide), f"[{wide.delta_m.low:+.0f}, {wide.delta_m.high:+.0f}]"],
+        # the measuring cell's lines, report_prediction's forms of the mean, and the explanation's RMSEs
+        "ex4_wider_layers": [_width_line(wide), f"[{wide.delta_m.low:+.0f}, {wide.delta_m.high:+.0f}]",
+                             f"Δm% {mean:+.0f}, 95 % interval", f"Δm%, {mean:.3g} points", f"Δm% is {mean:.3g} points",
+                             f"fell from {narrow.mtl_rmse.mean():.2f} to {wide.mtl_rmse.mean():.2f}",
+                             f"up from {narrow.stl_rmse.mean():.2f} to {wide.stl_rmse.mean():.2f}"],
     }

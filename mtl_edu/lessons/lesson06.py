@@ -27,7 +27,7 @@ from ..nets import train
 from ..nets.multitask import HardSharingNet, Task, task_loss, task_metric
 from ..teaching.checking import (
     as_array, as_number, call_learner, Choice, committed_prediction, exercise_checker, fail, passed,
-    report_prediction,
+    report_prediction, without_library,
 )
 from ..teaching.explorers import (
     dropdown, Explorer, float_slider, initial_values, int_slider, new_figure, register_explorer,
@@ -602,18 +602,20 @@ def plot_gradient_history(runs: Mapping[str, LossScaleRun]) -> Figure:
 SECOND_SHARED_UNIT = Choice(
     "the trade-off curve with 2 shared units",
     {
-        "a": "a curve that only moved would mean the trade-off is built into the tasks and a wider layer is "
-             "a gain for both at every weight. Compare how far the new curve stretches with the grey one-unit "
-             "curve, not only where it sits.",
-        "b": "one tanh unit can follow only one direction of the input, a blend of the two tasks' directions, "
+        "a": "this assumes the trade-off is built into the tasks, so that a wider layer could only shift the "
+             "whole curve. Compare the extent of the new curve with the grey one-unit curve, not only where "
+             "it sits.",
+        "b": "this expects more shared parameters to give the weights more to steer, as if the number of "
+             "parameters set how far apart the two ends of the curve lie. Compare the ends of the new curve "
+             "with those of the grey one-unit curve.",
+        "c": "one tanh unit can follow only one direction of the input, a blend of the two tasks' directions, "
              "and the weights chose the blend. With a unit for each direction, every λ fits both tasks and "
              "the weights have next to nothing left to trade: the conflict was in the narrow layer.",
-        "c": "more shared parameters do not mean more conflict: what the tasks fight over is room in the "
-             "shared layer, and a second unit adds room.",
-        "d": "the cosine 0.5 between the two directions is the same at every width, but it does not set the "
-             "conflict on its own: whether two directions must share one unit depends on how many units there are.",
+        "d": "this takes the cosine between the two tasks' directions as the whole story. It is a property of "
+             "the data, the same at every width; the new curve was trained on the same data, so compare it "
+             "with the grey one-unit curve before you rule the width out.",
     },
-    correct="b",
+    correct="c",
 )
 
 
@@ -640,8 +642,8 @@ def _reference_pareto_mask(points: np.ndarray) -> np.ndarray:
 
 @exercise_checker
 def check_pareto_mask(pareto_mask) -> None:
-    """Exercise 06.3: `pareto_mask(points)` marks the points (K, 2) that no other point dominates
-    (both coordinates are losses: lower is better)."""
+    """Exercise 06.2: `pareto_mask(points)` marks the points (K, 2) that no other point dominates
+    (both coordinates are losses: lower is better). The checker's own mask refuses to run meanwhile."""
     rng = np.random.default_rng(6)
     cases = [(np.array(p, dtype=float), np.array(m)) for p, m in _PARETO_CASES]
     random_points = rng.random((25, 2))
@@ -649,7 +651,8 @@ def check_pareto_mask(pareto_mask) -> None:
     for points, expected in cases:
         shown = ("[" + ", ".join(f"({a:g}, {b:g})" for a, b in points) + "]") if len(points) <= 5 \
             else f"{len(points)} random points"
-        result = call_learner(pareto_mask, points.copy(), description=f"pareto_mask({shown})")
+        with without_library(pareto_mask, _reference_pareto_mask):
+            result = call_learner(pareto_mask, points.copy(), description=f"pareto_mask({shown})")
         if result is None:
             fail(f"pareto_mask({shown}) returned None; did you forget the `return`?")
         got = np.asarray(result)
@@ -765,8 +768,10 @@ def _standardise_cases() -> list:
 
 
 def _standardised(fixed_standardise_target, train_values, test_values, description: str) -> tuple:
-    """The learner's (z_train (n,), z_test (m,), mean, std), checked for form."""
-    got = call_learner(fixed_standardise_target, train_values.copy(), test_values.copy(), description=description)
+    """The learner's (z_train (n,), z_test (m,), mean, std), checked for form. `datasets.standardize`, which
+    does the fix, refuses to run meanwhile."""
+    with without_library(fixed_standardise_target, datasets.standardize):
+        got = call_learner(fixed_standardise_target, train_values.copy(), test_values.copy(), description=description)
     if got is None:
         fail(f"{description} returned None; did you forget the `return`?")
     if not isinstance(got, (tuple, list)) or len(got) != 3 or not isinstance(got[2], (tuple, list)) or len(got[2]) != 2:
@@ -809,8 +814,14 @@ def check_standardise_target(fixed_standardise_target) -> None:
 def answer_texts() -> dict:
     """What would give away this lesson's predict and choose answers (tests/test_solutions.py scans for it)."""
     switch = switch_after_rescaling()
+    scale = RESCALED_SWITCH_SETUP["scale"]
+    original = float(np.mean(fine_weight_sweep().switch))
+    odds = original / (1 - original)
     return {
         "ex1_second_shared_unit": [SECOND_SHARED_UNIT.feedback[SECOND_SHARED_UNIT.correct],
                                    "shrinks to a small cluster", "trade-off disappears", "shrank to a cluster"],
-        "ex3_rescaled_switch": [_switch_line(switch), f"{switch.mean():.3f}"],
+        # the measuring cell's lines, report_prediction's form of the mean, and the explanation's odds
+        "ex3_rescaled_switch": [_switch_line(switch), f"{switch.mean():.3f}", f"switch λ is {switch.mean():.3g}",
+                                f"switch λ, {switch.mean():.3g}",
+                                f"from {odds:.1f} to {odds * scale ** 2:.0f}"],
     }

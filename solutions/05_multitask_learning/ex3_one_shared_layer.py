@@ -2,7 +2,7 @@
 def one_shared_layer_answer():
     """Your answer, one letter: "a", "b", "c" or "d"."""
     ### BEGIN SOLUTION
-    return "c"  # the first layer reads the inputs, and that is where unrelated tasks disagree
+    return "a"  # the first layer reads the inputs, and that is where unrelated tasks disagree
     ### END SOLUTION
 
 

@@ -1,2 +1,2 @@
 # points: 1
-assert str(second_shared_unit_answer()).strip().strip("()").strip().lower() == "b", "exercise 1: not the right option"
+assert str(second_shared_unit_answer()).strip().strip("()").strip().lower() == "c", "exercise 1: not the right option"

@@ -2,7 +2,7 @@
 def second_shared_unit_answer():
     """Your answer, one letter: "a", "b", "c" or "d"."""
     ### BEGIN SOLUTION
-    return "b"  # one unit per direction: no weight has to sacrifice either task
+    return "c"  # one unit per direction: no weight has to sacrifice either task
     ### END SOLUTION
 
 
