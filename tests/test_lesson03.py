@@ -4,6 +4,7 @@ Expected values come from the theory the lesson teaches (σ' ≤ 1/4, He et al.'
 ReLU layer for Var(W) = 1/n_in) or from autodiff, not from stored runs.
 """
 import dataclasses
+import json
 import sys
 import warnings
 from pathlib import Path
@@ -227,26 +228,34 @@ def test_a_backward_pass_wrong_in_one_layer_is_located():
     fails(lesson03.check_layer_gradients, one_layer_off, "at layer 2 the gradient has norm")
 
 
-# ---- exercise 2 (predict): the gradient through 30 sigmoid layers -------------------------------------------
+# ---- exercise 2 (predict): the gradient through 30 sigmoid layers with doubled weights ---------------------
 
 def test_sigmoid_decay_measurement_waits_for_a_prediction(capsys):
     lesson03.measure_sigmoid_decay(stub)
     assert capsys.readouterr().out == checking.NO_PREDICTION + "\n"
 
 
-def test_thirty_sigmoid_layers_shrink_the_gradient_by_a_little_less_than_a_quarter_per_layer():
-    # σ' ≤ 1/4 and a random gradient keeps about its length through Xavier weights: ×0.2-0.25 per layer
+def test_thirty_sigmoid_layers_at_gain_2_still_vanish_far_below_their_bound_of_about_1_per_layer():
+    # a random gradient keeps about the gain (2) through each W_l, times an average slope a little below 1/4:
+    # about 0.4 per layer, where the bound ¼‖W_l‖₂ allows about 1
     ratio = lesson03.sigmoid_decay_ratio()
-    assert 0.2 ** 30 < ratio < 0.25 ** 30
-    assert ratio < (0.25 * 2.1) ** 30  # far below the bound ∏ ¼‖W_l‖₂ with ‖W_l‖₂ ≈ 2
+    assert lesson03.SIGMOID_DECAY_GAIN == 2.0
+    assert 0.35 ** 30 < ratio < 0.45 ** 30
+    # the wider z_l lower the average slope: less than twice the gain-1 net's factor, but far above it
+    at_gain_1 = lesson03.sigmoid_decay_ratio(gain=1.0) ** (1 / 30)
+    assert 1.5 * at_gain_1 < ratio ** (1 / 30) < 2 * at_gain_1
+    # the setting is not the stored explorer figure's (depth 20, gain 1)
+    assert (lesson03.SIGMOID_DECAY_DEPTH, lesson03.SIGMOID_DECAY_GAIN) != (20, 1.0)
 
 
 @pytest.mark.parametrize("prediction, fragments", [
-    (1e-19, ["Measured", "7.0e-20", "✓ Close"]),
-    (1e-9, ["too high by a factor of 1.4e+10", "a ceiling, not an estimate"]),
-    (1e-30, ["too low by a factor", "a little below 1/4"]),
-    (1e19, ["is above 1", "compared as 1/1e+19", "✓ Close"]),
-    (0.0, ["not positive"]),
+    (5e-12, ["Measured", "1.5e-12", "×0.40 per layer", "✓ Close"]),
+    (1e-9, ["too high by a factor of 6.5e+02", "a ceiling, not an estimate"]),
+    (7e-20, ["too low by a factor", "well above the one of the same net at gain 1"]),
+    (1e12, ["is above 1", "compared as 1/1e+12", "✓ Close"]),
+    (np.float32(5e-12), ["✓ Close"]),
+    (np.array(5e-12), ["✓ Close"]),
+    ([5e-12], ["✓ Close"]),
 ])
 def test_sigmoid_decay_measurement_reports_the_gap_in_direction_and_size(prediction, fragments, capsys):
     lesson03.measure_sigmoid_decay(lambda: prediction)
@@ -255,9 +264,13 @@ def test_sigmoid_decay_measurement_reports_the_gap_in_direction_and_size(predict
         assert fragment in out, out
 
 
-def test_sigmoid_decay_measurement_names_a_prediction_that_is_not_a_number():
+def test_sigmoid_decay_measurement_names_a_prediction_that_is_not_a_positive_number():
     fails(lesson03.measure_sigmoid_decay, lambda: "tiny", "your predicted ratio should be a number")
     fails(lesson03.measure_sigmoid_decay, lambda: None, "returned None")
+    fails(lesson03.measure_sigmoid_decay, lambda: True, "got the bool True")
+    fails(lesson03.measure_sigmoid_decay, lambda: float("nan"), "should be a finite number")
+    fails(lesson03.measure_sigmoid_decay, lambda: 0.0, "a ratio of two gradient norms is a positive number")
+    fails(lesson03.measure_sigmoid_decay, lambda: -1e-12, "a ratio of two gradient norms is a positive number")
 
 
 # ---- exercise 3 (choose): a tanh network at a large gain -----------------------------------------------------
@@ -275,19 +288,34 @@ def test_a_deep_tanh_net_fades_at_gain_1_and_its_gradient_explodes_at_gain_3_des
 
 
 def test_tanh_large_gain_right_option_confirms_without_naming_the_letter(capsys):
-    out = passes(lesson03.check_tanh_large_gain, lambda: " (C) ", capsys)
-    assert "(c)" not in out.lower()
+    out = passes(lesson03.check_tanh_large_gain, lambda: " (B) ", capsys)
+    assert "(b)" not in out.lower()
 
 
 @pytest.mark.parametrize("answer, fragment", [
     ("a", "Saturation alone does not decide the direction"),
-    ("b", "says nothing about the weights"),
+    ("c", "takes the slope at z = 0 for every unit's slope"),
     ("d", "no tanh unit has a slope above 1"),
     ("e", "the options are 'a', 'b', 'c', 'd', got 'e'"),
     (3, "return one letter as a string"),
 ])
 def test_tanh_large_gain_wrong_options_name_the_misconception(answer, fragment):
     fails(lesson03.check_tanh_large_gain, lambda: answer, fragment)
+
+
+def test_tanh_large_gain_options_are_alike_in_length_and_the_wrong_ones_do_not_state_the_mechanism():
+    # the right option is not the longest one, and no wrong option's feedback describes the weights' gain
+    # outrunning the slopes (what the right option's feedback explains)
+    notebook = Path(__file__).resolve().parent.parent / "notebooks" / "03_vanishing_gradients.ipynb"
+    cells = json.loads(notebook.read_text())["cells"]
+    question = next("".join(c["source"]) for c in cells if "### Exercise 3 · choose" in "".join(c["source"]))
+    lines = question.replace("\n  ", " ").splitlines()
+    options = {line[5]: line for line in lines if line.startswith("- **(")}
+    assert sorted(options) == ["a", "b", "c", "d"]
+    assert len(options["b"]) < max(len(option) for option in options.values())
+    for letter in "acd":
+        assert "less than" not in lesson03.TANH_LARGE_GAIN.feedback[letter]
+        assert "weights gained" not in lesson03.TANH_LARGE_GAIN.feedback[letter]
 
 
 # ---- section 4: a deep sigmoid network stalls, tanh learns ------------------------------------------------

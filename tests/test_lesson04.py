@@ -240,9 +240,23 @@ def _clip_each(params, max_norm):
     return float(np.sqrt(np.sum(np.square(norms))))
 
 
-def test_clipping_all_gradients_together_passes_and_matches_the_library(capsys):
+def test_clipping_all_gradients_together_passes(capsys):
     _passes(lesson04.check_clip_gradients, _clip_jointly, capsys)
-    _passes(lesson04.check_clip_gradients, lambda params, c: optim.clip_grad_norm(params, c), capsys)
+
+
+def test_calling_the_librarys_clip_grad_norm_is_refused_and_it_works_again_afterwards(capsys):
+    # the checker's expectation is what optim.clip_grad_norm does, so calling it would pass any value check
+    _fails(lesson04.check_clip_gradients, lambda params, c: optim.clip_grad_norm(params, c),
+           "mtl_edu's own clip_grad_norm")
+    notebook: dict = {}  # a learner's namespace, where the function was imported by name
+    exec("from mtl_edu.nets.optim import clip_grad_norm\n"
+         "def fixed_clip_gradients(params, max_norm):\n    return clip_grad_norm(params, max_norm)\n", notebook)
+    _fails(lesson04.check_clip_gradients, notebook["fixed_clip_gradients"], "mtl_edu's own clip_grad_norm")
+    assert notebook["clip_grad_norm"] is optim.clip_grad_norm
+    assert optim.clip_grad_norm.__name__ == "clip_grad_norm"
+    param = nn.Linear(2, 2, rng=np.random.default_rng(0)).weight
+    param.grad = np.full((2, 2), 3.0)
+    assert optim.clip_grad_norm([param], 1.0) == pytest.approx(6.0)
 
 
 def test_the_lessons_per_tensor_clipping_leaves_a_longer_gradient_that_points_elsewhere():
@@ -345,24 +359,52 @@ def test_residual_relu_blocks_with_he_init_grow_the_gradient_by_about_root_2_per
     assert 256 / 2 < ratio < 256 * 2
     plain = lesson04.layer_one_ratio(16, "relu", "he_normal")
     assert ratio > 100 * plain  # the shortcuts, not He init, make it grow
+    # trained like the fix-it nets, it diverges early (what the measuring cell prints and draws)
+    run = lesson04.fix_it_run(**lesson04.RESIDUAL_PREDICTION)
+    assert run.diverged_at is not None and run.diverged_at <= 10
+
+
+def test_the_stored_lesson_draws_exercise_3s_net_only_in_its_measuring_cell():
+    import json
+    from pathlib import Path
+    notebook = Path(__file__).resolve().parent.parent / "notebooks" / "04_exploding_gradients_and_fixes.ipynb"
+    code = ["".join(cell["source"]) for cell in json.loads(notebook.read_text())["cells"] if cell["cell_type"] == "code"]
+    assert not any('"relu", "he_normal", residual=True)' in source for source in code)
+    assert set(lesson04.RESIDUAL_FIGURE["ReLU + He + residual"].items()) <= set(lesson04.RESIDUAL_PREDICTION.items())
 
 
 @pytest.mark.parametrize("prediction, fragments", [
     (256.0, ["Measured", "3.5e+02", "✓ Close"]),
     (1.0, ["too low by a factor of 3.5e+02", "'I + small' needs a small branch"]),
     (65536.0, ["too high by a factor of 1.9e+02", "not by 2"]),
-    (-3.0, ["not positive"]),
+    (np.float32(256.0), ["✓ Close"]),
+    (np.array(256.0), ["✓ Close"]),
+    ([256.0], ["✓ Close"]),
 ])
 def test_residual_measurement_reports_the_gap_in_direction_and_size(prediction, fragments, capsys):
-    lesson04.measure_residual_gradient(lambda: prediction)
+    fig = lesson04.measure_residual_gradient(lambda: prediction)
     out = capsys.readouterr().out
     for fragment in fragments:
         assert fragment in out, out
+    assert "diverges at step" in out
+    # after a prediction, the figure with all three nets, Exercise 3's among them
+    assert isinstance(fig, Figure)
+    labels = [text.get_text() for legend in fig.legends for text in legend.get_texts()]
+    assert any(label.startswith("ReLU + He + residual") for label in labels), labels
+    assert len(png_of(fig)) > 1000
 
 
-def test_residual_measurement_names_a_prediction_that_is_not_a_number():
+def test_residual_measurement_shows_no_figure_before_a_prediction(capsys):
+    assert lesson04.measure_residual_gradient(_stub) is None
+
+
+def test_residual_measurement_names_a_prediction_that_is_not_a_positive_number():
     _fails(lesson04.measure_residual_gradient, lambda: [1, 2], "should be one number")
     _fails(lesson04.measure_residual_gradient, lambda: None, "returned None")
+    _fails(lesson04.measure_residual_gradient, lambda: True, "got the bool True")
+    _fails(lesson04.measure_residual_gradient, lambda: float("inf"), "should be a finite number")
+    _fails(lesson04.measure_residual_gradient, lambda: 0.0, "a ratio of two gradient norms is a positive number")
+    _fails(lesson04.measure_residual_gradient, lambda: -3.0, "a ratio of two gradient norms is a positive number")
 
 
 # exercise 4 (choose): the exploding net at half the depth
@@ -380,13 +422,20 @@ def test_half_the_depth_right_option_confirms_without_naming_the_letter(capsys):
 
 
 @pytest.mark.parametrize("answer, fragment", [
-    ("a", "not a property of one layer"),
-    ("b", "removes 8 whole factors"),
-    ("c", "not shallow enough to be healthy"),
+    ("a", "takes the gap for a property of the N(0, 1) weights' scale"),
+    ("b", "treats the gap as a sum of the layers' contributions"),
+    ("c", "expects a shallower net to be a healthy one"),
     ("x", "the options are 'a', 'b', 'c', 'd', got 'x'"),
 ])
 def test_half_the_depth_wrong_options_name_the_misconception(answer, fragment):
     _fails(lesson04.check_half_the_depth, lambda: answer, fragment)
+
+
+def test_half_the_depth_wrong_options_do_not_explain_the_right_one():
+    for letter in "abc":
+        feedback = lesson04.HALF_THE_DEPTH.feedback[letter]
+        for giveaway in ("product", "factor", "square root", "decades"):
+            assert giveaway not in feedback, (letter, giveaway)
 
 
 # ---- section 2's control: the gain, not only the optimiser -------------------------------------------

@@ -28,6 +28,7 @@ from ..nets.batched import ModelBatch
 from ..nets.train import fit, TrainingDiverged
 from ..teaching.checking import (
     Choice, as_number, call_learner, committed_prediction, exercise_checker, fail, passed, report_prediction,
+    without_library,
 )
 from ..teaching.explorers import dropdown, Explorer, initial_values, int_slider, new_figure, register_explorer
 
@@ -36,8 +37,8 @@ __all__ = [
     "FIX_IT_SETTINGS", "fix_it_data", "fix_it_run", "plot_fix_it", "fix_it_explorer_update",
     "fix_it_explorer", "DIVERGENCE_CONTROL", "divergence_steps", "plot_matrix_product_norms",
     "plot_clipping_2d", "plot_second_moments", "check_clip_gradients", "check_leaky_relu_std",
-    "RESIDUAL_PREDICTION", "EXPLODING_DEPTHS", "layer_one_ratio", "measure_residual_gradient", "HALF_THE_DEPTH",
-    "check_half_the_depth", "answer_texts",
+    "RESIDUAL_PREDICTION", "RESIDUAL_FIGURE", "EXPLODING_DEPTHS", "layer_one_ratio", "measure_residual_gradient",
+    "HALF_THE_DEPTH", "check_half_the_depth", "answer_texts",
 ]
 
 
@@ -415,6 +416,7 @@ def check_clip_gradients(fixed_clip_gradients) -> None:
     and returns that joint norm before clipping.
 
     params: a list of Tensors whose `.grad` holds their gradient; the function changes the `.grad`s.
+    While it runs, `optim.clip_grad_norm` refuses to (`without_library`): the exercise asks for that part.
     """
     sets = _gradient_sets()
     for grads, max_norm in sets:
@@ -427,8 +429,9 @@ def check_clip_gradients(fixed_clip_gradients) -> None:
         shapes = ", ".join(str(g.shape) for g in grads)
         where = (f"for {len(grads)} parameter(s) of shapes {shapes} whose gradients have joint norm {total:.3g}, "
                  f"max_norm = {max_norm:g}")
-        returned = call_learner(fixed_clip_gradients, list(params), max_norm,
-                                description=f"fixed_clip_gradients {where}")
+        with without_library(fixed_clip_gradients, optim.clip_grad_norm):  # the exercise asks for this part
+            returned = call_learner(fixed_clip_gradients, list(params), max_norm,
+                                    description=f"fixed_clip_gradients {where}")
         got = []
         for k, (param, g) in enumerate(zip(params, grads)):
             if param.grad is None:
@@ -531,37 +534,71 @@ def layer_one_ratio(depth: int, activation: str, init: str, residual: bool = Fal
     return float(run.grad_norms[0] / run.grad_norms[-1])
 
 
-def measure_residual_gradient(predict_ratio) -> None:
+def _predicted_number(value, description: str) -> float:
+    """A committed prediction as a float: any real number form (Python or NumPy scalar, 0-d array,
+    one-element list), but not a bool, which is an answer to another kind of question."""
+    if isinstance(value, (bool, np.bool_)):
+        fail(f"{description} should be a number, got the bool {value!r}")
+    return as_number(value, description)
+
+
+#: The nets of section 6's figure: the two sigmoid nets are stored in the lesson, the third is exercise
+#: 04.3's and is drawn only by its measuring cell, after a prediction.
+RESIDUAL_FIGURE = {
+    "sigmoid + Xavier": {"activation": "sigmoid", "init": "xavier_normal"},
+    "sigmoid + Xavier + residual": {"activation": "sigmoid", "init": "xavier_normal", "residual": True},
+    "ReLU + He + residual": {"activation": "relu", "init": "he_normal", "residual": True},
+}
+
+
+def measure_residual_gradient(predict_ratio) -> Figure | None:
     """Exercise 04.3 (predict, then measure): the layer-1 / output gradient ratio of 16 residual ReLU blocks
-    with He init, measured after the learner committed a prediction."""
+    with He init, measured after the learner committed a prediction (a positive number).
+
+    Returns section 6's figure with all three nets (`RESIDUAL_FIGURE`), which the lesson stores without
+    the third: a notebook cell that ends with this call shows it. Returns None while the stub is untouched.
+    """
     prediction = committed_prediction(predict_ratio, "your prediction function")
     if prediction is None:
-        return
-    predicted = as_number(prediction, "your predicted ratio")
+        return None
+    predicted = _predicted_number(prediction, "your predicted ratio")
+    if predicted <= 0:
+        fail(f"a ratio of two gradient norms is a positive number; got {predicted:.3g}")
+    depth = RESIDUAL_PREDICTION["depth"]
     ratio = layer_one_ratio(**RESIDUAL_PREDICTION)
-    print(f"Measured: at initialisation, the gradient reaching layer 1 of {RESIDUAL_PREDICTION['depth']} residual "
+    print(f"Measured: at initialisation, the gradient reaching layer 1 of {depth} residual "
           f"ReLU blocks with He init is {ratio:.2g} times the one reaching the output layer.")
-    if report_prediction(predicted, ratio, "ratio", log_scale=True, tolerance=4.0) or predicted <= 0:
-        return
-    if predicted < ratio:
-        print("The shortcut hands the gradient down unchanged, but the branch adds its own share on top, and with "
-              "He init the branch is as large as its input: ‖(I + J_f)ᵀg‖² ≈ ‖g‖² + ‖J_fᵀg‖² ≈ 2‖g‖², a factor "
-              "of about √2 in norm per block, compounded over every block. 'I + small' needs a small branch.")
-    else:
-        print("Each block about doubles the gradient's squared norm, ‖g‖² + ‖J_fᵀg‖² ≈ 2‖g‖², because the branch "
-              "and the shortcut add up like independent parts: its norm grows by about √2 per block, not by 2.")
+    if not report_prediction(predicted, ratio, "ratio", log_scale=True, tolerance=4.0):
+        if predicted < ratio:
+            print("The shortcut hands the gradient down unchanged, but the branch adds its own share on top, and "
+                  "with He init the branch is as large as its input: ‖(I + J_f)ᵀg‖² ≈ ‖g‖² + ‖J_fᵀg‖² ≈ 2‖g‖², "
+                  "a factor of about √2 in norm per block, compounded over every block. 'I + small' needs a "
+                  "small branch.")
+        else:
+            print("Each block about doubles the gradient's squared norm, ‖g‖² + ‖J_fᵀg‖² ≈ 2‖g‖², because the "
+                  "branch and the shortcut add up like independent parts: its norm grows by about √2 per block, "
+                  "not by 2.")
+    runs = {label: fix_it_run(depth, **config) for label, config in RESIDUAL_FIGURE.items()}
+    residual_relu = runs["ReLU + He + residual"]
+    if residual_relu.diverged_at is not None:
+        print(f"Trained like the other nets in the figure, this one diverges at step {residual_relu.diverged_at}: "
+              "each block adds a branch as large as its input, in the forward pass as in the backward one. "
+              "Residual nets need their branches kept small, or normalised, which is where LayerNorm (section 7) "
+              "comes in.")
+    return plot_fix_it(runs, f"Residual connections, {depth} hidden layers")
 
 
 HALF_THE_DEPTH = Choice(
     "the exploding net with 8 hidden layers instead of 16",
     {
-        "a": "the N(0, 1) weights are too large in every layer, but the gap between layer 1 and the output is not "
-             "a property of one layer: each layer contributes a factor of its own, and 8 layers have half as many "
-             "factors to multiply.",
-        "b": "halving the depth would halve the gap if every layer added its effect; the layers multiply the "
-             "gradient, so taking 8 layers away removes 8 whole factors, not half of the total.",
-        "c": "depth does not change the factor each layer contributes: 8 layers of N(0, 1) weights are not shallow "
-             "enough to be healthy, since 8 factors well above 1 still multiply up.",
+        "a": "that takes the gap for a property of the N(0, 1) weights' scale, which does not change with depth. "
+             "But the gap is measured from layer 1 to the output layer, across every layer in between: move the "
+             "depth slider and watch where the exploding net's line starts.",
+        "b": "that treats the gap as a sum of the layers' contributions, so that half the layers give half of "
+             "it. Section 1 says how a gradient is built up over many layers; then read the exploding net's line "
+             "at depth 8 on the explorer's log axis.",
+        "c": "that expects a shallower net to be a healthy one, but the N(0, 1) weights are as far from He's "
+             "scale at depth 8 as at depth 16 (section 4). Read the exploding net's line at depth 8: is it flat?",
         "d": "the gap is a product of one factor per layer (for N(0, 1) weights feeding 32 ReLU units, "
              "√(n_in · Var(W) / 2) = 4 in norm, section 4), so on the explorer's log axis it is a sum of equal "
              "steps: half the layers, half the decades.",
@@ -577,10 +614,14 @@ def check_half_the_depth(answer) -> None:
 
 
 def answer_texts() -> dict:
-    """What would give away this lesson's predict and choose answers (tests/test_solutions.py scans for it)."""
+    """What would give away this lesson's predict and choose answers (tests/test_solutions.py scans for it):
+    the measured ratios as the lesson would print them, the residual net's factor per block and the
+    reasoning that leads straight to it, and the right option's feedback."""
     residual = layer_one_ratio(**RESIDUAL_PREDICTION)
+    per_block = residual ** (1.0 / RESIDUAL_PREDICTION["depth"])
     half = layer_one_ratio(EXPLODING_DEPTHS[1], "relu", "normal")
     return {
-        "ex3_residual_gradient": [f"{residual:.2g}", f"{residual:.3g}"],
+        "ex3_residual_gradient": [f"{residual:.2g}", f"{residual:.3g}", f"×{per_block:.2f}", f"{per_block:.3g} per block", "√2 per block",
+                                  "doubles the variance"],
         "ex4_half_the_depth": [HALF_THE_DEPTH.feedback[HALF_THE_DEPTH.correct], f"{half:.2g}"],
     }

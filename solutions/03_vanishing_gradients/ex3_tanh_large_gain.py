@@ -2,7 +2,7 @@
 def tanh_large_gain_answer():
     """Your answer, one letter: "a", "b", "c" or "d"."""
     ### BEGIN SOLUTION
-    return "c"  # per layer ≈ (typical slope) × (weight scale): the gain triples the weights, the slopes fall less
+    return "b"  # per layer ≈ (typical slope) × (weight scale): the gain triples the weights, the slopes fall less
     ### END SOLUTION
 
 
