@@ -161,9 +161,10 @@ def test_amplification_mtl_is_worth_two_to_four_times_the_data():
     runs = lesson09.mechanism_runs("amplification")
     assert np.all(intervals(runs)[:, 2] < 0)  # every size: MTL better, the interval below 0
     assert np.all(runs.mtl_error.mean(axis=1) < 0.7 * runs.stl_error.mean(axis=1))
-    reference_sizes = (40, 80, 120, 160, 200, 400, 800)
+    reference_sizes = (20, 40, 80, 120, 160, 200, 400, 800)  # as the lesson's figure draws them
     reference = lesson09.stl_reference_errors("amplification", reference_sizes)
-    np.testing.assert_array_equal(reference[:5], runs.stl_error)  # the same STL nets, retrained
+    np.testing.assert_array_equal(reference[1:6], runs.stl_error)  # the same STL nets, retrained
+    assert np.all(np.diff(median(reference)) < 0)  # the curve falls from n = 20 on, so it can be read backwards
     gains = [lesson09.effective_sample_size_from_curve(reference_sizes, median(reference), error) / n
              for n, error in zip(runs.sizes, median(runs.mtl_error))]
     assert all(2.2 < gain < 2.9 for gain in gains), gains  # the lesson: 2.3 to 2.8 times
@@ -355,13 +356,18 @@ def buggy_noisy_copies(clean, n_tasks, noise, seed):
     (lesson09.check_noisy_copies,  # one generator per task, seeded seed + t: independent streams, also right
      lambda c, T, s, seed: np.stack([c + s * np.random.default_rng(seed + t).standard_normal(c.shape) for t in range(T)])),
     (lesson09.check_uses_shared_parity, reference_uses_shared_parity),
-    (lesson09.check_extra_output_trend, lambda: "b"),
-    (lesson09.check_extra_output_trend, lambda: " (B) "),
+    (lesson09.check_extra_output_trend, lambda: "a"),
+    (lesson09.check_extra_output_trend, lambda: " (A) "),
 ])
 def test_checkers_accept_a_right_answer_and_wait_for_the_stub(checker, answer, capsys):
     passes(checker, answer, capsys)
     checker(stub)
     assert capsys.readouterr().out.strip() == checking.NOT_ATTEMPTED
+
+
+def test_noisy_copies_checker_names_the_symptom_of_the_unchanged_bug_not_its_fix():
+    message = fails(lesson09.check_noisy_copies, buggy_noisy_copies, "the bug is still there", "np.zeros(5)")
+    assert "before the loop" not in message and "once" not in message
 
 
 @pytest.mark.parametrize("answer, words", [
@@ -372,6 +378,7 @@ def test_checkers_accept_a_right_answer_and_wait_for_the_stub(checker, answer, c
     (lambda c, T, s, seed: c + s * np.random.standard_normal((T,) + c.shape), "NumPy's global state"),
     (lambda c, T, s, seed: reference_noisy_copies(c, T, s, 0), "seed 3 and seed 4"),
     (lambda c, T, s, seed: np.tile(c, (T, 1)), "no noise at all"),
+    (lambda c, T, s, seed: c + s * np.random.default_rng(seed).standard_normal((T, 1)), "shifted by one constant"),
     (lambda c, T, s, seed: reference_noisy_copies(c, T, s, seed).T, "shape"),
     (lambda c, T, s, seed: None, "forget the `return`"),
 ])
@@ -407,6 +414,8 @@ def test_uses_shared_parity_checker_gives_a_counterexample_or_says_the_parity_is
     with pytest.raises(checking.ExerciseError, match="built on parity|computed from parity"):
         lesson09.check_uses_shared_parity(lambda X, labels, bits: False)
     fails(lesson09.check_uses_shared_parity, lambda X, labels, bits: "yes", "should return True or False")
+    fails(lesson09.check_uses_shared_parity, lambda X, labels, bits: int(reference_uses_shared_parity(X, labels, bits)),
+          "should return True or False")  # as the hidden tests: 1 and 0 are not True and False
 
 
 def _is_function_of_others(X, labels, parity_bits):
@@ -417,10 +426,16 @@ def _is_function_of_others(X, labels, parity_bits):
 
 
 @pytest.mark.parametrize("letter, words", [
-    ("a", "eavesdropping"), ("c", "representation bias"), ("d", "same n examples"), ("e", "the options are"),
+    ("b", "eavesdropping"), ("c", "representation bias"), ("d", "same n examples"), ("e", "the options are"),
 ])
 def test_extra_output_choice_names_the_misconception(letter, words):
     fails(lesson09.check_extra_output_trend, lambda: letter, words)
+
+
+def test_extra_output_wrong_options_say_where_to_look_not_what_is_there():
+    for letter in "bcd":
+        feedback = lesson09.EXTRA_OUTPUT_TREND.feedback[letter]
+        assert "narrows" not in feedback and "fewest examples" not in feedback and "at every size" not in feedback
 
 
 def test_the_extra_output_explorer_shows_what_the_right_option_says():
@@ -441,15 +456,35 @@ def test_measuring_noisier_extra_tasks_reports_the_gap_without_raising(capsys):
     fig = lesson09.measure_noisier_extra_tasks(lambda: (0.3, 0.3))
     out = capsys.readouterr().out
     stl, mtl = lesson09.noisier_extra_tasks()
+    control = lesson09.average_target_errors()
     assert isinstance(fig, Figure) and "Extra tasks noisier" in title_of(fig)
     assert f"1.0: {mtl[0].mean():.3f}, 2.0: {mtl[1].mean():.3f}" in out and f"STL alone {stl.mean():.3f}" in out
-    assert "too low" in out and "are not free" in out
+    assert f"1.0: {control[0].mean():.3f}, 2.0: {control[1].mean():.3f}" in out
+    assert out.count("too low") == 2 and "At noise 1.0 the extra tasks cost more" in out and "are not free" in out
     lesson09.measure_noisier_extra_tasks(lambda: [1.0, 1.0])
-    assert "too high" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.count("too high") == 2 and "cost less than you expected" in out and "hurt less than the averaging" in out
     for texts in lesson09.answer_texts()["ex1_noisier_extra_tasks"]:
         assert texts in out
     fails(lesson09.measure_noisier_extra_tasks, lambda: 0.5, "should return 2 numbers")
     fails(lesson09.measure_noisier_extra_tasks, lambda: None, "forget the `return`")
+    fails(lesson09.measure_noisier_extra_tasks, lambda: (True, 0.5), "should be a number")
+    fails(lesson09.measure_noisier_extra_tasks, lambda: (0.5, -0.1), "never negative")
+    fails(lesson09.measure_noisier_extra_tasks, lambda: (0.5, float("nan")), "finite")
+
+
+def test_the_hints_argument_is_explained_where_it_misses_and_only_there(capsys):
+    # the reference prediction follows the hint: close at noise 1.0, too high at 2.0, and the 2.0 miss is explained
+    lesson09.measure_noisier_extra_tasks(lambda: (0.38, 0.92))
+    out = capsys.readouterr().out
+    assert "✓ Close" in out and out.count("too high") == 1 and "hurt less than the averaging" in out
+    assert "At noise 1.0" not in out
+
+
+@pytest.mark.parametrize("form", [np.float32(0.4), np.array(0.4), [0.4], np.float64(0.4), 1])
+def test_measuring_noisier_extra_tasks_takes_any_real_number_form(form, capsys):
+    lesson09.measure_noisier_extra_tasks(lambda: (form, form))
+    assert "Measured" in capsys.readouterr().out
 
 
 def test_noisier_extra_tasks_help_less_then_hurt():
@@ -460,5 +495,16 @@ def test_noisier_extra_tasks_help_less_then_hurt():
     first, second = (stats.paired_interval(errors, stl) for errors in mtl)
     assert first.low < 0 < first.high and second.low > 0
     assert section_two.mean() < mtl[0].mean() < mtl[1].mean()
+    # the explanations of a too-high prediction at noise 2.0: the average-target control beats section 2's curve at
+    # the size the hint's argument gives (80 · 0.25 / 0.77 ≈ 26 examples), and the MTL net beats the control
+    control = lesson09.average_target_errors()
+    assert stats.paired_interval(control[1], mtl[1]).low > 0
+    reference_sizes = (20, 40, 80)
+    curve = median(lesson09.stl_reference_errors("amplification", reference_sizes))
+    assert lesson09.effective_sample_size_from_curve(reference_sizes, curve, control[1].mean()) > 30
+    # at noise 1.0 the hint's argument lands within the exercise's tolerance (0.1) of the measurement
+    hint = np.exp(np.interp(np.log(80 * 0.25 / ((0.25 + 3) / 16)), np.log(reference_sizes + (120,)),
+                            np.log(median(lesson09.stl_reference_errors("amplification", reference_sizes + (120,))))))
+    assert abs(hint - mtl[0].mean()) < 0.1
     with pytest.raises(ValueError, match="extra_noises must be finite numbers >= 0"):
         lesson09.noisier_extra_tasks((-1.0,))

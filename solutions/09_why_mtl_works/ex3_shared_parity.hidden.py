@@ -12,5 +12,6 @@ _cases = [
     (_b[:, 6].copy(), False, "b6 alone"),
 ]
 for _labels, _expected, _name in _cases:
-    assert bool(uses_shared_parity(_X.copy(), _labels, [1, 2, 3, 4, 5])) == _expected, \
-        f"uses_shared_parity is wrong for {_name}"
+    _answer = uses_shared_parity(_X.copy(), _labels, [1, 2, 3, 4, 5])
+    assert isinstance(_answer, (bool, np.bool_)), f"uses_shared_parity should return True or False, got {_answer!r}"
+    assert bool(_answer) == _expected, f"uses_shared_parity is wrong for {_name}"

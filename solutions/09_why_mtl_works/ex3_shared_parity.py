@@ -1,5 +1,7 @@
 # Reference solution: lesson 09, exercise 3 (build). Try the exercise before you read on.
 def uses_shared_parity(X, labels, parity_bits):
+    """True or False: whether a task's labels (256,) on the bit patterns X (256, 8) are a function of
+    parity(X[:, parity_bits]) and the other bits, and do depend on that parity."""
     ### BEGIN SOLUTION
     bits = X.astype(int)
     parity = bits[:, parity_bits].sum(axis=1) % 2

@@ -1,2 +1,2 @@
 # points: 1
-assert str(extra_output_answer()).strip().strip("()").strip().lower() == "b", "exercise 4: not the right option"
+assert str(extra_output_answer()).strip().strip("()").strip().lower() == "a", "exercise 4: not the right option"

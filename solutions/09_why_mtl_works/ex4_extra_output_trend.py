@@ -2,7 +2,7 @@
 def extra_output_answer():
     """Your answer, one letter: "a", "b", "c" or "d"."""
     ### BEGIN SOLUTION
-    return "b"  # MTL wins 8 to 10 of 10 seeds at every size; the gap shrinks from about 0.2 to 0.1
+    return "a"  # MTL wins 8 to 10 of 10 seeds at every size; the gap shrinks from about 0.2 to 0.1
     ### END SOLUTION
 
 

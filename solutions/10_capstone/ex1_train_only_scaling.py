@@ -2,8 +2,8 @@
 def fixed_standardise(X_train, X_val, X_test):
     """The three parts with the measurements (columns 0-2) standardised; the island columns 3-5 stay 0/1."""
     ### BEGIN SOLUTION
-    # The bug: rescale() took each part's own mean and std, so the held-out rows were scaled with their own
-    # statistics (a leak, and a shift the network never sees in training). Take the training rows' once.
+    # The bug: the mean and std came from all three parts stacked, so the validation and test rows shaped the
+    # preprocessing (a leak), and the training rows, the only ones the network learns from, missed the centre.
     train_mean = X_train[:, :3].mean(axis=0)
     train_std = X_train[:, :3].std(axis=0)
     fixed_parts = []

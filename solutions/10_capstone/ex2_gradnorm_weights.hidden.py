@@ -1,2 +1,2 @@
 # points: 1
-assert str(gradnorm_weights_answer()).strip().strip("()").strip().lower() == "b", "exercise 2: not the right option"
+assert str(gradnorm_weights_answer()).strip().strip("()").strip().lower() == "c", "exercise 2: not the right option"

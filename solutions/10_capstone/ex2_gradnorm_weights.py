@@ -2,7 +2,7 @@
 def gradnorm_weights_answer():
     """Your answer, one letter: "a", "b", "c" or "d"."""
     ### BEGIN SOLUTION
-    return "b"  # sex keeps the largest L/L(0) and has the smallest trunk gradient: both raise its weight
+    return "c"  # sex keeps the largest L/L(0) and has the smallest trunk gradient: both raise its weight
     ### END SOLUTION
 
 

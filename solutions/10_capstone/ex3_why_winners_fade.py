@@ -2,7 +2,7 @@
 def validation_winners_answer():
     """Your answer, one letter: "a", "b", "c" or "d"."""
     ### BEGIN SOLUTION
-    return "b"  # choosing among many settings on one small validation set selects its luck too
+    return "b"  # settings not picked fade too: the shared 66 validation penguins favoured sharing over STL
     ### END SOLUTION
 
 
