@@ -139,6 +139,57 @@ def test_cagrad_reaches_the_average_loss_optimum_and_aligned_mtl_stops_short(lab
     assert np.all((to_front > 0.01) & (to_front < 0.05)) and np.all(np.abs(finals[:, 0]) < 0.01)
 
 
+def test_the_approach_stops_each_run_where_it_first_reaches_the_front(lab):
+    paths, loss_paths = lesson07.paths_until_front(lab)
+    near = lesson07.BALANCING_LAB["near_front"]
+    assert list(paths) == list(lab.paths) and all(paths[m].shape == lab.paths[m].shape for m in paths)
+    for method in lab.paths:
+        for start in range(3):
+            whole, cut = lab.paths[method][start], paths[method][start]
+            distances = toys.distance_to_pareto_set(whole)
+            reached = np.flatnonzero(distances < near)
+            if reached.size == 0:  # never reached: drawn whole (the mean and GradDrop from the upper starts)
+                np.testing.assert_array_equal(cut, whole)
+                continue
+            first = reached[0]
+            np.testing.assert_array_equal(cut[:first + 1], whole[:first + 1])
+            assert np.all(cut[first:] == whole[first]) and np.all(loss_paths[method][start, first:] ==
+                                                                   lab.loss_paths[method][start, first])
+    # what the stored figures leave out: the stoppers end where they arrived, the others slide on
+    for method in ("cagrad", "aligned_mtl"):
+        assert np.abs(paths[method][:, -1, 0] - lab.paths[method][:, -1, 0]).max() > 1.0, method
+
+
+def test_the_table_of_where_runs_end_waits_for_exercise_2s_prediction(lab, capsys):
+    assert lesson07.toy_endings(lab, stub) is None
+    assert capsys.readouterr().out == checking.NO_PREDICTION + "\n"
+    figure = lesson07.toy_endings(lab, lambda: {"mgda"})
+    out = capsys.readouterr().out
+    assert isinstance(figure, Figure) and "The whole runs" in figure.texts[0].get_text()
+    for line in lesson07._toy_endings_lines(lab):
+        assert line in out
+    assert out.count("Pareto front, x₁ =") == 12 and out.count("   never   ") == 4
+    fails(lambda f: lesson07.toy_endings(lab, f), lambda: "mgda", "should be a set")
+
+
+def test_the_notes_under_the_toy_table_hold(lab):
+    # "end where they first reached the front ... may still creep a few tenths after arriving"
+    for method in ("mgda", "pcgrad", "imtl_g", "nash_mtl"):
+        for path in lab.paths[method]:
+            first = lesson07._first_near_front(path)
+            assert first is not None and abs(path[-1, 0] - path[first, 0]) < 0.7, method
+    # the others slide on along the front once they reach it away from where they stop (CAGrad arrives in the
+    # middle from the upper starts)
+    for method, starts in (("cagrad", (1,)), ("aligned_mtl", (0, 1, 2)), ("mean", (1,)), ("graddrop", (1,))):
+        for start in starts:
+            path = lab.paths[method][start]
+            assert abs(path[-1, 0] - path[lesson07._first_near_front(path), 0]) > 1.0, (method, start)
+    # "Aligned-MTL ... stops about 0.025 short"; "CAGrad ends at the optimum from every start"
+    outcomes = {(o.method, o.start): o for o in lesson07.toy_outcomes(lab)}
+    assert all(abs(outcomes["aligned_mtl", s].distance_to_front - 0.025) < 0.005 for s in range(3))
+    assert all(outcomes["cagrad", s].verdict == "average-loss optimum" for s in range(3))
+
+
 def test_step_gains_record_what_the_direction_and_the_step_promise():
     adam = toys.toy_step_gains("mgda", [-8.5, 7.5], 300, 2e-3)
     assert adam.path.shape == (301, 2) and adam.direction_gains.shape == adam.step_gains.shape == (300, 2)
@@ -361,8 +412,24 @@ def imtl_g_two(g1, g2):
 
 def test_imtl_g_checker_passes_the_two_task_direction_without_restating_it(capsys):
     out = passes(lesson07.check_imtl_g_two_tasks, imtl_g_two, capsys)
-    passes(lesson07.check_imtl_g_two_tasks, lambda g1, g2: agg.imtl_g(np.stack([g1, g2])), capsys)
     assert "‖g" not in out and "length" not in out  # the weights are the answer
+
+
+@pytest.mark.parametrize("route", [
+    lambda G: agg.imtl_g(G),
+    lambda G: agg.imtl_g_weights(G) @ G,
+    lambda G: agg.aggregate("imtl_g", G),
+    lambda G: agg.get_aggregator("imtl_g")(G),
+    lambda G: agg.AGGREGATORS["imtl_g"](G),
+    lambda G: agg.nash_mtl(G) / np.linalg.norm(agg.nash_mtl(G)),
+    lambda G: np.array(agg.two_task_direction("imtl_g")(*G.ravel(), 0.0, 0.0)),
+])
+def test_imtl_g_checker_refuses_the_package_imtl_g_by_any_route(route):
+    fails(lesson07.check_imtl_g_two_tasks, lambda g1, g2: route(np.stack([g1, g2])), "mtl_edu's own",
+          "write that part yourself")
+    G = np.array([[3.0, 0.5], [-1.0, 1.2]])  # restored afterwards
+    np.testing.assert_allclose(agg.aggregate("imtl_g", G), imtl_g_two(G[0], G[1]))
+    assert agg.AGGREGATORS["imtl_g"] is agg.imtl_g
 
 
 def test_imtl_g_direction_has_equal_projections_and_weights_summing_to_one():
@@ -455,10 +522,14 @@ def test_the_claims_behind_exercise_3s_feedback_hold(lab):
         difference = G[0] - G[1]
         assert np.clip((G[1] - G[0]) @ G[1] / (difference @ difference), 0, 1) < 1e-3
         assert np.linalg.norm(G[1]) < 0.2 * np.linalg.norm(G[0])  # "g₂ is much shorter"
+    G = toys.cagrad_toy(path[0])[1]
+    assert G[0] @ G[1] > 0  # "here" (at the start) g₂ is "partly aligned with" g₁
     assert abs(path[-1, 0] + 7.0) < 0.05
-    plain_end = next(check.end for check in lesson07.plain_vs_adam_toy()
-                     if check.optimizer == "plain" and check.start == (-8.5, -5.0))
-    assert abs(plain_end[0] + 7.0) < 0.05  # option (c)'s feedback: plain steps end there too
+    checks = lesson07.plain_vs_adam_toy()
+    assert (checks[1].optimizer, checks[1].start) == ("plain", (-8.5, -5.0))  # option (a)'s feedback: `checks[1]`
+    assert abs(checks[1].end[0] + 7.0) < 0.05  # plain steps end there too
+    assert np.all(path[:, 1] < -4.9)  # option (c): the path stays in the lower half, where the creases are not
+    assert np.linalg.norm(lab.paths["mean"][1, -1] - lab.optimum) < 0.01  # option (d): the mean goes elsewhere
 
 
 def test_mgda_lower_start_choice_confirms_without_naming_the_letter(capsys):
@@ -467,9 +538,9 @@ def test_mgda_lower_start_choice_confirms_without_naming_the_letter(capsys):
 
 
 @pytest.mark.parametrize("answer, fragment", [
-    ("a", "toward the shorter gradient, not the longer one"),
-    ("c", "plain steps"),
-    ("d", "crosses no crease"),
+    ("a", "plain steps"),
+    ("c", "only where a log loss's argument passes through zero"),
+    ("d", "is what the mean does"),
     ("e", "the options are 'a', 'b', 'c', 'd', got 'e'"),
     (2, "return one letter as a string"),
 ])
@@ -497,11 +568,21 @@ def buggy_task_gradients(net, X, targets, tasks):  # the lesson's planted bug: n
 def test_task_gradients_checker_passes_the_fix(capsys):
     passes(lesson07.check_task_gradients, fixed_task_gradients, capsys)
 
+
+def test_task_gradients_checker_refuses_the_package_version():
     def by_the_package(net, X, targets, tasks):
         losses = [multitask.task_loss(task, out, target) for out, target, task in zip(net(X), targets, tasks)]
         return multitask.task_gradients(losses, net.shared_parameters())
 
-    passes(lesson07.check_task_gradients, by_the_package, capsys)
+    def by_its_helper(net, X, targets, tasks):
+        losses = [multitask.task_loss(task, out, target) for out, target, task in zip(net(X), targets, tasks)]
+        rows = multitask.per_task_gradients(losses, net.shared_parameters())
+        return np.stack([np.concatenate([g.ravel() for g in row]) for row in rows])
+
+    fails(lesson07.check_task_gradients, by_the_package, "mtl_edu's own task_gradients")
+    fails(lesson07.check_task_gradients, by_its_helper, "mtl_edu's own per_task_gradients")
+    assert multitask.task_gradients.__name__ == "task_gradients"  # restored afterwards
+    assert multitask.per_task_gradients.__name__ == "per_task_gradients"
 
 
 def test_task_gradients_checker_names_the_bug_and_the_usual_non_fixes():
@@ -546,10 +627,13 @@ def test_the_lessons_buggy_set_up_shows_its_symptom_on_the_lesson_network():
     assert np.linalg.norm(true[1]) < 0.1 * np.linalg.norm(true[0])  # the label's own gradient is short
 
 
-def test_answer_texts_name_the_measurement_and_the_right_option():
+def test_answer_texts_name_the_measurement_and_the_right_option(lab):
     texts = lesson07.answer_texts()
     assert set(texts) == {"ex2_pareto_stoppers", "ex3_mgda_lower_start"}
     assert any("stops" in line for line in texts["ex2_pareto_stoppers"])
+    for giveaway in ("MGDA, PCGrad, IMTL-G and Nash-MTL", "MGDA, PCGrad, IMTL-G, Nash-MTL", "mgda, pcgrad, imtl_g, nash_mtl",
+                     "Pareto front, x₁ = -3.09", *lesson07._toy_endings_lines(lab)):
+        assert giveaway in texts["ex2_pareto_stoppers"], giveaway
     assert texts["ex3_mgda_lower_start"] == [lesson07.MGDA_LOWER_START.feedback["b"]]
 
 

@@ -2,12 +2,15 @@
 CAGrad toy, what each method does with two gradients, and the methods on a network.
 
 Exercises: `check_imtl_g_two_tasks` (1, build: IMTL-G's two-task direction), `measure_pareto_stoppers`
-(2, predict, then measure: which updates vanish on the Pareto front), `check_mgda_lower_start` (3, choose:
-why MGDA ends beside L₂'s minimum from start 2, read off the balancing lab), `check_task_gradients`
-(4, debug: per-task gradients that accumulate); `answer_texts` lists what would give 2 and 3 away.
+(2, predict, then measure: which updates vanish on the Pareto front; `toy_endings` prints where every toy run
+ended only after that prediction, and the lesson's stored figures draw each run only up to the front,
+`paths_until_front`), `check_mgda_lower_start` (3, choose: why MGDA ends beside L₂'s minimum from start 2,
+read off the balancing lab), `check_task_gradients` (4, debug: per-task gradients that accumulate);
+`answer_texts` lists what would give 2 and 3 away.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 from dataclasses import dataclass
@@ -23,10 +26,10 @@ from matplotlib.ticker import MaxNLocator
 from ..balancing import aggregators, balancers, toys
 from ..data import datasets
 from ..engine.autodiff import no_grad
-from ..instruments.plots import category_style, plain_log_ticks
+from ..instruments.plots import category_style, plain_log_ticks, plot_trajectories_on_contours
 from ..nets import multitask, train
 from ..teaching.checking import (
-    Choice, as_array, call_learner, committed_prediction, exercise_checker, fail, passed,
+    Choice, as_array, call_learner, committed_prediction, exercise_checker, fail, passed, without_library,
 )
 from ..teaching.explorers import (
     control_style, dropdown, Explorer, FIGURE_DPI, initial_values, new_figure, register_explorer,
@@ -34,14 +37,14 @@ from ..teaching.explorers import (
 
 __all__ = [
     "BALANCING_LAB", "TOY_METHOD_LABELS", "TOY_START_CHOICES", "BalancingLabRuns", "balancing_lab_runs",
-    "toy_verdict", "ToyOutcome", "toy_outcomes", "toy_outcome_table_html", "plot_balancing_lab",
+    "paths_until_front", "toy_verdict", "ToyOutcome", "toy_outcomes", "toy_outcome_table_html", "plot_balancing_lab",
     "balancing_lab_explorer_update", "balancing_lab_explorer", "two_task_directions",
     "plot_two_task_directions", "SCALE_MISMATCH", "NETWORK_METHOD_LABELS", "LOSS_BASED_METHODS",
     "ScaleMismatchData", "scale_mismatch_data", "NetworkRun", "balancing_network_run",
     "plot_weight_ratios", "NETWORK_SEEDS", "NETWORK_BASELINES", "NetworkComparison",
     "scale_mismatch_validation", "balancing_network_comparison", "PLAIN_VS_ADAM", "StepPromiseCheck",
     "plain_vs_adam_toy", "check_imtl_g_two_tasks", "pareto_exercise_gradients", "PARETO_MEASURE_X1",
-    "pareto_update_sizes", "measure_pareto_stoppers", "MGDA_LOWER_START", "check_mgda_lower_start",
+    "pareto_update_sizes", "measure_pareto_stoppers", "toy_endings", "MGDA_LOWER_START", "check_mgda_lower_start",
     "check_task_gradients", "answer_texts",
 ]
 
@@ -61,6 +64,9 @@ BALANCING_LAB = {
     "record_every": 50,  # 1001 points per path: plenty for a plot
     "grid": 121,  # contour grid points per axis over [-10, 10]
     "seed": 0,
+    # A run counts as having reached the front once it comes this close to the Pareto set. The lesson's
+    # stored figures draw each path only that far: what a method does on the front is exercise 07.2.
+    "near_front": 0.05,
 }
 TOY_METHOD_LABELS = {
     "mean": "mean", "mgda": "MGDA", "pcgrad": "PCGrad", "cagrad": "CAGrad (c = 0.5)",
@@ -150,6 +156,41 @@ def balancing_lab_runs(steps: int | None = None, lr: float | None = None, record
                             lr=float(lr), record_every=int(record_every), grid_x1=X1, grid_x2=X2,
                             grid_average=average, levels=levels, pareto_set=pareto_set,
                             pareto_front=pareto_front, optimum=toys.toy_average_optimum())
+
+
+def _first_near_front(path: np.ndarray) -> int | None:
+    """Index of the first point of `path` (n, 2) within BALANCING_LAB["near_front"] of the Pareto set, or None."""
+    near_front = BALANCING_LAB["near_front"]
+    pareto_set = _toy_landscape(BALANCING_LAB["grid"])[4]
+    # Only points inside the set's bounding box, widened by twice the distance, can be that close. Measuring
+    # those alone, a few at a time until the first hit, keeps this fast: toys.distance_to_pareto_set
+    # compares every point with 4001 points of the set.
+    low, high = pareto_set.min(axis=0) - 2 * near_front, pareto_set.max(axis=0) + 2 * near_front
+    candidates = np.flatnonzero(np.all((path >= low) & (path <= high), axis=1))
+    if candidates.size == 0:
+        return None
+    for chunk in np.array_split(candidates, max(1, candidates.size // 16)):  # in order: stop at the first one
+        near = chunk[toys.distance_to_pareto_set(path[chunk]) < near_front]
+        if near.size:
+            return int(near[0])
+    return None
+
+
+def paths_until_front(runs: BalancingLabRuns) -> tuple:
+    """(paths, loss_paths), each {method: (S, n, 2)} like `runs.paths` / `runs.loss_paths`, but every run stops
+    at its first recorded point within BALANCING_LAB["near_front"] of the Pareto set (the later points repeat
+    it, so the end marker sits where the run first reached the front); a run that never gets there is whole.
+    The lesson's stored figures draw these: where a run goes once it is on the front is exercise 07.2's answer."""
+    paths, loss_paths = {}, {}
+    for method in runs.paths:
+        cut, cut_losses = np.array(runs.paths[method]), np.array(runs.loss_paths[method])
+        for index, path in enumerate(runs.paths[method]):
+            first = _first_near_front(path)
+            if first is not None:
+                cut[index, first:] = path[first]
+                cut_losses[index, first:] = runs.loss_paths[method][index, first]
+        paths[method], loss_paths[method] = _read_only(cut), _read_only(cut_losses)
+    return paths, loss_paths
 
 
 # Section 1's rule (g_t·d > 0: task t improves) is for a plain step. Lesson 07 checks what Adam's
@@ -773,14 +814,36 @@ def _vector_text(v: np.ndarray) -> str:
     return "(" + ", ".join(f"{round(float(x), 4) + 0.0:.4g}" for x in v) + ")"
 
 
+@contextlib.contextmanager
+def _without_package_imtl_g(learner_function):
+    """While the learner's imtl_g_two runs, the package's IMTL-G refuses to run by any route: the functions
+    (and Nash-MTL, whose two-task direction is the same), `aggregate` / `get_aggregator` / `two_task_direction`,
+    and the AGGREGATORS table those look names up in."""
+    table = aggregators.AGGREGATORS
+    saved = {name: table[name] for name in ("imtl_g", "nash_mtl")}
+
+    def refuse(*args, **kwargs):
+        fail("your function called mtl_edu's own IMTL-G (through aggregators.AGGREGATORS); the exercise asks you "
+             "to write that part yourself.")
+
+    with without_library(learner_function, aggregators.imtl_g, aggregators.imtl_g_weights, aggregators.nash_mtl,
+                         aggregators.aggregate, aggregators.get_aggregator, aggregators.two_task_direction):
+        table.update({name: refuse for name in saved})
+        try:
+            yield
+        finally:
+            table.update(saved)
+
+
 @exercise_checker
 def check_imtl_g_two_tasks(imtl_g_two) -> None:
     """Exercise 07.1 (build): `imtl_g_two(g1, g2)` returns IMTL-G's d = α₁g₁ + α₂g₂ with α₁ + α₂ = 1 and equal
     projections on the unit gradients, d·u₁ = d·u₂ (Liu et al. 2021, ICLR); a zero gradient gets weight 0.
-    g1, g2: (P,) each; compared with `aggregators.imtl_g`."""
+    g1, g2: (P,) each; compared with `aggregators.imtl_g`, which refuses to run while the learner's function does."""
     for g1, g2, what in _TWO_TASK_CASES:
-        got = _two_task_answer(imtl_g_two, g1, g2, "imtl_g_two", what)
         expected = aggregators.imtl_g(np.stack([g1, g2]))
+        with _without_package_imtl_g(imtl_g_two):
+            got = _two_task_answer(imtl_g_two, g1, g2, "imtl_g_two", what)
         scale = max(float(np.abs(np.stack([g1, g2])).max()), 1.0)
         if np.allclose(got, expected, rtol=1e-9, atol=1e-9 * scale):
             continue
@@ -801,7 +864,7 @@ def check_imtl_g_two_tasks(imtl_g_two) -> None:
                 fail(f"{where}. Your d points the right way, along u₁ + u₂, but has the wrong length: write it as "
                      "α₁g₁ + α₂g₂ with α₁ + α₂ = 1, so that two identical gradients g give d = g.")
         fail(f"{where}.")
-    passed(f"imtl_g_two agrees with aggregators.imtl_g to within 1e-9 on {len(_TWO_TASK_CASES)} cases (conflicting, "
+    passed(f"imtl_g_two agrees with IMTL-G to within 1e-9 on {len(_TWO_TASK_CASES)} cases (conflicting, "
            "nearly aligned, identical, exactly opposite, 5 parameters, one zero gradient).")
 
 
@@ -919,24 +982,84 @@ def measure_pareto_stoppers(predict_stoppers) -> None:
           "keep sliding along it. The next cells show where that takes each run.")
 
 
+_TOY_ENDINGS_HEADER = (f"{'method':17s} {'start':12s}   {'front at x₁':>11s}   {'end (x1, x2)':16s}  {'to front':>8s}  "
+                       f"{'to optimum':>10s}   verdict")
+
+
+def _toy_endings_lines(runs: BalancingLabRuns) -> list:
+    """The rows `toy_endings` prints, one per (method, start): where the run first came within
+    BALANCING_LAB["near_front"] of the Pareto set ("never" if it did not), where it ended, and the verdict."""
+    lines = []
+    for outcome in toy_outcomes(runs):
+        path = runs.paths[outcome.method][outcome.start]
+        first = _first_near_front(path)
+        arrived = "never" if first is None else f"{round(float(path[first, 0]), 2) + 0.0:+.2f}"
+        start = runs.starts[outcome.start]
+        x1, x2 = (round(float(v), 2) + 0.0 for v in outcome.end)  # + 0.0: print 0.00, never -0.00
+        lines.append(f"{TOY_METHOD_LABELS[outcome.method]:17s} ({start[0]:+.1f}, {start[1]:+.1f})   {arrived:>11s}   "
+                     f"({x1:+6.2f}, {x2:+6.2f})  {outcome.distance_to_front:8.3f}  {outcome.distance_to_optimum:10.3f}"
+                     f"   {outcome.verdict}")
+    return lines
+
+
+# What the table of `toy_endings` shows, method by method (tests/test_lesson07.py checks each against the runs).
+_TOY_ENDINGS_NOTES = (
+    "The mean reaches the optimum only from start 2, already in the lower half; from the other two it is stuck in "
+    "a crease, where the log loss's gradient flips sign at every step and the average has nothing left to pull it "
+    "out. GradDrop behaves like the mean, as its expected update says it must.",
+    "MGDA, PCGrad, IMTL-G and Nash-MTL end where they first reached the front, so at a place that depends on the "
+    "start: they find a Pareto point, not a particular one. (A run may still creep a few tenths after arriving: "
+    "within 0.05 of the set the two gradients are not yet exactly opposite.)",
+    "CAGrad ends at the average-loss optimum from every start: near the front it still follows the mean gradient.",
+    "Aligned-MTL slides toward the middle too, but stops about 0.025 short of the front: when the two gradients "
+    "are almost exactly opposite its rank rule drops the small principal component, and what is left, the mean, "
+    "is almost zero for opposite gradients of nearly equal length.",
+)
+
+
+def toy_endings(runs: BalancingLabRuns, predict_stoppers):
+    """Exercise 07.2's second measurement: once the learner's prediction is committed, print where every run
+    of `runs` first reached the Pareto front and where it ended (one row per method and start, with
+    `toy_verdict`), what that shows, and return the whole paths on the contour map (Figure). Before that it
+    prints only NO_PREDICTION and returns None: the stored lesson never shows where a run ends."""
+    prediction = committed_prediction(predict_stoppers, "your prediction function")
+    if prediction is None:
+        return None
+    _method_set(prediction, "your predicted stoppers")
+    print(f"Where every run first came within {BALANCING_LAB['near_front']:g} of the Pareto set (x₁), and where it "
+          "ended:")
+    print(_TOY_ENDINGS_HEADER)
+    for line in _toy_endings_lines(runs):
+        print(line)
+    print()
+    for note in _TOY_ENDINGS_NOTES:
+        print(f"- {note}")
+    paths = {TOY_METHOD_LABELS[method]: path for method, path in runs.paths.items()}
+    return plot_trajectories_on_contours(runs.grid_x1, runs.grid_x2, runs.grid_average, paths, runs.starts,
+                                         pareto_set=runs.pareto_set,
+                                         title=f"The whole runs: {runs.steps:,} Adam steps (lr {runs.lr:g}) from "
+                                               "three starts")
+
+
 # ---- exercise 07.3: MGDA from the lower start -------------------------------------------------------
 
 MGDA_LOWER_START = Choice(
     "why MGDA ends next to L₂'s minimum from start 2",
     {
-        "a": "MGDA's d is the point of the segment between g₁ and g₂ closest to the origin, and that point lies "
-             "toward the shorter gradient, not the longer one. Following the longer gradient, task 1's, would "
-             "lead toward the other end of the front.",
-        "b": "where one gradient is much shorter and the two agree in part, the point of the segment closest to "
-             "the origin is the short gradient's own end, or next to it: all the way from this start MGDA gives "
-             "task 1 a weight below 0.001, so it descends L₂ alone, until its update vanishes at the first Pareto "
-             "point it meets, beside L₂'s own minimum. MGDA promises that no task gets worse, not where on the "
-             "front a run ends.",
-        "c": "Adam does not decide this one: `lesson07.plain_vs_adam_toy()` also ran MGDA from this start with "
-             "plain steps, and that run ends at the same end of the front (in the lesson's `checks` it is "
-             "`checks[1]`: look at its `end`).",
-        "d": "start 2 lies in the lower half, where both losses are smooth bowls: this path crosses no crease, "
-             "and it ends at the same place on every machine.",
+        "a": "Blaming Adam's per-coordinate rescaling is a fair suspicion, and section 4 lets you test it: it also ran "
+             "MGDA from this start with plain steps (`lesson07.plain_vs_adam_toy()`; in the lesson's `checks` it is "
+             "`checks[1]`). Compare that run's `end` with where the Adam run ends before putting it down to Adam.",
+        "b": "MGDA's d is the point of the segment between g₁ and g₂ closest to the origin. Where one gradient is much "
+             "shorter and the two agree in part, that point is the short gradient's own end, or next to it: all the "
+             "way from this start MGDA gives task 1 a weight below 0.001, so it descends L₂ alone, until its update "
+             "vanishes at the first Pareto point it meets, beside L₂'s own minimum. MGDA promises that no task gets "
+             "worse, not where on the front a run ends.",
+        "c": "A crease does throw a path about, but only where a log loss's argument passes through zero. Reread where "
+             "section 4 puts the creases and where the bowls are, then check which region this start and its path "
+             "lie in before blaming a crease.",
+        "d": "Minimising the sum (or the average) of the two losses is what the mean does, and section 4 shows where "
+             "the mean's runs go. MGDA builds its d differently: reread its recipe in section 3 and apply it to the "
+             "two gradients at this start.",
     },
     correct="b",
 )
@@ -979,7 +1102,8 @@ def check_task_gradients(fixed_task_gradients) -> None:
     """Exercise 07.4 (debug): `fixed_task_gradients(net, X, targets, tasks)` returns G (T, P), row t the
     gradient of task t's loss alone on `net.shared_parameters()`, whatever `.grad` held before the call.
     Compared with `multitask.task_gradients` on fresh forward passes, for two calls in a row, and once
-    after another backward pass had left gradients behind."""
+    after another backward pass had left gradients behind; `multitask.task_gradients` and
+    `per_task_gradients` refuse to run while the learner's function does."""
     for net, X, targets, tasks, what in _task_gradient_cases():
         expected = _reference_task_gradients(net, X, targets, tasks)
         scale = float(np.abs(expected).max())
@@ -992,8 +1116,9 @@ def check_task_gradients(fixed_task_gradients) -> None:
                     ((p * p).sum() * 0.5).backward()
                 leftover = np.concatenate([p.data.ravel() for p in net.shared_parameters()])
             call = f"fixed_task_gradients(...) for {what}, {attempt}"
-            got = as_array(call_learner(fixed_task_gradients, net, X, targets, tasks, description=call),
-                           expected.shape, call)
+            with without_library(fixed_task_gradients, multitask.task_gradients, multitask.per_task_gradients):
+                got = call_learner(fixed_task_gradients, net, X, targets, tasks, description=call)
+            got = as_array(got, expected.shape, call)
             if close(got, expected):
                 continue
             where = f"{call}: the largest difference from the true G is {np.abs(got - expected).max():.3g}"
@@ -1010,8 +1135,8 @@ def check_task_gradients(fixed_task_gradients) -> None:
             if close(got, expected[::-1]):
                 fail(f"{where}. The rows are in reverse order: row t belongs to task t.")
             fail(f"{where}. Row t should be the gradient of task t's loss alone, on the shared parameters only.")
-    passed("fixed_task_gradients agrees with multitask.task_gradients to within 1e-9 on networks with 2 and 3 "
-           "tasks: on a first call, on a second one, and after another backward pass had left gradients behind.")
+    passed("fixed_task_gradients agrees with the true G to within 1e-9 on networks with 2 and 3 tasks: on a first "
+           "call, on a second one, and after another backward pass had left gradients behind.")
 
 
 def answer_texts() -> dict:
@@ -1019,7 +1144,12 @@ def answer_texts() -> dict:
     lines = _pareto_measurement_lines()
     points, sizes, zero = pareto_update_sizes()
     stoppers = [m for m in toys.FAST_TOY_METHODS if zero[m].all()]
+    names = [TOY_METHOD_LABELS[m] for m in stoppers]
+    runs = balancing_lab_runs()
+    stopped_at = [o.verdict for o in toy_outcomes(runs, stoppers) if o.verdict.startswith("Pareto front")]
     return {
-        "ex2_pareto_stoppers": lines + [", ".join(stoppers), "update is zero for exactly"],
+        "ex2_pareto_stoppers": lines + _toy_endings_lines(runs) + stopped_at + list(_TOY_ENDINGS_NOTES) + [
+            ", ".join(stoppers), ", ".join(names), ", ".join(names[:-1]) + " and " + names[-1],
+            "update is zero for exactly"],
         "ex3_mgda_lower_start": [MGDA_LOWER_START.feedback[MGDA_LOWER_START.correct]],
     }

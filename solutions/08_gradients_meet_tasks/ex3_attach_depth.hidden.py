@@ -1,2 +1,2 @@
 # points: 1
-assert str(attach_depth_answer()).strip().strip("()").strip().lower() == "c", "exercise 3: not the right option"
+assert str(attach_depth_answer()).strip().strip("()").strip().lower() == "d", "exercise 3: not the right option"

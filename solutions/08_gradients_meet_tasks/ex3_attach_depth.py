@@ -2,7 +2,7 @@
 def attach_depth_answer():
     """Your answer, one letter: "a", "b", "c" or "d"."""
     ### BEGIN SOLUTION
-    return "c"  # only a low head learns in 200 steps; the main task stays on log 2 at every depth
+    return "d"  # only a low head learns in 200 steps; the main task stays on log 2 at every depth
     ### END SOLUTION
 
 
