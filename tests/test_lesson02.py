@@ -423,7 +423,8 @@ def test_the_explorer_at_lr_10_shows_what_the_question_describes():
     assert relu.train_loss[1] > 3 * relu.train_loss[0]  # the loss leaps up in the first steps
     assert np.ptp(relu.train_loss[10:]) < 1e-9  # then stays flat: nothing reaches the weights any more
     assert relu.dead_units > 16  # of 32 hidden units: the right option
-    assert tanh.train_accuracy > 0.9
+    # tanh at lr = 10 is chaotic in its last digits: 94 % here, 88 % at the AVX level; learning is what counts
+    assert tanh.train_accuracy > 0.8
     assert lesson02.decision_boundary_run(activation="relu", lr=0.5).train_accuracy > 0.9  # not (c)
     longer = lesson02.decision_boundary_run(activation="relu", lr=10.0, steps=2000)  # not (d): more steps
     assert longer.train_accuracy == pytest.approx(0.5) and np.ptp(longer.train_loss[10:]) < 1e-9  # change nothing
