@@ -110,6 +110,12 @@ def check_explorer(page, explorer, position: int) -> None:
         f"explorer {position} (.{lab.EXPLORER_CLASS}) shows no figure: expected an <img> "
         f"(inline matplotlib PNG in an Output widget, or an Image widget) inside it"
     )
+    # The cell's output is a bundle (widget view, PNG, text) for viewers without a kernel; a live
+    # JupyterLab must render the widget alone, not its stored PNG beside it.
+    in_cell = explorer.evaluate("e => e.closest('.jp-OutputArea').querySelectorAll('img').length")
+    assert len(before) == 1 and in_cell == 1, (
+        f"explorer {position} shows {len(before)} figure(s), its cell's output {in_cell}: expected exactly one"
+    )
     action = lab.nudge_first_control(explorer)
     try:
         page.wait_for_function(

@@ -146,6 +146,8 @@ class Explorer(widgets.VBox):
     def __init__(self, update: Callable[..., Figure | str], controls: dict, title: str, help_text: str = "",
                  reports_progress: bool = False):
         self.update_fn = update
+        self.title = title
+        self._png: bytes | None = None  # the figure on show, also offered to viewers without a kernel
         self.controls = dict(controls)
         self.reports_progress = reports_progress
         for control in self.controls.values():
@@ -194,7 +196,7 @@ class Explorer(widgets.VBox):
         if isinstance(result, str):
             self._show_message(result)
             return
-        png = figure_to_png(result)
+        png = self._png = figure_to_png(result)
         self.output.outputs = ({
             "output_type": "display_data",
             "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": repr(result)},
@@ -202,7 +204,22 @@ class Explorer(widgets.VBox):
         },)
         self.status.value = "showing " + ", ".join(f"{k} = {_format_value(v)}" for k, v in values.items())
 
+    def _repr_mimebundle_(self, **kwargs):
+        """The widget view, plus its current figure and a one-line note for viewers without a kernel.
+
+        A live notebook renders the widget view (the richest type it knows); GitHub, nbviewer and
+        JupyterLab before the cell runs again show the PNG with the note instead of the widget's repr.
+        """
+        data = super()._repr_mimebundle_(**kwargs)
+        if data is None:
+            return None
+        data["text/plain"] = f"{self.title}: interactive in Jupyter: run this cell"
+        if self._png is not None:
+            data["image/png"] = base64.b64encode(self._png).decode("ascii")
+        return data
+
     def _show_message(self, message: str) -> None:
+        self._png = None
         self.output.outputs = ({
             "output_type": "display_data",
             "data": {
