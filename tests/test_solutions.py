@@ -55,6 +55,22 @@ def run(code: str, namespace: dict) -> str:
     return buffer.getvalue()
 
 
+def package_bindings() -> dict:
+    """Every name bound in mtl_edu's loaded modules, with the identity of what it is bound to."""
+    return {(name, key): id(value) for name, module in list(sys.modules.items())
+            if module is not None and name.split(".")[0] == "mtl_edu" for key, value in list(vars(module).items())}
+
+
+@pytest.fixture
+def package_untouched():
+    """A hidden test swaps the package's own functions while it runs; afterwards every name is as before."""
+    before = package_bindings()
+    yield
+    after = package_bindings()
+    changed = sorted(key for key in before.keys() & after.keys() if before[key] != after[key])
+    assert not changed, f"names in mtl_edu's modules still rebound after the hidden tests: {changed}"
+
+
 def exercise_id(exercise) -> str:
     return f"{exercise.lesson[:2]}-{exercise.name}"
 
@@ -103,7 +119,7 @@ def test_a_region_at_the_top_level_is_refused():
 # ---- the solutions work, and the hidden tests can tell -----------------------------------------------------
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=exercise_id)
-def test_reference_solution_passes_its_checker_and_hidden_tests(exercise):
+def test_reference_solution_passes_its_checker_and_hidden_tests(exercise, package_untouched):
     namespace: dict = {}
     run(setup_code(exercise.lesson), namespace)
     out = run(solutions.solution_cell(exercise.solution_path), namespace)
@@ -118,7 +134,7 @@ def test_reference_solution_passes_its_checker_and_hidden_tests(exercise):
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=exercise_id)
-def test_hidden_tests_fail_on_the_untouched_stub(exercise):
+def test_hidden_tests_fail_on_the_untouched_stub(exercise, package_untouched):
     namespace: dict = {}
     run(setup_code(exercise.lesson), namespace)
     run(solutions.stub_cell(solutions.solution_cell(exercise.solution_path)), namespace)

@@ -15,16 +15,17 @@ def _refuse(*args, **kwargs):
 
 # The package's standardize refuses to run while the learner's function does, under every name it has.
 _real = sys.modules["mtl_edu.data.datasets"].standardize
-_swapped = [(vars(_m), _k) for _n, _m in list(sys.modules.items()) if _m is not None and _n.startswith("mtl_edu")
+# Each swapped name keeps its own value to restore (`_real` itself is one of the names swapped here).
+_swapped = [(vars(_m), _k, _v) for _n, _m in list(sys.modules.items()) if _m is not None and _n.startswith("mtl_edu")
             for _k, _v in list(vars(_m).items()) if _v is _real]
-_swapped += [(globals(), _k) for _k, _v in list(globals().items()) if _v is _real]
-for _namespace, _k in _swapped:
+_swapped += [(globals(), _k, _v) for _k, _v in list(globals().items()) if _v is _real]
+for _namespace, _k, _ in _swapped:
     _namespace[_k] = _refuse
 try:
     _parts = [np.asarray(_p, dtype=float) for _p in fixed_standardise(*_given)]
 finally:
-    for _namespace, _k in _swapped:
-        _namespace[_k] = _real
+    for _namespace, _k, _v in _swapped:
+        _namespace[_k] = _v
 assert all(np.array_equal(_a, _b) for _a, _b in zip(_given, (_train, _val, _test))), \
     "fixed_standardise should not change the arrays it is given"
 assert np.allclose(_parts[0][:, :3].mean(axis=0), 0.0), "the training rows should come out with mean 0"
