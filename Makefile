@@ -18,7 +18,7 @@ JOBS     ?= 2
 PARALLEL := $(if $(filter-out 1,$(JOBS)),-n $(JOBS) --dist loadscope)
 
 .PHONY: lab test test-package test-notebooks test-browser test-matrix notebooks bench venv clean
-.PHONY: teacher-venv student grade test-classroom
+.PHONY: teacher-venv student grade test-classroom site site-venv test-site
 
 # The teacher edition (classroom/, tools/classroom.py) has its own environment: nbgrader 0.9.6 pins
 # JupyterLab below 5 and adds its extensions, and the learner's .venv (make lab) must not change.
@@ -89,6 +89,27 @@ test test-package: $(TEACHER_STAMP)
 test-classroom: $(STAMP) $(TEACHER_STAMP)
 	MTL_EDU_CLASSROOM_ALL=1 $(PY) -m pytest tests/test_classroom.py -p no:nbval
 
+# The website (README "The course on the web"): every lesson as a page with its stored outputs and static
+# explorers, built by Jupyter Book 1 in its own environment (.venv-site; its Sphinx pins stay out of .venv)
+# into _site/. The explorers' figures are drawn by the course's package and cached in .site-cache/.
+SITE_VENV  := .venv-site
+SITE_STAMP := $(SITE_VENV)/.installed
+
+$(SITE_STAMP): website/requirements.txt
+	test -x $(SITE_VENV)/bin/python || $(PYTHON) -m venv $(SITE_VENV)
+	$(SITE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SITE_VENV)/bin/python -m pip install --quiet -r website/requirements.txt
+	touch $(SITE_STAMP)
+
+site-venv: $(SITE_STAMP)
+
+site: $(STAMP) $(SITE_STAMP)
+	$(PY) tools/build_site.py build --jupyter-book $(SITE_VENV)/bin/jupyter-book
+
+# Builds the site, serves _site/ on 127.0.0.1 and checks every page in headless Chromium.
+test-site: site
+	MTL_EDU_SITE=$(abspath _site) $(PY) -m pytest tests/test_site.py -p no:nbval -p no:cacheprovider
+
 bench: $(STAMP)
 	$(PY) benchmarks/bench_engine.py
 	$(PY) benchmarks/bench_batched.py
@@ -97,3 +118,4 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) .venv-floors .pytest_cache .hypothesis
 	rm -rf $(TEACHER_VENV) classroom/source classroom/release
+	rm -rf $(SITE_VENV) .site-cache .site-build _site

@@ -268,7 +268,8 @@ def test_static_figures_render_and_refuse_bad_input(test_scores):
 
 def test_explorer_is_registered_with_its_defaults():
     update, defaults = explorers.EXPLORERS["capstone"]
-    assert update is lesson10.capstone_explorer_update and defaults == {"branch_depth": 2, "method": "equal"}
+    assert update is lesson10.capstone_explorer_update and defaults == {"branch_depth": 2, "method": "equal",
+                                                                     "weights_seed": 0}
 
 
 def test_update_at_defaults_titles_the_validation_delta_m_and_leaks_no_figure():
@@ -314,6 +315,16 @@ def test_widget_redraws_explains_depth_zero_and_recovers():
     assert shown(explorer).get("image/png") not in (None, first, second)
     with pytest.raises(TypeError, match="no control named"):
         lesson10.capstone_explorer(depth=1)
+
+
+def test_the_weight_panel_follows_the_chosen_seed_and_refuses_one_not_trained():
+    scores = lesson10.capstone_scores("rlw", DEPTH, "validation")
+    titles = [lesson10.plot_capstone(scores, seed).axes[3].get_title() for seed in (0, 9)]
+    assert titles == ["Share of the task weight (seed 0)", "Share of the task weight (seed 9)"]
+    lines = [lesson10.plot_capstone(scores, seed).axes[3].lines[0].get_ydata() for seed in (0, 9)]
+    assert not np.allclose(lines[0], lines[1])  # RLW draws its weights at random: each seed its own path
+    with pytest.raises(ValueError, match="seeds 0 to 9; got 10"):
+        lesson10.capstone_explorer_update(weights_seed=10)
 
 
 # ---- the exercise checkers ------------------------------------------------------------------------------

@@ -91,7 +91,8 @@ def sigmoid_explorer(**initial) -> Explorer:
                     help_text="The dotted line marks 1/4, the most σ' can be; the dashed curve is the slope of σ(a·x).")
 
 
-register_explorer("sigmoid", sigmoid_explorer_update, ("steepness", "x_range", "point"), sigmoid_explorer)
+register_explorer("sigmoid", sigmoid_explorer_update, ("steepness", "x_range", "point"), sigmoid_explorer,
+                  static_controls=("steepness", "point"))
 
 # ==============================================================================================
 # Exercise checkers

@@ -66,7 +66,8 @@ def neuron_graph_explorer(**initial) -> Explorer:
                               "Each arrow: its local derivative.")
 
 
-register_explorer("neuron_graph", neuron_graph_explorer_update, ("x", "w", "b", "y"), neuron_graph_explorer)
+register_explorer("neuron_graph", neuron_graph_explorer_update, ("x", "w", "b", "y"), neuron_graph_explorer,
+                  static_controls=("x", "w"))
 
 
 # ---- finite differences, truncation against round-off ----------------------------------------------------
@@ -176,7 +177,8 @@ def finite_difference_explorer(**initial) -> Explorer:
 
 
 register_explorer("finite_difference", finite_difference_explorer_update, ("log10_eps", "x0", "function"),
-                  finite_difference_explorer)
+                  finite_difference_explorer,
+                  static_controls=("log10_eps", "function"))
 
 # ==============================================================================================
 # Exercise checkers

@@ -334,7 +334,8 @@ def decision_boundary_explorer(**initial) -> Explorer:
 
 
 register_explorer("decision_boundary", decision_boundary_explorer_update,
-                  ("dataset", "depth", "width", "activation", "optimizer", "lr", "steps"), decision_boundary_explorer)
+                  ("dataset", "depth", "width", "activation", "optimizer", "lr", "steps"), decision_boundary_explorer,
+                  static_controls=("dataset", "activation", "lr"))
 
 
 # The initialisation experiment of deeplearning.ai's "Improving Deep Neural Networks" course (week 1):

@@ -215,7 +215,8 @@ def gradient_flow_explorer(**initial) -> Explorer:
 
 
 register_explorer("gradient_flow", gradient_flow_explorer_update, ("depth", "activation", "init", "gain"),
-                  gradient_flow_explorer)
+                  gradient_flow_explorer,
+                  static_controls=("depth", "activation", "gain"))
 
 
 def plot_update_ratios(ratios, losses, steps, record_every: int, window: str = "over training") -> Figure:

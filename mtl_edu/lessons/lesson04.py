@@ -281,7 +281,8 @@ def fix_it_explorer(**initial) -> Explorer:
 
 
 register_explorer("fix_it", fix_it_explorer_update,
-                  ("depth", "activation", "init", "residual", "layernorm", "clipping"), fix_it_explorer)
+                  ("depth", "activation", "init", "residual", "layernorm", "clipping"), fix_it_explorer,
+                  static_controls=("init", "residual", "layernorm", "clipping"))
 
 
 # Lesson 04's static figures: plain data in, a Figure out.

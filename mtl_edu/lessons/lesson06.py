@@ -333,7 +333,8 @@ def task_weights_explorer(**initial) -> Explorer:
 
 
 register_explorer("task_weights", task_weights_explorer_update, ("weight_a", "weight_b", "pair", "shared_units", "show"),
-                  task_weights_explorer)
+                  task_weights_explorer,
+                  static_controls=("weight_a", "weight_b", "pair"))
 
 
 # Why the classification + regression curve jumps: the same network over a grid of λ ten times finer

@@ -497,7 +497,8 @@ def mechanisms_explorer(**initial) -> Explorer:
                     reports_progress=True)
 
 
-register_explorer("mechanisms", mechanisms_explorer_update, ("mechanism", "n_train", "seed"), mechanisms_explorer)
+register_explorer("mechanisms", mechanisms_explorer_update, ("mechanism", "n_train", "seed"), mechanisms_explorer,
+                  static_controls=("mechanism", "n_train"))
 
 
 # Lesson 09's static figures and the studies behind them.

@@ -619,10 +619,13 @@ def plot_delta_m_two_ways(at_end: dict, early_stopped: dict,
     return fig
 
 
-def plot_capstone(scores: CapstoneScores) -> Figure:
+def plot_capstone(scores: CapstoneScores, weights_seed: int | None = None) -> Figure:
     """The explorer's figure: per-task validation curves of one setting against the STL networks
     (lines: mean over seeds; bands: lowest to highest seed), and the share of the total task weight
-    each task got during training (seed of the first run)."""
+    each task got during training in the run of `weights_seed` (default: the first run)."""
+    seeds = [run.seed for run in scores.runs]
+    if weights_seed is not None and weights_seed not in seeds:
+        raise ValueError(f"The task weights can be shown for seeds {seeds[0]} to {seeds[-1]}; got {weights_seed!r}.")
     fig, axes = new_figure((12.6, 3.7), ncols=4, margins=(0.05, 0.99, 0.15, 0.8))
     label = CAPSTONE_METHODS.get(scores.method, scores.method)
     method_curves = np.array([run.val_curves for run in scores.runs])  # (seeds, S, 3)
@@ -647,7 +650,7 @@ def plot_capstone(scores: CapstoneScores) -> Figure:
     axes[0].set_ylabel("validation metric")
     axes[2].legend(fontsize=8, loc="upper right", framealpha=0.9)
     ax = axes[3]
-    run = scores.runs[0]
+    run = scores.runs[0 if weights_seed is None else seeds.index(weights_seed)]
     weights = np.asarray(run.weights, dtype=float)
     totals = weights.sum(axis=1, keepdims=True)
     shares = np.divide(weights, totals, out=np.full_like(weights, np.nan), where=np.abs(totals) > 1e-12)
@@ -671,11 +674,13 @@ def plot_capstone(scores: CapstoneScores) -> Figure:
     return fig
 
 
-def capstone_explorer_update(branch_depth: int = 2, method: str = "equal", progress=None) -> Figure:
-    """Lesson 10: one balancer at one branch depth against the STL networks, on the validation set.
-    Runs train on first use (ten seeds as one batch, a few seconds) and are cached."""
+def capstone_explorer_update(branch_depth: int = 2, method: str = "equal", weights_seed: int = 0,
+                             progress=None) -> Figure:
+    """Lesson 10: one balancer at one branch depth against the STL networks, on the validation set, and
+    the task weights of the run with seed `weights_seed`. Runs train on first use (ten seeds as one
+    batch, a few seconds) and are cached."""
     check_capstone_setting(method, branch_depth)
-    return plot_capstone(capstone_scores(method, branch_depth, "validation", progress=progress))
+    return plot_capstone(capstone_scores(method, branch_depth, "validation", progress=progress), weights_seed)
 
 
 def capstone_explorer(**initial) -> Explorer:
@@ -685,6 +690,8 @@ def capstone_explorer(**initial) -> Explorer:
         "branch_depth": int_slider("branch depth (shared layers)", values["branch_depth"], 0,
                                    len(CAPSTONE["hidden_sizes"])),
         "method": dropdown("balancer", [(label, key) for key, label in CAPSTONE_METHODS.items()], values["method"]),
+        "weights_seed": int_slider("task weights of seed", values["weights_seed"], min(CAPSTONE["seeds"]),
+                                   max(CAPSTONE["seeds"])),
     }
     return Explorer(capstone_explorer_update, controls,
                     title="Capstone explorer: which balancer and branch point, on three penguin tasks?",
@@ -694,7 +701,7 @@ def capstone_explorer(**initial) -> Explorer:
                     reports_progress=True)
 
 
-register_explorer("capstone", capstone_explorer_update, ("branch_depth", "method"), capstone_explorer)
+register_explorer("capstone", capstone_explorer_update, ("branch_depth", "method", "weights_seed"), capstone_explorer)
 
 # ==============================================================================================
 # Exercise checkers

@@ -31,7 +31,7 @@ from matplotlib.figure import Figure
 from ..instruments.plots import DPI, figure_to_png_bytes
 
 __all__ = [
-    "Explorer", "EXPLORERS", "EXPLORER_WIDGETS", "EXPLORER_CLASS", "FIGURE_DPI", "register_explorer", "initial_values",
+    "Explorer", "EXPLORERS", "EXPLORER_WIDGETS", "EXPLORER_CLASS", "STATIC_CONTROLS", "FIGURE_DPI", "register_explorer", "initial_values",
     "new_figure", "figure_to_png", "float_slider", "int_slider", "dropdown",
 ]
 
@@ -40,15 +40,19 @@ FIGURE_DPI = DPI  # the course-wide figure resolution, from plots
 
 EXPLORERS: dict[str, tuple[Callable[..., Figure | str], dict]] = {}
 EXPLORER_WIDGETS: dict[str, Callable[..., "Explorer"]] = {}
+STATIC_CONTROLS: dict[str, tuple] = {}  # the controls each explorer shows on the course's website (teaching.static)
 
 
 def register_explorer(name: str, update: Callable[..., Figure | str], controls,
-                      widget: Callable[..., "Explorer"]) -> None:
-    """Make an explorer known to the benchmark and the tests (`EXPLORERS`, `EXPLORER_WIDGETS`).
+                      widget: Callable[..., "Explorer"], static_controls=None) -> None:
+    """Make an explorer known to the benchmark, the tests and the website (`EXPLORERS`, `EXPLORER_WIDGETS`,
+    `STATIC_CONTROLS`).
 
     controls: the names of the update function's parameters that the widget exposes. Their default
     values are the update function's own defaults: one source, so the figure a notebook draws with
     `update()` and the widget's first figure are the same setting.
+    static_controls: the most telling of `controls` (all of them if not given), the ones the website's
+    static explorer lets a reader move over a precomputed grid (teaching.static).
     """
     if name in EXPLORERS:
         raise ValueError(f"register_explorer: an explorer named {name!r} is already registered")
@@ -62,8 +66,14 @@ def register_explorer(name: str, update: Callable[..., Figure | str], controls,
     if without_default:
         raise TypeError(f"register_explorer: {name}: give the update function's parameters {without_default} a "
                         "default value; the widget starts from it")
+    static_controls = tuple(controls) if static_controls is None else tuple(static_controls)
+    unknown = [control for control in static_controls if control not in controls]
+    if unknown or not static_controls:
+        raise TypeError(f"register_explorer: {name}: static_controls {static_controls!r} must be some of the "
+                        f"controls {tuple(controls)!r}")
     EXPLORERS[name] = (update, {control: parameters[control].default for control in controls})
     EXPLORER_WIDGETS[name] = widget
+    STATIC_CONTROLS[name] = static_controls
 
 
 def initial_values(name: str, overrides: dict) -> dict:
