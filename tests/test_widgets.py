@@ -176,7 +176,7 @@ def test_every_explorers_defaults_are_its_update_functions_defaults():
         assert defaults and defaults == {control: parameters[control].default for control in defaults}, name
     # the values the lessons start from (the widget's first figure)
     assert explorers.EXPLORERS["sigmoid"][1] == {"steepness": 1.0, "x_range": 6.0, "point": 1.0}
-    assert explorers.EXPLORERS["capstone"][1] == {"branch_depth": 2, "method": "equal"}
+    assert explorers.EXPLORERS["capstone"][1] == {"branch_depth": 2, "method": "equal", "weights_seed": 0}
 
 
 def test_plain_log_ticks_label_decades_without_mathtext():

@@ -224,9 +224,10 @@ def landing_page() -> str:
     readme = (ROOT / "README.md").read_text()
     section = readme.split("\n## Lesson map\n", 1)[1].split("\n## ", 1)[0]
     section = re.sub(r"\[`?(\d\d_\w+)`?\]\(notebooks/\1\.ipynb\)", r"[\1](\1.ipynb)", section)
-    section = re.sub(r"\]\((?!https?:|#|\d\d_\w+\.ipynb)([^)]+)\)", r"]", section)  # no links into the repository
-    intro = readme.split("\n## ", 1)[0].split("\n", 1)[1]
-    intro = re.sub(r"\]\((?!https?:|#)([^)]+)\)", r"]", intro)
+    # Links into the repository (solutions/, docs/) have no page on the site: keep their text only.
+    in_repository = r"\[([^\]]+)\]\((?!https?:|#|\d\d_\w+\.ipynb)[^)]+\)"
+    section = re.sub(in_repository, r"\1", section)
+    intro = re.sub(in_repository, r"\1", readme.split("\n## ", 1)[0].split("\n", 1)[1])
     return (f"# mtl-edu: gradient flow and multi-task learning\n{intro}\n"
             "These pages show each lesson with its stored outputs. The explorers here move over settings drawn in "
             "advance; in Jupyter they run live, and the exercises check your answers. To work through the course, "
