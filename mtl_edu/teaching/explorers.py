@@ -32,7 +32,7 @@ from ..instruments.plots import DPI, figure_to_png_bytes
 
 __all__ = [
     "Explorer", "EXPLORERS", "EXPLORER_WIDGETS", "EXPLORER_CLASS", "STATIC_CONTROLS", "FIGURE_DPI", "register_explorer", "initial_values",
-    "new_figure", "figure_to_png", "float_slider", "int_slider", "dropdown",
+    "new_figure", "figure_to_png", "format_value", "float_slider", "int_slider", "dropdown",
 ]
 
 EXPLORER_CLASS = "mtl-explorer"  # the browser test finds explorers by this CSS class
@@ -136,7 +136,8 @@ def dropdown(description: str, options, value) -> widgets.Dropdown:
     return widgets.Dropdown(options=options, value=value, description=description, style=control_style())
 
 
-def _format_value(value) -> str:
+def format_value(value) -> str:
+    """A control value as the status line and the website show it (numbers to 3 significant digits)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
         return str(value)
     return f"{value:.3g}"
@@ -212,7 +213,7 @@ class Explorer(widgets.VBox):
             "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": repr(result)},
             "metadata": {},
         },)
-        self.status.value = "showing " + ", ".join(f"{k} = {_format_value(v)}" for k, v in values.items())
+        self.status.value = "showing " + ", ".join(f"{k} = {format_value(v)}" for k, v in values.items())
 
     def _repr_mimebundle_(self, **kwargs):
         """The widget view, plus its current figure and a one-line note for viewers without a kernel.

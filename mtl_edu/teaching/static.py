@@ -23,7 +23,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from .explorers import EXPLORER_WIDGETS, EXPLORERS, STATIC_CONTROLS, Explorer, figure_to_png
+from .explorers import EXPLORER_WIDGETS, EXPLORERS, STATIC_CONTROLS, Explorer, figure_to_png, format_value
 
 __all__ = ["StaticControl", "StaticGrid", "MIN_SETTINGS", "MAX_SETTINGS", "MAX_FIGURE_BYTES", "MIN_VALUES",
            "static_grid", "render_setting", "message_figure"]
@@ -91,12 +91,6 @@ def _options(control) -> list:
     return pairs
 
 
-def _format(value) -> str:
-    if isinstance(value, (float, np.floating)):
-        return f"{value:.3g}"
-    return str(value)
-
-
 def _spread(candidates: list, default, count: int) -> list:
     """`count` evenly spaced members of `candidates` (both ends included), the one nearest the default replaced
     by it."""
@@ -143,7 +137,7 @@ def _static_control(name: str, control, slider_values: int) -> tuple:
             index_of = _spread(list(range(len(values))), values.index(control.value), slider_values)
             pairs = [pairs[i] for i in index_of]
         values = tuple(value for _, value in pairs)
-        return StaticControl(name, label, "range", values, tuple(_format(v) for v in values),
+        return StaticControl(name, label, "range", values, tuple(format_value(v) for v in values),
                              values.index(control.value)), len(_options(control)) > _FEW_OPTIONS
     if isinstance(control, (widgets.Dropdown, widgets.Select, widgets.RadioButtons, widgets.ToggleButtons)):
         pairs = _options(control)
@@ -154,7 +148,7 @@ def _static_control(name: str, control, slider_values: int) -> tuple:
         candidates = _slider_candidates(control)
         values = _spread(candidates, control.value, slider_values)
         default = min(range(len(values)), key=lambda i: abs(values[i] - control.value))
-        return (StaticControl(name, label, "range", tuple(values), tuple(_format(v) for v in values), default),
+        return (StaticControl(name, label, "range", tuple(values), tuple(format_value(v) for v in values), default),
                 len(candidates) > _FEW_OPTIONS)
     raise TypeError(f"static explorer: control {name!r} is a {type(control).__name__}, which has no static form")
 
