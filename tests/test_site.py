@@ -164,7 +164,6 @@ def test_every_static_explorer_reacts_to_each_control(browser, server, lesson):
                 is_select = control.evaluate("el => el.tagName") == "SELECT"
                 count = control.locator("option").count() if is_select else int(control.get_attribute("max")) + 1
                 settings *= count
-                assert count >= min(2, count), name
                 start = int(control.input_value())
                 far = count - 1 if start < count - 1 else 0
                 before_src, before_status = figure.get_attribute("src"), explorer.locator(".mtl-static-status").inner_text()
