@@ -1,6 +1,6 @@
 """Static explorers: an explorer's figures precomputed over a grid of its settings, for a page without a kernel.
 
-The course's website (tools/site.py) shows each explorer as a few controls over a grid of settings;
+The course's website (tools/build_site.py) shows each explorer as a few controls over a grid of settings;
 moving a control swaps in the figure computed for that setting. This module decides the grid and
 renders it; the page only looks figures up.
 
